@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Runs the whole system on this machine: builds, starts (or reuses) a private PostgreSQL cluster,
+# then the Sandbox provider and the Api (with its in-process job server) on loopback ports.
+# Ctrl-C stops everything it started; data stays (in .local/, or where it says).
+# With ConnectionStrings__Aggregator set, that database is used and no cluster is started.
+set -euo pipefail
+cd "$(dirname "$0")"
+repo=$PWD
+config=Release
+local_dir=$repo/.local
+mkdir -p "$local_dir"
+
+say() { printf '%s\n' "$*"; }
+fail() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v dotnet >/dev/null 2>&1 || fail "the .NET SDK (dotnet) is not on PATH; install .NET 10 first."
+command -v curl >/dev/null 2>&1 || fail "curl is needed to wait for the services; apt-get install curl."
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local port=$1
+  while ! port_free "$port"; do port=$((port + 1)); done
+  echo "$port"
+}
+
+pg_dir=""
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ -n $pg_dir ]]; then
+    deploy/local/pgcluster.sh stop "$pg_dir" || true
+    say "Stopped. PostgreSQL data kept in $pg_dir"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 1. Database: the configured one, else a private cluster from the machine's PostgreSQL binaries.
+if [[ -z ${ConnectionStrings__Aggregator:-} ]]; then
+  if ! deploy/local/pgcluster.sh check >/dev/null 2>&1; then
+    fail "no database: PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or under /usr/lib/postgresql/*/bin.
+  Either install them (apt-get install postgresql) or point ConnectionStrings__Aggregator at a PostgreSQL 15+ database."
+  fi
+  pg_dir=$local_dir/postgres
+  if [[ $(id -u) -eq 0 ]]; then
+    # PostgreSQL runs as an unprivileged user, who may not be able to enter a repository under a private home.
+    owner=postgres; id postgres >/dev/null 2>&1 || owner=aggregator-pg
+    if id "$owner" >/dev/null 2>&1 && ! runuser -u "$owner" -- test -x "$local_dir" 2>/dev/null; then
+      pg_dir=/var/tmp/aggregator-$(printf '%s' "$repo" | sha256sum | cut -c1-12)/postgres
+      mkdir -p "$(dirname "$pg_dir")"; chmod 755 "$(dirname "$pg_dir")"
+    fi
+    chmod 755 "$local_dir"
+  fi
+  pg_port=$(free_port 55432)
+  say "Starting PostgreSQL (data in $pg_dir) on 127.0.0.1:$pg_port ..."
+  deploy/local/pgcluster.sh start "$pg_dir" "$pg_port"
+  # The Api creates the database itself when it migrates.
+  export ConnectionStrings__Aggregator="Host=127.0.0.1;Port=$pg_port;Username=aggregator;Database=aggregator"
+else
+  say "Using the database in ConnectionStrings__Aggregator (no local cluster started)."
+fi
+
+# 2. Build the two services.
+say "Building ..."
+dotnet build src/Sandbox/Aggregator.Sandbox.csproj -c "$config" -nologo -v quiet -clp:ErrorsOnly >"$local_dir/build-sandbox.log" 2>&1 \
+  || { cat "$local_dir/build-sandbox.log" >&2; fail "the Sandbox did not build"; }
+dotnet build src/Api/Aggregator.Api.csproj -c "$config" -nologo -v quiet -clp:ErrorsOnly >"$local_dir/build-api.log" 2>&1 \
+  || { cat "$local_dir/build-api.log" >&2; fail "the Api did not build"; }
+
+# 3. Start the Sandbox provider and the Api.
+sandbox_port=$(free_port 5090)
+api_port=$(free_port 5080)
+sandbox_url=http://127.0.0.1:$sandbox_port
+api_url=http://127.0.0.1:$api_port
+samples=$repo/../shared/fhir-samples
+
+sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
+sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db")
+[[ -d $samples ]] && sandbox_args+=(--Sandbox:DataDir "$samples")
+ASPNETCORE_ENVIRONMENT=Development dotnet "$sandbox_bin/Aggregator.Sandbox.dll" "${sandbox_args[@]}" \
+  >"$local_dir/sandbox.log" 2>&1 &
+pids+=($!)
+
+api_bin=$repo/src/Api/bin/$config/net10.0
+ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sandbox_url Api__PublicBaseUrl=$api_url \
+  dotnet "$api_bin/Aggregator.Api.dll" --urls "$api_url" --contentRoot "$api_bin" > >(tee -a "$local_dir/api.log") 2>&1 &
+pids+=($!)
+
+wait_ready() {
+  local name=$1 url=$2
+  for _ in $(seq 1 240); do
+    if curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1; then return 0; fi
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || fail "$name stopped while starting; see .local/*.log"; done
+    sleep 0.5
+  done
+  fail "$name did not become ready at $url within 120 s; see .local/*.log"
+}
+wait_ready Sandbox "$sandbox_url"
+wait_ready Api "$api_url"
+
+cat <<TXT
+
+Aggregator is running (Ctrl-C stops it; data stays).
+  Api            $api_url          ready: $api_url/health/ready
+  API docs       $api_url/docs
+  Jobs dashboard $api_url/hangfire
+  Sandbox EHR    $sandbox_url      FHIR: $sandbox_url/nextgen/fhir/r4/
+  Database       ${pg_dir:-from ConnectionStrings__Aggregator}
+  Logs           .local/api.log, .local/sandbox.log
+TXT
+# Until Ctrl-C, or until either service stops by itself.
+wait -n "${pids[@]}" || true

@@ -1,0 +1,25 @@
+using Aggregator.Api.Operations;
+using Scalar.AspNetCore;
+
+namespace Aggregator.Api;
+
+public static class ApiServices
+{
+    public static IHostApplicationBuilder AddApiServices(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOpenApi();
+        builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
+        return builder;
+    }
+
+    public static WebApplication MapApiEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs");
+        app.MapOperatorDashboard();
+        app.MapServiceIndex();
+        return app;
+    }
+}

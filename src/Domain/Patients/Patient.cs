@@ -1,0 +1,15 @@
+namespace Aggregator.Domain.Patients;
+
+/// <summary>One of a tenant's end users, known to the tenant by its own external id.</summary>
+public sealed class Patient
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public required string ExternalId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Grows each time the merged record changes; drives ETags and the read cache.</summary>
+    public long RecordVersion { get; set; }
+
+    public DateTimeOffset? RecordUpdatedAt { get; set; }
+}

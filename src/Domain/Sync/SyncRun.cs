@@ -1,0 +1,39 @@
+namespace Aggregator.Domain.Sync;
+
+/// <summary>One sync of one connection.</summary>
+public sealed class SyncRun
+{
+    public Guid Id { get; set; }
+    public Guid TenantId { get; set; }
+    public Guid ConnectionId { get; set; }
+    public SyncRunStatus Status { get; set; } = SyncRunStatus.Queued;
+    public SyncTrigger Trigger { get; set; }
+    public bool FullSync { get; set; }
+    public DateTimeOffset QueuedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Per resource type: fetched, new, changed, unchanged, deleted, skipped and why (JSON).</summary>
+    public string? TypeCounts { get; set; }
+
+    public int Pages { get; set; }
+    public long Bytes { get; set; }
+    public long? DurationMs { get; set; }
+    public string? Error { get; set; }
+}
+
+public enum SyncRunStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Partial,
+    Failed,
+}
+
+public enum SyncTrigger
+{
+    Initial,
+    Scheduled,
+    Manual,
+}

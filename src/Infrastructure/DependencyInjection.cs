@@ -1,0 +1,68 @@
+using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Aggregator.Infrastructure;
+
+public static class DependencyInjection
+{
+    public const string ConnectionStringName = "Aggregator";
+
+    /// <summary>
+    /// <see cref="AddInfrastructure"/>, but a missing setting is told on standard error in one
+    /// line (what to set) instead of a stack trace; false then.
+    /// </summary>
+    public static bool TryAddInfrastructure(this IHostApplicationBuilder builder, bool migrateOnStartup)
+    {
+        try
+        {
+            builder.AddInfrastructure(migrateOnStartup);
+            return true;
+        }
+        catch (MissingConfigurationException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>PostgreSQL, EF Core, Hangfire storage and the clock. <paramref name="migrateOnStartup"/>: this host owns migrations.</summary>
+    public static IHostApplicationBuilder AddInfrastructure(this IHostApplicationBuilder builder, bool migrateOnStartup)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new MissingConfigurationException(
+                $"No database configured: set ConnectionStrings__{ConnectionStringName} (or ConnectionStrings:{ConnectionStringName}), or start everything with ./run.sh.");
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddOptions<DatabaseOptions>().Bind(builder.Configuration.GetSection(DatabaseOptions.Section));
+        services.AddOptions<JobServerOptions>().Bind(builder.Configuration.GetSection(JobServerOptions.Section));
+
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddDbContext<AggregatorDbContext>((provider, options) =>
+            AggregatorDbContext.Configure(options, provider.GetRequiredService<NpgsqlDataSource>()));
+
+        services.AddSingleton<DatabaseState>();
+        services.AddSingleton<DatabaseMigrator>();
+        var migrate = migrateOnStartup
+            && builder.Configuration.GetSection(DatabaseOptions.Section).GetValue(nameof(DatabaseOptions.MigrateOnStartup), true);
+        if (migrate)
+        {
+            // Registered before any job server, so hosted services start with the schema in place.
+            services.AddHostedService(provider => provider.GetRequiredService<DatabaseMigrator>());
+        }
+
+        services.AddJobStorage(connectionString);
+        return builder;
+    }
+}
+
+/// <summary>A setting the process cannot start without; its message says how to provide it.</summary>
+public sealed class MissingConfigurationException(string message) : Exception(message);

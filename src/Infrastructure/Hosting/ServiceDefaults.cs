@@ -1,0 +1,110 @@
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Aggregator.Infrastructure.Hosting;
+
+/// <summary>What every Aggregator host shares: logs, errors, health, body limits, outgoing HTTP.</summary>
+public static class ServiceDefaults
+{
+    private const string ReadyTag = "ready";
+
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, bool logToStandardError = false)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var development = builder.Environment.IsDevelopment();
+
+        builder.Services.AddSerilog((services, log) =>
+        {
+            // Our defaults first; the "Serilog" configuration section may override any of them.
+            log.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Extensions.Http", LogEventLevel.Warning)
+                .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+                .MinimumLevel.Override("Hangfire", LogEventLevel.Information)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                .ReadFrom.Configuration(builder.Configuration)
+                .Enrich.FromLogContext()
+                .Enrich.WithProperty("Application", builder.Environment.ApplicationName);
+
+            var errorLevel = logToStandardError ? LogEventLevel.Verbose : (LogEventLevel?)null;
+            if (development)
+            {
+                log.WriteTo.Console(
+                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                    standardErrorFromLevel: errorLevel);
+            }
+            else
+            {
+                log.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: errorLevel);
+            }
+        });
+
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            // Replace the framework's generic RFC 9110 links with our stable types.
+            if (problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org/", StringComparison.Ordinal))
+            {
+                problem.Type = ProblemTypes.ForStatus(problem.Status ?? context.HttpContext.Response.StatusCode);
+            }
+
+            problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+            // Exception details never reach a client, whatever the environment.
+            problem.Extensions.Remove("exception");
+            problem.Detail = problem.Status >= 500 ? null : problem.Detail;
+        });
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        builder.Services.AddHealthChecks()
+            .AddCheck<DatabaseReadinessCheck>("postgresql", tags: [ReadyTag]);
+
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler());
+
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(
+            kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodyLimit.MaxBytes);
+
+        return builder;
+    }
+
+    /// <summary>The middleware every host runs first: errors as problem details, request logs, body cap.</summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // Outermost, so that it logs the status the client really got.
+        app.UseSerilogRequestLogging(options => options.GetLevel = (context, _, _) =>
+            context.Response.StatusCode >= 500 ? LogEventLevel.Error
+            : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose
+            : LogEventLevel.Information);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimit>();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(ReadyTag),
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
+        return endpoints;
+    }
+}

@@ -1,0 +1,15 @@
+namespace Aggregator.Infrastructure.Jobs;
+
+public sealed class JobServerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Run the Hangfire server inside the Api process (one process is then a whole system).</summary>
+    public bool InProcess { get; set; }
+
+    /// <summary>Parallel jobs per server; sized for a 2-core machine by default.</summary>
+    public int WorkerCount { get; set; } = 4;
+
+    /// <summary>How often the server looks for new jobs; short in tests.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
