@@ -20,6 +20,7 @@ public static class JobsRegistration
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings()
+                .UseFilter(new JobLogContextFilter())
                 .UsePostgreSqlStorage(
                     bootstrap => bootstrap.UseNpgsqlConnection(connectionString),
                     new PostgreSqlStorageOptions
