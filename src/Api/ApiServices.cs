@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Aggregator.Api.Authentication;
 using Aggregator.Api.Operations;
+using Aggregator.Api.Patients;
 using Scalar.AspNetCore;
 
 namespace Aggregator.Api;
@@ -9,6 +13,9 @@ public static class ApiServices
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOpenApi();
+        builder.Services.AddApiAuthentication();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower)));
         builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
         return builder;
     }
@@ -20,6 +27,7 @@ public static class ApiServices
         app.MapScalarApiReference("/docs");
         app.MapOperatorDashboard();
         app.MapServiceIndex();
+        app.MapPatientEndpoints();
         return app;
     }
 }

@@ -1,4 +1,9 @@
 using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Notifications;
+using Aggregator.Infrastructure.Paging;
+using Aggregator.Infrastructure.Patients;
+using Aggregator.Infrastructure.Tenants;
+using Microsoft.AspNetCore.DataProtection;
 using Aggregator.Infrastructure.Persistence;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,6 +63,19 @@ public static class DependencyInjection
             // Registered before any job server, so hosted services start with the schema in place.
             services.AddHostedService(provider => provider.GetRequiredService<DatabaseMigrator>());
         }
+
+        services.AddScoped<CurrentTenant>();
+        services.AddDataProtection()
+            .SetApplicationName("Aggregator")
+            .PersistKeysToDbContext<AggregatorDbContext>();
+        services.AddSingleton<CursorCodec>();
+        services.AddSingleton<DatabaseNotifications>();
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseNotifications>());
+        services.AddSingleton<ApiKeyUsage>();
+        services.AddHostedService(provider => provider.GetRequiredService<ApiKeyUsage>());
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddScoped<TenantAdministration>();
+        services.AddScoped<PatientRegistry>();
 
         services.AddJobStorage(connectionString);
         return builder;

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Aggregator.Api.Tenants;
 using Aggregator.Infrastructure;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Persistence;
@@ -10,14 +12,37 @@ namespace Aggregator.Api.Cli;
 /// </summary>
 public static class OperatorCommands
 {
-    private static readonly string[] Commands = ["migrate"];
+    private static readonly string[] Verbs = ["migrate", "tenants", "keys"];
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && Commands.Contains(args[0]);
+    public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
     public static async Task<int> RunAsync(string[] args)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        var builder = Host.CreateApplicationBuilder(args.Skip(1).ToArray());
+        var root = new RootCommand("Aggregator operator commands");
+        var migrate = new Command("migrate", "Apply pending database migrations (ours and Hangfire's) and exit.");
+        migrate.SetAction((_, cancellationToken) => WithServicesAsync(services => MigrateAsync(services, cancellationToken), migrateFirst: false));
+        root.Add(migrate);
+        root.Add(TenantCommands.Create(WithServicesAsync));
+        root.Add(TenantCommands.CreateKeyCommands(WithServicesAsync));
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static async Task<int> MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        await Console.Out.WriteLineAsync("Database migrated.");
+        return 0;
+    }
+
+    /// <summary>Builds a host without web or job server, migrates when the Api would, then runs the command in a scope.</summary>
+    private static async Task<int> WithServicesAsync(Func<IServiceProvider, Task<int>> command, bool migrateFirst = true)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration["Serilog:MinimumLevel:Default"] ??= "Warning";
         builder.AddServiceDefaults(logToStandardError: true);
         if (!builder.TryAddInfrastructure(migrateOnStartup: false))
         {
@@ -25,14 +50,20 @@ public static class OperatorCommands
         }
 
         using var host = builder.Build();
-        switch (args[0])
+        try
         {
-            case "migrate":
+            if (migrateFirst && builder.Configuration.GetValue("Database:MigrateOnStartup", true))
+            {
                 await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
-                await Console.Out.WriteLineAsync("migrated");
-                return 0;
-            default:
-                return 2;
+            }
+
+            await using var scope = host.Services.CreateAsyncScope();
+            return await command(scope.ServiceProvider);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Npgsql.NpgsqlException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
         }
     }
 }

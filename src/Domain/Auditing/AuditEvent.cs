@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Auditing;
 
 /// <summary>Who read or changed which patient's data.</summary>
-public sealed class AuditEvent
+public sealed class AuditEvent : ITenantOwned
 {
     public long Id { get; set; }
     public Guid TenantId { get; set; }

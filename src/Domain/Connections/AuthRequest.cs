@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Connections;
 
 /// <summary>An authorize attempt in flight: single use, short lived.</summary>
-public sealed class AuthRequest
+public sealed class AuthRequest : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

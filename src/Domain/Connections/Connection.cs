@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Connections;
 
 /// <summary>One patient's authorised link to one provider endpoint.</summary>
-public sealed class Connection
+public sealed class Connection : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Patients;
 
 /// <summary>One of a tenant's end users, known to the tenant by its own external id.</summary>
-public sealed class Patient
+public sealed class Patient : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

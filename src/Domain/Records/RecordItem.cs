@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Records;
 
 /// <summary>One fact of a patient's merged record, precomputed for reads.</summary>
-public sealed class RecordItem
+public sealed class RecordItem : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

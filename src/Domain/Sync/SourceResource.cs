@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Sync;
 
 /// <summary>One FHIR resource as a provider served it, in R4 form (converted when the source is DSTU2).</summary>
-public sealed class SourceResource
+public sealed class SourceResource : ITenantOwned
 {
     public long Id { get; set; }
     public Guid TenantId { get; set; }

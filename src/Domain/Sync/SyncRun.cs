@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Sync;
 
 /// <summary>One sync of one connection.</summary>
-public sealed class SyncRun
+public sealed class SyncRun : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

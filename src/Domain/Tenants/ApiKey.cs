@@ -1,7 +1,7 @@
 namespace Aggregator.Domain.Tenants;
 
 /// <summary>A tenant credential. Only its prefix (to find it) and a SHA-256 hash (to check it) are kept.</summary>
-public sealed class ApiKey
+public sealed class ApiKey : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

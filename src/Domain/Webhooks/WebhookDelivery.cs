@@ -1,7 +1,9 @@
+using Aggregator.Domain.Tenants;
+
 namespace Aggregator.Domain.Webhooks;
 
 /// <summary>One outgoing event to a tenant's webhook url.</summary>
-public sealed class WebhookDelivery
+public sealed class WebhookDelivery : ITenantOwned
 {
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

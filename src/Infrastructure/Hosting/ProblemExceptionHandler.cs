@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Paging;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -17,6 +18,7 @@ internal sealed partial class ProblemExceptionHandler(
     {
         var (status, title) = exception switch
         {
+            InvalidCursorException => (StatusCodes.Status400BadRequest, "The cursor was not issued by this service for this list."),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "The request body is too large."
                 : "The request could not be read."),
@@ -38,7 +40,7 @@ internal sealed partial class ProblemExceptionHandler(
             {
                 Status = status,
                 Title = title,
-                Type = ProblemTypes.ForStatus(status),
+                Type = exception is InvalidCursorException ? ProblemTypes.InvalidCursor : ProblemTypes.ForStatus(status),
             },
         });
     }

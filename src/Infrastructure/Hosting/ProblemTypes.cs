@@ -7,6 +7,7 @@ public static class ProblemTypes
 
     public const string BadRequest = Base + "bad-request";
     public const string Validation = Base + "validation";
+    public const string InvalidCursor = Base + "invalid-cursor";
     public const string Unauthorized = Base + "unauthorized";
     public const string Forbidden = Base + "forbidden";
     public const string NotFound = Base + "not-found";

@@ -24,7 +24,8 @@ public sealed partial class ExpiredAuthRequestSweep(
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - Grace;
-        var deleted = await db.AuthRequests
+        // System work across every tenant.
+        var deleted = await db.AuthRequests.IgnoreQueryFilters()
             .Where(a => a.ExpiresAt < cutoff)
             .ExecuteDeleteAsync(cancellationToken);
         LogSwept(logger, deleted);

@@ -6,13 +6,23 @@ using Aggregator.Domain.Records;
 using Aggregator.Domain.Sync;
 using Aggregator.Domain.Tenants;
 using Aggregator.Domain.Webhooks;
+using System.Linq.Expressions;
+using Aggregator.Infrastructure.Tenants;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aggregator.Infrastructure.Persistence;
 
 /// <summary>Aggregator's own data (DESIGN §2). Hangfire keeps its jobs in its own schema beside it.</summary>
-public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> options) : DbContext(options)
+public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> options, CurrentTenant currentTenant)
+    : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>A context for system work and tools: sees every tenant.</summary>
+    public AggregatorDbContext(DbContextOptions<AggregatorDbContext> options)
+        : this(options, CurrentTenant.ForSystem())
+    {
+    }
+
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Patient> Patients => Set<Patient>();
@@ -25,6 +35,14 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     public DbSet<RecordItem> RecordItems => Set<RecordItem>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    /// <summary>ASP.NET Core Data Protection's key ring (token encryption, cursors), shared by every replica.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    // Read by the tenant query filter; EF Core evaluates them per context instance.
+    private bool AllTenants => currentTenant.IsSystem;
+
+    private Guid CurrentTenantId => currentTenant.TenantId ?? Guid.Empty;
 
     /// <summary>The one way our context is configured: the host, design-time tooling and tests share it.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, Npgsql.NpgsqlDataSource dataSource)
@@ -41,6 +59,26 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AggregatorDbContext).Assembly);
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+
+        foreach (var entity in modelBuilder.Model.GetEntityTypes().Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)))
+        {
+            modelBuilder.Entity(entity.ClrType).HasQueryFilter(TenantFilter(entity.ClrType));
+        }
+    }
+
+    /// <summary><c>row => AllTenants || row.TenantId == CurrentTenantId</c> for one entity type.</summary>
+    private LambdaExpression TenantFilter(Type entityType)
+    {
+        var row = Expression.Parameter(entityType, "row");
+        var context = Expression.Constant(this);
+        return Expression.Lambda(
+            Expression.OrElse(
+                Expression.Property(context, nameof(AllTenants)),
+                Expression.Equal(
+                    Expression.Property(row, nameof(ITenantOwned.TenantId)),
+                    Expression.Property(context, nameof(CurrentTenantId)))),
+            row);
     }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)

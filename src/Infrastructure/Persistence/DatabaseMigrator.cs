@@ -21,32 +21,34 @@ public sealed partial class DatabaseMigrator(
     DatabaseState state,
     IOptions<DatabaseOptions> options,
     TimeProvider clock,
-    ILogger<DatabaseMigrator> logger) : IHostedService, IDisposable
+    ILogger<DatabaseMigrator> logger) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
-    private readonly CancellationTokenSource _stopping = new();
-    private Task? _retries;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The first attempt holds up start-up, so a healthy database is migrated before anything serves.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (await TryMigrateAsync(cancellationToken))
-        {
-            return;
-        }
-
-        _retries = RetryUntilMigratedAsync(_stopping.Token);
+        await TryMigrateAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Later attempts run in the background until one succeeds.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await _stopping.CancelAsync();
-        if (_retries is not null)
+        while (!state.IsMigrated && !stoppingToken.IsCancellationRequested)
         {
-            await _retries.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            try
+            {
+                await Task.Delay(RetryDelay, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await TryMigrateAsync(stoppingToken);
         }
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     /// <summary>Migrates now; used by the start-up path and by the <c>migrate</c> command.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
@@ -90,26 +92,6 @@ public sealed partial class DatabaseMigrator(
         {
             LogNotYet(logger, ex.GetType().Name, ex.Message);
             return false;
-        }
-    }
-
-    private async Task RetryUntilMigratedAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(RetryDelay, clock, stopping);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            if (await TryMigrateAsync(stopping))
-            {
-                return;
-            }
         }
     }
 

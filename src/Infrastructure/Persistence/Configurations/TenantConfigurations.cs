@@ -23,6 +23,8 @@ internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
         builder.Property(k => k.Name).HasMaxLength(200);
         builder.Property(k => k.Prefix).HasMaxLength(64);
         builder.HasIndex(k => k.Prefix).IsUnique();
+        // Authentication looks a presented key up by its hash.
+        builder.HasIndex(k => k.Hash).IsUnique();
         builder.HasIndex(k => k.TenantId);
         builder.Ignore(k => k.IsRevoked);
         builder.HasOne<Tenant>().WithMany().HasForeignKey(k => k.TenantId).OnDelete(DeleteBehavior.Cascade);

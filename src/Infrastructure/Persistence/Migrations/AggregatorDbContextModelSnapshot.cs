@@ -748,6 +748,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.HasKey("Id")
                         .HasName("pk_api_keys");
 
+                    b.HasIndex("Hash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_keys_hash");
+
                     b.HasIndex("Prefix")
                         .IsUnique()
                         .HasDatabaseName("ix_api_keys_prefix");
@@ -866,6 +870,29 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasDatabaseName("ix_webhook_deliveries_tenant_id_created_at");
 
                     b.ToTable("webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id")
+                        .HasName("pk_data_protection_keys");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Connections.AuthRequest", b =>

@@ -1,0 +1,86 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Tenants;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Api.Authentication;
+
+/// <summary>
+/// <c>Authorization: Bearer {credential}</c>: a tenant's API key (<c>agg_test_…</c>/<c>agg_live_…</c>).
+/// A recognised credential sets the scope's tenant, which every query is then filtered by.
+/// </summary>
+public sealed class ApiCredentialsHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyAuthenticator apiKeys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiCredentials";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var credential = header["Bearer ".Length..].Trim();
+        var key = await apiKeys.AuthenticateAsync(credential, Context.RequestAborted);
+        if (key is null)
+        {
+            return AuthenticateResult.Fail("The credential is not a valid API key.");
+        }
+
+        Context.RequestServices.GetRequiredService<CurrentTenant>().Set(key.TenantId);
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ApiClaims.TenantId, key.TenantId.ToString()),
+                new Claim(ApiClaims.ActorType, ApiClaims.ActorApiKey),
+                new Claim(ApiClaims.ActorId, key.KeyId.ToString()),
+            ],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var failed = (await HandleAuthenticateOnceSafeAsync()).Failure is not null;
+        Response.Headers.WWWAuthenticate = failed
+            ? "Bearer realm=\"aggregator\", error=\"invalid_token\""
+            : "Bearer realm=\"aggregator\"";
+        await WriteProblemAsync(StatusCodes.Status401Unauthorized, failed
+            ? "The API key or session token is not valid (unknown, revoked or expired)."
+            : "An API key or patient session token is required: Authorization: Bearer {credential}.");
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblemAsync(StatusCodes.Status403Forbidden, "This credential may not do that.");
+
+    private async Task WriteProblemAsync(int status, string detail)
+    {
+        Response.StatusCode = status;
+        await Context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails
+            {
+                Status = status,
+                Type = ProblemTypes.ForStatus(status),
+                Title = status == StatusCodes.Status401Unauthorized ? "Unauthorized" : "Forbidden",
+                Detail = detail,
+            },
+        });
+    }
+}
+
+public static class ApiClaims
+{
+    public const string TenantId = "tenant_id";
+    public const string ActorType = "actor_type";
+    public const string ActorId = "actor_id";
+    public const string ActorApiKey = "api_key";
+}

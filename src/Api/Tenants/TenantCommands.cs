@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Globalization;
+using Aggregator.Domain.Tenants;
+using Aggregator.Infrastructure.Tenants;
+
+namespace Aggregator.Api.Tenants;
+
+/// <summary><c>tenants create|list|update|demo</c> and <c>keys create|list|revoke</c>.</summary>
+public static class TenantCommands
+{
+    public delegate Task<int> ServiceRunner(Func<IServiceProvider, Task<int>> command, bool migrateFirst = true);
+
+    public static Command Create(ServiceRunner run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var tenants = new Command("tenants", "Partner organisations and their settings.");
+
+        var name = new Argument<string>("name") { Description = "The tenant's display name." };
+        var returnUrls = ReturnUrlOption();
+        var syncInterval = SyncIntervalOption();
+        var webhook = new Option<Uri?>("--webhook-url") { Description = "Where sync events are posted." };
+        var live = new Option<bool>("--live") { Description = "Issue an agg_live_ key instead of agg_test_." };
+        var create = new Command("create", "Create a tenant and print its first API key (shown once, on the last line).")
+        {
+            name, returnUrls, syncInterval, webhook, live,
+        };
+        create.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            var admin = services.GetRequiredService<TenantAdministration>();
+            var settings = new TenantSettings(parse.GetValue(returnUrls) ?? [], parse.GetValue(syncInterval), parse.GetValue(webhook));
+            var (tenant, key) = await admin.CreateTenantAsync(
+                parse.GetRequiredValue(name), settings, parse.GetValue(live) ? ApiKeyEnvironment.Live : ApiKeyEnvironment.Test, cancellationToken);
+            await PrintTenantAsync(tenant);
+            await Console.Out.WriteLineAsync($"API key {key.Prefix}… (shown once; store it now):");
+            await Console.Out.WriteLineAsync(key.Key);
+            return 0;
+        }));
+        tenants.Add(create);
+
+        var list = new Command("list", "List tenants.");
+        list.SetAction((_, cancellationToken) => run(async services =>
+        {
+            foreach (var tenant in await services.GetRequiredService<TenantAdministration>().ListTenantsAsync(cancellationToken))
+            {
+                await PrintTenantAsync(tenant);
+            }
+
+            return 0;
+        }));
+        tenants.Add(list);
+
+        var tenantId = new Argument<Guid>("tenant-id");
+        var updateReturnUrls = ReturnUrlOption();
+        var updateInterval = SyncIntervalOption();
+        var updateWebhook = new Option<Uri?>("--webhook-url") { Description = "Where sync events are posted." };
+        var update = new Command("update", "Replace a tenant's return urls, sync interval or webhook url.")
+        {
+            tenantId, updateReturnUrls, updateInterval, updateWebhook,
+        };
+        update.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            var admin = services.GetRequiredService<TenantAdministration>();
+            var id = parse.GetRequiredValue(tenantId);
+            var existing = (await admin.ListTenantsAsync(cancellationToken)).SingleOrDefault(t => t.Id == id);
+            if (existing is null)
+            {
+                await Console.Error.WriteLineAsync($"error: no tenant {id}");
+                return 1;
+            }
+
+            var urls = parse.GetValue(updateReturnUrls) is { Length: > 0 } given ? given : existing.ReturnUrls.ToArray();
+            var tenant = await admin.UpdateTenantAsync(id, new TenantSettings(urls, parse.GetValue(updateInterval), parse.GetValue(updateWebhook)), cancellationToken);
+            await PrintTenantAsync(tenant);
+            return 0;
+        }));
+        tenants.Add(update);
+
+        var demoReturnUrls = ReturnUrlOption();
+        var demo = new Command("demo", $"Ensure the '{TenantAdministration.DemoTenantName}' tenant; revoke its old key and print a new one (last line).")
+        {
+            demoReturnUrls,
+        };
+        demo.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            var (tenant, key) = await services.GetRequiredService<TenantAdministration>()
+                .EnsureDemoTenantAsync(new TenantSettings(parse.GetValue(demoReturnUrls) ?? [], null, null), cancellationToken);
+            await PrintTenantAsync(tenant);
+            await Console.Out.WriteLineAsync(key.Key);
+            return 0;
+        }));
+        tenants.Add(demo);
+        return tenants;
+    }
+
+    public static Command CreateKeyCommands(ServiceRunner run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var keys = new Command("keys", "A tenant's API keys.");
+
+        var tenantId = new Argument<Guid>("tenant-id");
+        var name = new Option<string>("--name") { Description = "What the key is for.", DefaultValueFactory = _ => "default" };
+        var live = new Option<bool>("--live") { Description = "Issue an agg_live_ key instead of agg_test_." };
+        var create = new Command("create", "Issue another API key for a tenant (shown once, on the last line).") { tenantId, name, live };
+        create.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            var key = await services.GetRequiredService<TenantAdministration>().CreateKeyAsync(
+                parse.GetRequiredValue(tenantId), parse.GetRequiredValue(name), parse.GetValue(live) ? ApiKeyEnvironment.Live : ApiKeyEnvironment.Test, cancellationToken);
+            await Console.Out.WriteLineAsync($"API key {key.Prefix}… for tenant {key.TenantId} (shown once; store it now):");
+            await Console.Out.WriteLineAsync(key.Key);
+            return 0;
+        }));
+        keys.Add(create);
+
+        var listTenant = new Argument<Guid>("tenant-id");
+        var list = new Command("list", "List a tenant's keys (prefixes only; secrets are never stored).") { listTenant };
+        list.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            foreach (var key in await services.GetRequiredService<TenantAdministration>().ListKeysAsync(parse.GetRequiredValue(listTenant), cancellationToken))
+            {
+                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"{key.Prefix}…  {key.Name,-12} created {key.CreatedAt:u}  last used {(key.LastUsedAt is { } used ? used.ToString("u", CultureInfo.InvariantCulture) : "never"),-20}  {(key.IsRevoked ? "revoked" : "active")}"));
+            }
+
+            return 0;
+        }));
+        keys.Add(list);
+
+        var prefix = new Argument<string>("prefix") { Description = "The key's prefix, as `keys list` shows it." };
+        var revoke = new Command("revoke", "Revoke a key; it stops working at once on every replica.") { prefix };
+        revoke.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            var revoked = await services.GetRequiredService<TenantAdministration>().RevokeKeyAsync(parse.GetRequiredValue(prefix).TrimEnd('…'), cancellationToken);
+            await Console.Out.WriteLineAsync(revoked ? "Revoked." : "No active key has that prefix.");
+            return revoked ? 0 : 1;
+        }));
+        keys.Add(revoke);
+        return keys;
+    }
+
+    private static Option<string[]> ReturnUrlOption() => new("--return-url")
+    {
+        Description = "A return url the connect flow may end on (exact match); repeat for several.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static Option<TimeSpan?> SyncIntervalOption() => new("--sync-interval")
+    {
+        Description = "How often connections are synced, e.g. 12:00:00 or 1.00:00:00 (default 24 hours).",
+    };
+
+    private static Task PrintTenantAsync(Tenant tenant) => Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+        $"Tenant {tenant.Id}  {tenant.Name}  sync every {tenant.SyncInterval}  return urls: {(tenant.ReturnUrls.Count == 0 ? "(none)" : string.Join(' ', tenant.ReturnUrls))}"));
+}

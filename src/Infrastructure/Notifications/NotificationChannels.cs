@@ -1,0 +1,16 @@
+namespace Aggregator.Infrastructure.Notifications;
+
+/// <summary>PostgreSQL NOTIFY channels that replicas listen on to keep their in-memory state true.</summary>
+public static class NotificationChannels
+{
+    /// <summary>Payload: the revoked key's SHA-256 hash in hex.</summary>
+    public const string ApiKeyRevoked = "aggregator_api_key_revoked";
+
+    /// <summary>Payload: <c>{patientId}:{recordVersion}</c>.</summary>
+    public const string RecordChanged = "aggregator_record_changed";
+
+    /// <summary>Sent to every handler after a reconnect, when notifications may have been missed.</summary>
+    public const string Everything = "*";
+
+    public static readonly string[] All = [ApiKeyRevoked, RecordChanged];
+}

@@ -1,0 +1,170 @@
+using Aggregator.Domain.Tenants;
+using Aggregator.Infrastructure.Notifications;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.Infrastructure.Tenants;
+
+/// <summary>A key as shown once, at creation: the only time the secret exists outside the caller.</summary>
+public sealed record IssuedApiKey(Guid KeyId, Guid TenantId, string Prefix, string Key);
+
+public sealed record TenantSettings(IReadOnlyList<string> ReturnUrls, TimeSpan? SyncInterval, Uri? WebhookUrl);
+
+/// <summary>Operator work on tenants and their keys (the CLI's verbs). Sees every tenant.</summary>
+public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotifications notifications, TimeProvider clock)
+{
+    public const string DemoTenantName = "Demo Health";
+    public const string DemoKeyName = "demo";
+
+    public async Task<(Tenant Tenant, IssuedApiKey Key)> CreateTenantAsync(
+        string name, TenantSettings settings, ApiKeyEnvironment environment, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(settings);
+        var tenant = new Tenant
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name.Trim(),
+            CreatedAt = clock.GetUtcNow(),
+        };
+        Apply(tenant, settings);
+        db.Tenants.Add(tenant);
+        var key = AddKey(tenant.Id, "default", environment);
+        await db.SaveChangesAsync(cancellationToken);
+        return (tenant, key);
+    }
+
+    public async Task<Tenant> UpdateTenantAsync(Guid tenantId, TenantSettings settings, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Id == tenantId, cancellationToken)
+            ?? throw new TenantNotFoundException(tenantId);
+        Apply(tenant, settings);
+        await db.SaveChangesAsync(cancellationToken);
+        return tenant;
+    }
+
+    public Task<List<Tenant>> ListTenantsAsync(CancellationToken cancellationToken) =>
+        db.Tenants.AsNoTracking().OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);
+
+    public async Task<IssuedApiKey> CreateKeyAsync(Guid tenantId, string name, ApiKeyEnvironment environment, CancellationToken cancellationToken)
+    {
+        if (!await db.Tenants.AnyAsync(t => t.Id == tenantId, cancellationToken))
+        {
+            throw new TenantNotFoundException(tenantId);
+        }
+
+        var key = AddKey(tenantId, name, environment);
+        await db.SaveChangesAsync(cancellationToken);
+        return key;
+    }
+
+    public Task<List<ApiKey>> ListKeysAsync(Guid tenantId, CancellationToken cancellationToken) =>
+        db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
+            .Where(k => k.TenantId == tenantId)
+            .OrderBy(k => k.CreatedAt)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Revokes a key by its prefix; every replica forgets it at once.</summary>
+    public async Task<bool> RevokeKeyAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var key = await db.ApiKeys.IgnoreQueryFilters().SingleOrDefaultAsync(k => k.Prefix == prefix && k.RevokedAt == null, cancellationToken);
+        if (key is null)
+        {
+            return false;
+        }
+
+        key.RevokedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await notifications.PublishAsync(NotificationChannels.ApiKeyRevoked, Convert.ToHexString(key.Hash), cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// The run command's demo tenant: created once, with the given return urls; each call revokes
+    /// the previous demo key and issues a fresh one (keys are stored hashed, so an old one cannot be shown again).
+    /// </summary>
+    public async Task<(Tenant Tenant, IssuedApiKey Key)> EnsureDemoTenantAsync(TenantSettings settings, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Name == DemoTenantName, cancellationToken);
+        if (tenant is null)
+        {
+            return await CreateTenantAsync(DemoTenantName, settings, ApiKeyEnvironment.Test, cancellationToken);
+        }
+
+        Apply(tenant, settings with { ReturnUrls = [.. tenant.ReturnUrls.Union(settings.ReturnUrls, StringComparer.Ordinal)] });
+        var old = await db.ApiKeys.IgnoreQueryFilters()
+            .Where(k => k.TenantId == tenant.Id && k.RevokedAt == null)
+            .ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        foreach (var key in old)
+        {
+            key.RevokedAt = now;
+        }
+
+        var issued = AddKey(tenant.Id, DemoKeyName, ApiKeyEnvironment.Test);
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var key in old)
+        {
+            await notifications.PublishAsync(NotificationChannels.ApiKeyRevoked, Convert.ToHexString(key.Hash), cancellationToken);
+        }
+
+        return (tenant, issued);
+    }
+
+    private IssuedApiKey AddKey(Guid tenantId, string name, ApiKeyEnvironment environment)
+    {
+        var (secret, prefix, hash) = ApiKeySecrets.Generate(environment);
+        var key = new ApiKey
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            Name = name,
+            Prefix = prefix,
+            Hash = hash,
+            Environment = environment,
+            CreatedAt = clock.GetUtcNow(),
+        };
+        db.ApiKeys.Add(key);
+        return new IssuedApiKey(key.Id, tenantId, prefix, secret);
+    }
+
+    private static void Apply(Tenant tenant, TenantSettings settings)
+    {
+        foreach (var url in settings.ReturnUrls)
+        {
+            ReturnUrls.Validate(url);
+        }
+
+        tenant.ReturnUrls = [.. settings.ReturnUrls.Distinct(StringComparer.Ordinal)];
+        if (settings.SyncInterval is { } interval)
+        {
+            if (interval < TimeSpan.FromMinutes(5) || interval > TimeSpan.FromDays(30))
+            {
+                throw new ArgumentOutOfRangeException(nameof(settings), "The sync interval must be between 5 minutes and 30 days.");
+            }
+
+            tenant.SyncInterval = interval;
+        }
+
+        if (settings.WebhookUrl is { } webhook)
+        {
+            tenant.WebhookUrl = webhook.AbsoluteUri;
+        }
+    }
+}
+
+public sealed class TenantNotFoundException(Guid tenantId) : Exception($"No tenant {tenantId}.");
+
+/// <summary>A return url is absolute http(s) with no fragment; it is later matched exactly.</summary>
+public static class ReturnUrls
+{
+    public static void Validate(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+            || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            throw new ArgumentException($"'{url}' is not a valid return url: an absolute http(s) url without a fragment is needed.", nameof(url));
+        }
+    }
+}
