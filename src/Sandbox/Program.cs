@@ -1,8 +1,16 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/", () => TypedResults.Ok(new { service = "Aggregator Sandbox" }));
-app.MapGet("/health/ready", () => TypedResults.Ok("Healthy"));
-await app.RunAsync();
+// Sandbox = the stand-in EHR: a SMART authorization server and FHIR R4/DSTU2 APIs for several provider personas.
+using Aggregator.Sandbox;
+using Aggregator.Sandbox.Fhir;
+using Aggregator.Sandbox.Health;
+using Aggregator.Sandbox.TestApi;
 
-/// <summary>Public so that tests can host the sandbox with WebApplicationFactory.</summary>
-public partial class Program;
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddSandbox(builder.Configuration);
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.MapHealthEndpoints();
+app.MapFhirEndpoints();
+app.MapTestApiEndpoints();
+
+await app.RunAsync();

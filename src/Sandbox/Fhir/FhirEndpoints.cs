@@ -1,0 +1,115 @@
+using Aggregator.Sandbox.FhirData;
+using Aggregator.Sandbox.Personas;
+
+namespace Aggregator.Sandbox.Fhir;
+
+/// <summary>The FHIR API of every persona and version: <c>{root}/{persona}/fhir/{r4|dstu2}/...</c>.</summary>
+public static class FhirEndpoints
+{
+    public static IEndpointRouteBuilder MapFhirEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/{persona}/fhir/{version}").WithTags("FHIR");
+        group.MapGet("/metadata", Metadata);
+        group.MapGet("/{type}", Search);
+        group.MapPost("/{type}/_search", SearchByPost).DisableAntiforgery();
+        group.MapGet("/{type}/{id}", Read);
+        return app;
+    }
+
+    public static FhirResult Metadata(string persona, string version, HttpContext context, PersonaCatalog personas,
+        FhirStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
+        {
+            return failure;
+        }
+
+        var request = context.Request;
+        var root = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        var now = time.GetUtcNow();
+        return FhirResult.Json(fhirBase.Version, writer =>
+            CapabilityStatements.Write(writer, fhirBase, dataset, fhirBase.Url(request), root, now));
+    }
+
+    public static FhirResult Search(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
+        FhirStore store, FhirSearch search, CancellationToken cancellationToken)
+    {
+        var parameters = context.Request.Query
+            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? "")))
+            .ToList();
+        return SearchWith(persona, version, type, context, personas, store, search, parameters);
+    }
+
+    public static async Task<FhirResult> SearchByPost(string persona, string version, string type, HttpContext context,
+        PersonaCatalog personas, FhirStore store, FhirSearch search, CancellationToken cancellationToken)
+    {
+        var parameters = context.Request.Query
+            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? "")))
+            .ToList();
+        if (context.Request.HasFormContentType)
+        {
+            var form = await context.Request.ReadFormAsync(cancellationToken);
+            parameters.AddRange(form.SelectMany(f => f.Value.Select(v => new KeyValuePair<string, string>(f.Key, v ?? ""))));
+        }
+
+        return SearchWith(persona, version, type, context, personas, store, search, parameters);
+    }
+
+    public static FhirResult Read(string persona, string version, string type, string id, PersonaCatalog personas,
+        FhirStore store, CancellationToken cancellationToken)
+    {
+        if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
+        {
+            return failure;
+        }
+
+        if (!FhirResourceTypes.ReadableTypes(fhirBase.Version, dataset).Contains(type))
+        {
+            return FhirResult.Outcome(fhirBase.Version, 404, "not-supported", $"This server does not serve {type}.");
+        }
+
+        return dataset.Find(type, id) is { } resource
+            ? FhirResult.Resource(fhirBase.Version, resource)
+            : FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known.");
+    }
+
+    private static FhirResult SearchWith(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
+        FhirStore store, FhirSearch search, List<KeyValuePair<string, string>> parameters)
+    {
+        if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
+        {
+            return failure;
+        }
+
+        if (!FhirResourceTypes.SearchableTypes(fhirBase.Version, dataset).Contains(type))
+        {
+            return FhirResourceTypes.ReadableTypes(fhirBase.Version, dataset).Contains(type)
+                ? FhirResult.Outcome(fhirBase.Version, 400, "not-supported", $"{type} is served by read only; search is not supported.")
+                : FhirResult.Outcome(fhirBase.Version, 404, "not-supported", $"This server does not serve {type}.");
+        }
+
+        return search.Search(fhirBase, dataset, type, context.Request, parameters, contextPatient: null);
+    }
+
+    private static bool TryResolve(string persona, string version, PersonaCatalog personas, FhirStore store,
+        out FhirBase fhirBase, out FhirDataset dataset, out FhirResult failure)
+    {
+        dataset = null!;
+        failure = null!;
+        if (!personas.TryGetBase(persona, version, out fhirBase))
+        {
+            failure = FhirResult.Outcome(FhirVersion.R4, 404, "not-found", $"There is no FHIR server at /{persona}/fhir/{version}.");
+            return false;
+        }
+
+        if (store.Find(fhirBase) is not { } found)
+        {
+            failure = FhirResult.Outcome(fhirBase.Version, 503, "transient", "The server is still loading its data; try again shortly.");
+            failure.Headers["Retry-After"] = "2";
+            return false;
+        }
+
+        dataset = found;
+        return true;
+    }
+}

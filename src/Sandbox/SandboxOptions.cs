@@ -1,0 +1,41 @@
+using Aggregator.Sandbox.Personas;
+
+namespace Aggregator.Sandbox;
+
+/// <summary>The <c>Sandbox</c> configuration section.</summary>
+public sealed class SandboxOptions
+{
+    public const string SectionName = "Sandbox";
+
+    /// <summary>A folder of FHIR bundles laid out like the shared samples: <c>r4/</c> and <c>dstu2/</c>.</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>Enables the <c>/_test</c> API (credentials of every patient). Off by default.</summary>
+    public bool TestApi { get; set; }
+
+    /// <summary>A SQLite file for the OAuth store; in memory when unset.</summary>
+    public string? StorePath { get; set; }
+
+    public PagingOptions Paging { get; set; } = new();
+
+    public TokenLifetimeOptions Tokens { get; set; } = new();
+
+    public Dictionary<string, PersonaOptions> Personas { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+public sealed class PagingOptions
+{
+    /// <summary>How long a <c>next</c> link stays usable.</summary>
+    public TimeSpan LinkLifetime { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+public sealed class TokenLifetimeOptions
+{
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    public TimeSpan AuthorizationCodeLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan IdentityTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+}
