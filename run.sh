@@ -100,6 +100,15 @@ wait_ready() {
 wait_ready Sandbox "$sandbox_url"
 wait_ready Api "$api_url"
 
+# 4. A ready demo tenant: a fresh key each run (keys are stored hashed; the previous one is revoked).
+demo_out=$(dotnet "$api_bin/Aggregator.Api.dll" tenants demo --return-url "$api_url/demo/connected" 2>>"$local_dir/api.log") \
+  || fail "could not create the demo tenant; see .local/api.log"
+demo_key=$(printf '%s\n' "$demo_out" | tail -n 1)
+demo_tenant=$(printf '%s\n' "$demo_out" | head -n 1)
+demo_login=$(curl -fsS -m 5 "$sandbox_url/_test/patients" 2>/dev/null \
+  | grep -oE '"persona":"nextgen","fhirVersion":"R4"[^}]*' | head -n 1 \
+  | sed -E 's/.*"username":"([^"]*)".*"password":"([^"]*)".*/\1 \/ \2/' || true)
+
 cat <<TXT
 
 Aggregator is running (Ctrl-C stops it; data stays).
@@ -109,6 +118,11 @@ Aggregator is running (Ctrl-C stops it; data stays).
   Sandbox EHR    $sandbox_url      FHIR: $sandbox_url/nextgen/fhir/r4/
   Database       ${pg_dir:-from ConnectionStrings__Aggregator}
   Logs           .local/api.log, .local/sandbox.log
+
+Demo: $demo_tenant
+  API key        $demo_key
+  Sandbox login  ${demo_login:-see $sandbox_url/_test/patients}   (patient portal of the NextGen persona)
+  Try            curl -s -X PUT -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" -d '{}' $api_url/v1/patients/demo-patient
 TXT
 # Until Ctrl-C, or until either service stops by itself.
 wait -n "${pids[@]}" || true
