@@ -1,5 +1,6 @@
 // Sandbox = the stand-in EHR: a SMART authorization server and FHIR R4/DSTU2 APIs for several provider personas.
 using Aggregator.Sandbox;
+using Aggregator.Sandbox.Authorization;
 using Aggregator.Sandbox.Fhir;
 using Aggregator.Sandbox.Health;
 using Aggregator.Sandbox.TestApi;
@@ -10,6 +11,8 @@ builder.Services.AddSandbox(builder.Configuration);
 var app = builder.Build();
 app.UseExceptionHandler();
 app.MapHealthEndpoints();
+app.MapOAuthEndpoints();
+app.MapSmartConfigurationEndpoints();
 app.MapFhirEndpoints();
 app.MapTestApiEndpoints();
 

@@ -1,3 +1,4 @@
+using Aggregator.Sandbox.Authorization;
 using Aggregator.Sandbox.Fhir;
 using Aggregator.Sandbox.FhirData;
 using Aggregator.Sandbox.Health;
@@ -5,20 +6,19 @@ using Aggregator.Sandbox.Personas;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
-using Microsoft.Extensions.Options;
 
 namespace Aggregator.Sandbox;
 
 public static class SandboxRegistration
 {
-    /// <summary>Registers the whole sandbox: personas, FHIR data and API, health.</summary>
+    /// <summary>Registers the whole sandbox: personas, FHIR data and API, the authorization server, health.</summary>
     public static IServiceCollection AddSandbox(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SandboxOptions>().Bind(configuration.GetSection(SandboxOptions.SectionName));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<PersonaCatalog>();
 
-        services.AddSingleton(new SandboxReadiness([FhirDataLoading.StepName]));
+        services.AddSingleton(new SandboxReadiness([FhirDataLoading.StepName, ClientRegistrations.StepName]));
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("startup");
 
         services.AddSingleton<FhirStore>();
@@ -27,10 +27,11 @@ public static class SandboxRegistration
         services.AddSingleton<PageLinks>();
         services.AddSingleton<FhirSearch>();
 
+        services.AddSandboxOAuth();
         services.AddDataProtection().SetApplicationName("Aggregator.Sandbox");
-        services.AddOptions<KeyManagementOptions>().Configure<IOptions<SandboxOptions>, ILoggerFactory>((keys, sandbox, loggers) =>
-            keys.XmlRepository = sandbox.Value.StorePath is { Length: > 0 } storePath
-                ? new FileSystemXmlRepository(new DirectoryInfo(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storePath))!, "sandbox-keys")), loggers)
+        services.AddOptions<KeyManagementOptions>().Configure<OAuthStore, ILoggerFactory>((keys, store, loggers) =>
+            keys.XmlRepository = store.KeyFolder is { } folder
+                ? new FileSystemXmlRepository(new DirectoryInfo(folder), loggers)
                 : new InMemoryXmlRepository());
 
         services.AddProblemDetails();

@@ -1,9 +1,13 @@
+using Aggregator.Sandbox.Authorization;
 using Aggregator.Sandbox.FhirData;
 using Aggregator.Sandbox.Personas;
 
 namespace Aggregator.Sandbox.Fhir;
 
-/// <summary>The FHIR API of every persona and version: <c>{root}/{persona}/fhir/{r4|dstu2}/...</c>.</summary>
+/// <summary>
+/// The FHIR API of every persona and version: <c>{root}/{persona}/fhir/{r4|dstu2}/...</c>. Everything but
+/// <c>/metadata</c> needs an access token issued for that base.
+/// </summary>
 public static class FhirEndpoints
 {
     public static IEndpointRouteBuilder MapFhirEndpoints(this IEndpointRouteBuilder app)
@@ -31,7 +35,7 @@ public static class FhirEndpoints
             CapabilityStatements.Write(writer, fhirBase, dataset, fhirBase.Url(request), root, now));
     }
 
-    public static FhirResult Search(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
+    public static Task<FhirResult> Search(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
         FhirStore store, FhirSearch search, CancellationToken cancellationToken)
     {
         var parameters = context.Request.Query
@@ -52,15 +56,22 @@ public static class FhirEndpoints
             parameters.AddRange(form.SelectMany(f => f.Value.Select(v => new KeyValuePair<string, string>(f.Key, v ?? ""))));
         }
 
-        return SearchWith(persona, version, type, context, personas, store, search, parameters);
+        return await SearchWith(persona, version, type, context, personas, store, search, parameters);
     }
 
-    public static FhirResult Read(string persona, string version, string type, string id, PersonaCatalog personas,
-        FhirStore store, CancellationToken cancellationToken)
+    /// <summary>Reads one resource; a patient's token reads its own compartment and shared resources.</summary>
+    public static async Task<FhirResult> Read(string persona, string version, string type, string id, HttpContext context,
+        PersonaCatalog personas, FhirStore store, CancellationToken cancellationToken)
     {
         if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
         {
             return failure;
+        }
+
+        var (grant, unauthorized) = await FhirAuthorization.AuthenticateAsync(context, fhirBase);
+        if (grant is null)
+        {
+            return unauthorized!;
         }
 
         if (!FhirResourceTypes.ReadableTypes(fhirBase.Version, dataset).Contains(type))
@@ -68,17 +79,33 @@ public static class FhirEndpoints
             return FhirResult.Outcome(fhirBase.Version, 404, "not-supported", $"This server does not serve {type}.");
         }
 
-        return dataset.Find(type, id) is { } resource
+        if (!grant.AccessTo(type).Read)
+        {
+            return FhirAuthorization.InsufficientScope(fhirBase, context.Request, type, "reads");
+        }
+
+        if (dataset.Find(type, id) is not { } resource)
+        {
+            return FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known.");
+        }
+
+        return resource.PatientId is null || resource.PatientId == grant.PatientId
             ? FhirResult.Resource(fhirBase.Version, resource)
-            : FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known.");
+            : FhirAuthorization.OtherPatient(fhirBase);
     }
 
-    private static FhirResult SearchWith(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
+    private static async Task<FhirResult> SearchWith(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
         FhirStore store, FhirSearch search, List<KeyValuePair<string, string>> parameters)
     {
         if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
         {
             return failure;
+        }
+
+        var (grant, unauthorized) = await FhirAuthorization.AuthenticateAsync(context, fhirBase);
+        if (grant is null)
+        {
+            return unauthorized!;
         }
 
         if (!FhirResourceTypes.SearchableTypes(fhirBase.Version, dataset).Contains(type))
@@ -88,7 +115,12 @@ public static class FhirEndpoints
                 : FhirResult.Outcome(fhirBase.Version, 404, "not-supported", $"This server does not serve {type}.");
         }
 
-        return search.Search(fhirBase, dataset, type, context.Request, parameters, contextPatient: null);
+        if (!grant.AccessTo(type).Search)
+        {
+            return FhirAuthorization.InsufficientScope(fhirBase, context.Request, type, "searches");
+        }
+
+        return search.Search(fhirBase, dataset, type, context.Request, parameters, grant.PatientId, t => grant.AccessTo(t).Read);
     }
 
     private static bool TryResolve(string persona, string version, PersonaCatalog personas, FhirStore store,

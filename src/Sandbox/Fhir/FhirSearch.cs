@@ -19,13 +19,14 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
     private static readonly HashSet<string> DateSearchPrefixes = new(StringComparer.Ordinal) { "eq", "gt", "ge", "lt", "le" };
 
     /// <param name="contextPatient">The patient an access token is limited to, or null when unrestricted.</param>
+    /// <param name="mayRead">Whether the caller may read a resource type; included resources it may not read are left out.</param>
     public FhirResult Search(FhirBase fhirBase, FhirDataset dataset, string type, HttpRequest request,
-        IReadOnlyList<KeyValuePair<string, string>> parameters, string? contextPatient)
+        IReadOnlyList<KeyValuePair<string, string>> parameters, string? contextPatient, Func<string, bool> mayRead)
     {
         var version = fhirBase.Version;
         if (parameters.FirstOrDefault(p => p.Key == PageParameter).Value is { } token)
         {
-            return NextPage(fhirBase, dataset, type, request, token, contextPatient);
+            return NextPage(fhirBase, dataset, type, request, token, contextPatient, mayRead);
         }
 
         var criteria = parameters.Where(p => !IgnoredParameters.Contains(p.Key) && p.Value.Length > 0).ToList();
@@ -58,10 +59,11 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
             Parameters = criteria.Select(p => new[] { p.Key, p.Value }).ToList(),
             Count = count,
         };
-        return Run(fhirBase, dataset, request, state, after: null, contextPatient);
+        return Run(fhirBase, dataset, request, state, after: null, contextPatient, mayRead);
     }
 
-    private FhirResult NextPage(FhirBase fhirBase, FhirDataset dataset, string type, HttpRequest request, string token, string? contextPatient)
+    private FhirResult NextPage(FhirBase fhirBase, FhirDataset dataset, string type, HttpRequest request, string token,
+        string? contextPatient, Func<string, bool> mayRead)
     {
         var version = fhirBase.Version;
         var status = pageLinks.TryRead(token, out var state);
@@ -76,11 +78,11 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
             return FhirResult.Outcome(version, 410, "not-found", "The paging link has expired; run the search again.");
         }
 
-        return Run(fhirBase, dataset, request, state, (state.AfterTicks, state.AfterId), contextPatient);
+        return Run(fhirBase, dataset, request, state, (state.AfterTicks, state.AfterId), contextPatient, mayRead);
     }
 
     private FhirResult Run(FhirBase fhirBase, FhirDataset dataset, HttpRequest request, PageState state,
-        (long Ticks, string Id)? after, string? contextPatient)
+        (long Ticks, string Id)? after, string? contextPatient, Func<string, bool> mayRead)
     {
         var version = fhirBase.Version;
         var type = state.Type;
@@ -193,6 +195,8 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
         {
             included.AddRange(page.SelectMany(r => dataset.ProvenanceFor(r.Reference)).Distinct());
         }
+
+        included.RemoveAll(r => !mayRead(r.Type) || (r.PatientId is not null && contextPatient is not null && r.PatientId != contextPatient));
 
         var baseUrl = fhirBase.Url(request);
         var self = request.GetEncodedUrl();

@@ -14,12 +14,14 @@ public sealed class FhirDataset
     private readonly Dictionary<string, Dictionary<string, List<StoredResource>>> _byPatient;
     private readonly Dictionary<string, List<StoredResource>> _byType;
     private readonly Dictionary<string, List<StoredResource>> _provenanceByTarget;
+    private readonly Dictionary<string, PatientAccount> _accountsByUserName;
 
     public FhirDataset(string persona, FhirVersion version, IEnumerable<StoredResource> resources, IReadOnlyList<PatientAccount> accounts)
     {
         Persona = persona;
         Version = version;
         Accounts = accounts;
+        _accountsByUserName = accounts.ToDictionary(a => a.Username, StringComparer.OrdinalIgnoreCase);
         _byReference = new Dictionary<string, StoredResource>(StringComparer.Ordinal);
         foreach (var resource in resources)
         {
@@ -67,6 +69,8 @@ public sealed class FhirDataset
 
     /// <summary>All resources of one type, in search order.</summary>
     public IReadOnlyList<StoredResource> OfType(string type) => _byType.TryGetValue(type, out var list) ? list : None;
+
+    public PatientAccount? FindAccount(string userName) => _accountsByUserName.GetValueOrDefault(userName.Trim());
 
     public IReadOnlyList<StoredResource> ProvenanceFor(string reference) =>
         _provenanceByTarget.TryGetValue(reference, out var list) ? list : None;

@@ -60,16 +60,24 @@ public sealed class PersonaCatalog
 
     /// <summary>
     /// Finds the FHIR base an absolute URL names (an <c>aud</c> value), with or without a trailing slash.
+    /// Scheme and host compare without case, the path exactly.
     /// </summary>
     public bool TryFindBase(string url, HttpRequest request, out FhirBase fhirBase)
     {
-        var wanted = url.TrimEnd('/');
+        fhirBase = default;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var wanted) || !string.IsNullOrEmpty(wanted.Query) || !string.IsNullOrEmpty(wanted.Fragment))
+        {
+            return false;
+        }
+
         foreach (var persona in All)
         {
             foreach (var version in persona.Versions)
             {
                 var candidate = new FhirBase(persona, version);
-                if (string.Equals(candidate.Url(request), wanted, StringComparison.OrdinalIgnoreCase))
+                var served = new Uri(candidate.Url(request));
+                if (string.Equals(served.GetLeftPart(UriPartial.Authority), wanted.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(served.AbsolutePath.TrimEnd('/'), wanted.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal))
                 {
                     fhirBase = candidate;
                     return true;
@@ -77,7 +85,6 @@ public sealed class PersonaCatalog
             }
         }
 
-        fhirBase = default;
         return false;
     }
 }

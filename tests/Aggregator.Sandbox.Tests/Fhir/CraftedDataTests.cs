@@ -21,6 +21,7 @@ public sealed class CraftedDataTests : IAsyncLifetime
             new Dictionary<string, string?>
             {
                 ["Sandbox:DataDir"] = _data.Directory,
+                ["Sandbox:TestApi"] = "true",
                 ["Sandbox:Paging:LinkLifetime"] = LinkLifetime.ToString(),
             },
             services => services.AddSingleton<TimeProvider>(_clock));
@@ -34,7 +35,7 @@ public sealed class CraftedDataTests : IAsyncLifetime
     [Fact]
     public async Task Next_links_work_until_the_configured_lifetime_then_answer_410_Gone()
     {
-        using var client = _server.CreateClient();
+        using var client = await _server.PatientClientAsync("nextgen", "r4", CraftedData.PatientUuid);
         var first = await client.GetJsonAsync(new Uri(R4, $"Observation?patient={CraftedData.PatientUuid}&_count=10"));
         var next = FhirHttp.NextLink(first)!;
 
@@ -50,7 +51,7 @@ public sealed class CraftedDataTests : IAsyncLifetime
     [Fact]
     public async Task Urn_uuid_references_are_served_as_relative_references_to_resources_that_exist()
     {
-        using var client = _server.CreateClient();
+        using var client = await _server.PatientClientAsync("nextgen", "r4", CraftedData.PatientUuid);
 
         var orders = await client.GetJsonAsync(new Uri(R4, $"MedicationRequest?patient={CraftedData.PatientUuid}"));
 
@@ -66,7 +67,7 @@ public sealed class CraftedDataTests : IAsyncLifetime
     [Fact]
     public async Task Include_medication_and_revinclude_provenance_add_the_related_resources_once()
     {
-        using var client = _server.CreateClient();
+        using var client = await _server.PatientClientAsync("nextgen", "r4", CraftedData.PatientUuid);
 
         var bundle = await client.GetJsonAsync(new Uri(R4,
             $"MedicationRequest?patient={CraftedData.PatientUuid}&_include=MedicationRequest:medication&_revinclude=Provenance:target"));
@@ -79,15 +80,31 @@ public sealed class CraftedDataTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Included_resources_are_limited_to_the_granted_scopes()
+    {
+        var patient = await _server.TestPatientAsync("nextgen", "r4", CraftedData.PatientUuid);
+        var tokens = await new SmartApp(_server, SandboxClient.Public("nextgen"))
+            .SignInAsync(R4, patient, "launch/patient patient/MedicationRequest.rs");
+        using var client = _server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+
+        var bundle = await client.GetJsonAsync(new Uri(R4,
+            $"MedicationRequest?patient={CraftedData.PatientUuid}&_include=MedicationRequest:medication&_revinclude=Provenance:target"));
+
+        Assert.Equal(3, bundle.Matches().Count());
+        Assert.Empty(bundle.Included());
+    }
+
+    [Fact]
     public async Task A_resource_without_id_or_fullUrl_gets_an_id_that_survives_a_restart()
     {
-        using var client = _server.CreateClient();
+        using var client = await _server.PatientClientAsync("nextgen", "r4", CraftedData.PatientUuid);
         var goal = (await client.GetJsonAsync(new Uri(R4, $"Goal?patient={CraftedData.PatientUuid}"))).Matches().Single();
 
         await using var restarted = await SandboxServer.StartAsync(
-            new Dictionary<string, string?> { ["Sandbox:DataDir"] = _data.Directory },
+            new Dictionary<string, string?> { ["Sandbox:DataDir"] = _data.Directory, ["Sandbox:TestApi"] = "true" },
             cancellationToken: TestContext.Current.CancellationToken);
-        using var restartedClient = restarted.CreateClient();
+        using var restartedClient = await restarted.PatientClientAsync("nextgen", "r4", CraftedData.PatientUuid);
         var again = await restartedClient.GetJsonAsync(new Uri(restarted.FhirBase("nextgen", "r4"), $"Goal/{goal["id"]}"));
 
         Assert.Equal((string?)goal["id"], (string?)again["id"]);
@@ -97,7 +114,7 @@ public sealed class CraftedDataTests : IAsyncLifetime
     [Fact]
     public async Task Resources_without_meta_lastUpdated_get_their_clinical_date()
     {
-        using var client = _server.CreateClient();
+        using var client = await _server.PatientClientAsync("nextgen", "r4", CraftedData.PatientUuid);
 
         var observations = await client.GetJsonAsync(new Uri(R4, $"Observation?patient={CraftedData.PatientUuid}&_lastUpdated=lt2020-01-05"));
 

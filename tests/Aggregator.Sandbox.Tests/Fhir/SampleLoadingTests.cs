@@ -28,12 +28,12 @@ public sealed class SampleLoadingTests(SamplesSandbox sandbox)
     {
         var resources = ReadFile(version, fileName);
         var patients = resources.Where(r => (string?)r["resourceType"] == "Patient").ToList();
-        using var client = sandbox.Server.CreateClient();
         var fhirBase = sandbox.Server.FhirBase("nextgen", version);
 
         foreach (var patient in patients)
         {
             var patientId = (string)patient["id"]!;
+            using var client = await sandbox.PatientClientAsync("nextgen", version, patientId);
             var served = await client.GetJsonAsync(new Uri(fhirBase, $"Patient/{patientId}"));
             Assert.Equal(patient["name"]!.ToJsonString(), served["name"]!.ToJsonString());
 
@@ -58,7 +58,8 @@ public sealed class SampleLoadingTests(SamplesSandbox sandbox)
     public async Task Organizations_and_practitioners_in_the_file_are_served_by_read(string version, string fileName)
     {
         var shared = ReadFile(version, fileName).Where(r => SharedTypes.Contains((string)r["resourceType"]!)).ToList();
-        using var client = sandbox.Server.CreateClient();
+        var anyPatient = (await sandbox.Server.TestPatientsAsync()).First(p => p.Persona == "nextgen" && string.Equals(p.FhirVersion, version, StringComparison.OrdinalIgnoreCase));
+        using var client = await sandbox.PatientClientAsync("nextgen", version, anyPatient.PatientId);
         var fhirBase = sandbox.Server.FhirBase("nextgen", version);
 
         foreach (var resource in shared)
@@ -75,7 +76,7 @@ public sealed class SampleLoadingTests(SamplesSandbox sandbox)
     {
         var file = FhirSamples.Files("r4").First(f => Path.GetFileName(f).StartsWith("Abdul_Koepp", StringComparison.Ordinal));
         var patientId = (string)ReadFile("r4", Path.GetFileName(file)).First(r => (string?)r["resourceType"] == "Patient")["id"]!;
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", patientId);
         var fhirBase = sandbox.Server.FhirBase("nextgen", "r4");
 
         var encounters = await client.GetJsonAsync(new Uri(fhirBase, $"Encounter?patient={patientId}&_count=1"));

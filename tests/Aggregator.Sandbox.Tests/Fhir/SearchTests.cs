@@ -15,7 +15,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Paging_returns_every_resource_of_a_search_exactly_once()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
 
         var pages = await client.SearchAllPagesAsync(new Uri(R4, $"Observation?patient={BusiestPatient}&_count=17"));
 
@@ -30,7 +30,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Page_size_is_capped_at_the_personas_maximum()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("cerner", "r4", $"c-{BusiestPatient}");
         var cerner = sandbox.Server.FhirBase("cerner", "r4");
 
         var page = await client.GetJsonAsync(new Uri(cerner, $"Observation?patient=c-{BusiestPatient}&_count=500"));
@@ -43,7 +43,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task LastUpdated_filters_with_each_prefix_select_the_right_resources()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
         var all = (await client.SearchAllPagesAsync(new Uri(R4, $"Observation?patient={BusiestPatient}&_count=200")))
             .SelectMany(p => p.Matches())
             .Select(r => (Id: (string)r["id"]!, LastUpdated: DateTimeOffset.Parse((string)r["meta"]!["lastUpdated"]!, System.Globalization.CultureInfo.InvariantCulture)))
@@ -86,13 +86,14 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Dstu2_is_served_as_application_json_fhir_and_R4_as_application_fhir_json()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "dstu2", "smart-1081332");
+        using var r4Client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
         var dstu2 = sandbox.Server.FhirBase("nextgen", "dstu2");
 
         using var dstu2Search = await client.GetAsync(new Uri(dstu2, "MedicationOrder?patient=smart-1081332"), TestContext.Current.CancellationToken);
         using var dstu2Read = await client.GetAsync(new Uri(dstu2, "Patient/smart-1081332"), TestContext.Current.CancellationToken);
         using var dstu2Error = await client.GetAsync(new Uri(dstu2, "MedicationOrder?bogus=1"), TestContext.Current.CancellationToken);
-        using var r4Search = await client.GetAsync(new Uri(R4, $"Condition?patient={BusiestPatient}"), TestContext.Current.CancellationToken);
+        using var r4Search = await r4Client.GetAsync(new Uri(R4, $"Condition?patient={BusiestPatient}"), TestContext.Current.CancellationToken);
 
         Assert.All([dstu2Search, dstu2Read, dstu2Error], r => Assert.Equal("application/json+fhir", r.Content.Headers.ContentType?.MediaType));
         Assert.Equal("application/fhir+json", r4Search.Content.Headers.ContentType?.MediaType);
@@ -103,7 +104,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Search_bundles_carry_total_self_link_last_updated_and_a_Date_header()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
         var url = new Uri(R4, $"Condition?patient={BusiestPatient}&status=active");
 
         using var response = await client.GetAsync(url, TestContext.Current.CancellationToken);
@@ -117,9 +118,27 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     }
 
     [Fact]
+    public async Task A_search_posted_as_a_form_finds_what_the_same_GET_finds()
+    {
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
+
+        var byGet = await client.GetJsonAsync(new Uri(R4, $"Observation?patient={BusiestPatient}&category=laboratory"));
+        using var response = await client.PostAsync(new Uri(R4, "Observation/_search"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["patient"] = BusiestPatient,
+            ["category"] = "laboratory",
+        }), TestContext.Current.CancellationToken);
+        var byPost = JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True((int)byGet["total"]! > 0);
+        Assert.Equal((int)byGet["total"]!, (int)byPost["total"]!);
+    }
+
+    [Fact]
     public async Task Category_and_code_searches_match_coded_values_with_or_without_a_system()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
 
         var vitals = await client.SearchAllPagesAsync(new Uri(R4, $"Observation?patient={BusiestPatient}&category=vital-signs&_count=200"));
         var weights = await client.SearchAllPagesAsync(new Uri(R4, $"Observation?patient={BusiestPatient}&code=http://loinc.org|29463-7&_count=200"));
@@ -137,7 +156,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Epic_refuses_Observation_searches_without_a_category()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("epic", "r4", $"e-{BusiestPatient}");
         var epic = sandbox.Server.FhirBase("epic", "r4");
 
         var refused = await client.GetJsonAsync(new Uri(epic, $"Observation?patient=e-{BusiestPatient}"), HttpStatusCode.BadRequest);
@@ -150,7 +169,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Cerner_refuses_MedicationRequest_searches_without_an_intent()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("cerner", "r4", $"c-{BusiestPatient}");
         var cerner = sandbox.Server.FhirBase("cerner", "r4");
 
         var refused = await client.GetJsonAsync(new Uri(cerner, $"MedicationRequest?patient=c-{BusiestPatient}"), HttpStatusCode.BadRequest);
@@ -163,34 +182,34 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task Each_persona_has_its_own_ids_for_the_same_patient()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("epic", "r4", $"e-{BusiestPatient}");
         var epic = sandbox.Server.FhirBase("epic", "r4");
 
         var atEpic = await client.GetJsonAsync(new Uri(epic, $"Patient/e-{BusiestPatient}"));
         var nextgenIdAtEpic = await client.GetJsonAsync(new Uri(epic, $"Patient/{BusiestPatient}"), HttpStatusCode.NotFound);
+        var inferredPatient = await client.GetJsonAsync(new Uri(epic, "Condition"));
         var conditions = await client.GetJsonAsync(new Uri(epic, $"Condition?patient=e-{BusiestPatient}"));
 
         Assert.Equal($"e-{BusiestPatient}", (string?)atEpic["id"]);
         Assert.Equal("not-found", nextgenIdAtEpic.IssueCode());
         Assert.All(conditions.Matches(), c => Assert.Equal($"Patient/e-{BusiestPatient}", (string?)c["subject"]!["reference"]));
+        Assert.Equal((int)conditions["total"]!, (int)inferredPatient["total"]!);
     }
 
     [Fact]
     public async Task Unsupported_parameters_and_types_are_refused_with_an_OperationOutcome()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
 
         var unknownParameter = await client.GetJsonAsync(new Uri(R4, $"Condition?patient={BusiestPatient}&_sort=date"), HttpStatusCode.BadRequest);
         var badPrefix = await client.GetJsonAsync(new Uri(R4, $"Condition?patient={BusiestPatient}&_lastUpdated=sa2020"), HttpStatusCode.BadRequest);
         var badInclude = await client.GetJsonAsync(new Uri(R4, $"Condition?patient={BusiestPatient}&_include=Condition:encounter"), HttpStatusCode.BadRequest);
-        var noPatient = await client.GetJsonAsync(new Uri(R4, "Condition"), HttpStatusCode.BadRequest);
         var unknownType = await client.GetJsonAsync(new Uri(R4, "Spaceship?patient=1"), HttpStatusCode.NotFound);
         var tamperedPage = await client.GetJsonAsync(new Uri(R4, "Condition?_page=not-a-real-token"), HttpStatusCode.BadRequest);
 
         Assert.Equal("not-supported", unknownParameter.IssueCode());
         Assert.Equal("not-supported", badPrefix.IssueCode());
         Assert.Equal("not-supported", badInclude.IssueCode());
-        Assert.Equal("required", noPatient.IssueCode());
         Assert.Equal("not-supported", unknownType.IssueCode());
         Assert.Equal("invalid", tamperedPage.IssueCode());
     }
@@ -198,7 +217,7 @@ public sealed class SearchTests(SamplesSandbox sandbox)
     [Fact]
     public async Task A_supported_type_without_data_returns_an_empty_searchset()
     {
-        using var client = sandbox.Server.CreateClient();
+        using var client = await sandbox.PatientClientAsync("nextgen", "r4", BusiestPatient);
 
         foreach (var type in new[] { "CareTeam", "Coverage", "DocumentReference", "Specimen" })
         {

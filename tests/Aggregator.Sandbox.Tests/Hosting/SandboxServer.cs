@@ -41,14 +41,16 @@ public sealed class SandboxServer : IAsyncDisposable
 
     /// <summary>Starts a sandbox with the given configuration (keys like <c>Sandbox:DataDir</c>) and waits until it is ready.</summary>
     /// <param name="configureServices">Replaces services after the sandbox registered its own, e.g. a fake <see cref="TimeProvider"/>.</param>
+    /// <param name="port">A fixed port (to restart on the same URLs); 0 picks a free one.</param>
     public static async Task<SandboxServer> StartAsync(
         IReadOnlyDictionary<string, string?> settings,
         Action<IServiceCollection>? configureServices = null,
         bool waitUntilReady = true,
+        int port = 0,
         CancellationToken cancellationToken = default)
     {
         var factory = new SandboxFactory(settings, configureServices);
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var server = new SandboxServer(factory, new Uri(address.TrimEnd('/') + "/"));

@@ -6,9 +6,6 @@ namespace Aggregator.Sandbox.Tests.TestApi;
 
 public sealed class TestPatientListTests(SamplesSandbox sandbox)
 {
-    private sealed record TestPatient(string Persona, string FhirVersion, string PatientId, string PersonId,
-        string Username, string Password, string Name, string Source);
-
     [Fact]
     public async Task Lists_every_loaded_patient_once_per_persona_and_version_with_a_login()
     {
@@ -40,15 +37,15 @@ public sealed class TestPatientListTests(SamplesSandbox sandbox)
     }
 
     [Fact]
-    public async Task Listed_patient_ids_are_readable_at_their_persona_and_version()
+    public async Task Every_listed_login_signs_in_at_its_persona_and_reads_its_own_patient()
     {
-        using var client = sandbox.Server.CreateClient();
-        var patients = await client.GetFromJsonAsync<List<TestPatient>>(new Uri("_test/patients", UriKind.Relative), TestContext.Current.CancellationToken);
+        var patients = await sandbox.Server.TestPatientsAsync();
 
-        foreach (var patient in patients!)
+        foreach (var patient in patients)
         {
-            var fhirBase = sandbox.Server.FhirBase(patient.Persona, patient.FhirVersion.ToLowerInvariant());
-            var served = await client.GetJsonAsync(new Uri(fhirBase, $"Patient/{patient.PatientId}"));
+            var version = patient.FhirVersion.ToLowerInvariant();
+            using var client = await sandbox.PatientClientAsync(patient.Persona, version, patient.PatientId);
+            var served = await client.GetJsonAsync(new Uri(sandbox.Server.FhirBase(patient.Persona, version), $"Patient/{patient.PatientId}"));
             Assert.Equal("Patient", (string?)served["resourceType"]);
         }
     }

@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+using Aggregator.Sandbox.Fhir;
+using Aggregator.Sandbox.Personas;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Aggregator.Sandbox.Authorization;
+
+/// <summary><c>{R4 base}/.well-known/smart-configuration</c>: SMART discovery (DSTU2 clients read <c>/metadata</c>).</summary>
+public static class SmartConfigurationEndpoints
+{
+    public static IEndpointRouteBuilder MapSmartConfigurationEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/{persona}/fhir/{version}/.well-known/smart-configuration", SmartConfiguration).WithTags("OAuth");
+        return app;
+    }
+
+    public static Results<Ok<SmartConfiguration>, FhirResult> SmartConfiguration(string persona, string version, HttpContext context,
+        PersonaCatalog personas, CancellationToken cancellationToken)
+    {
+        if (!personas.TryGetBase(persona, version, out var fhirBase) || fhirBase.Version != FhirVersion.R4)
+        {
+            return FhirResult.Outcome(FhirVersion.R4, StatusCodes.Status404NotFound, "not-found",
+                "SMART configuration is published on R4 bases; DSTU2 clients read the Conformance statement at /metadata.");
+        }
+
+        var request = context.Request;
+        var root = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        return TypedResults.Ok(new SmartConfiguration(
+            Issuer: $"{root}/",
+            JwksUri: $"{root}/.well-known/jwks",
+            AuthorizationEndpoint: $"{root}/oauth/authorize",
+            TokenEndpoint: $"{root}/oauth/token",
+            RevocationEndpoint: $"{root}/oauth/revoke",
+            IntrospectionEndpoint: $"{root}/oauth/introspect",
+            TokenEndpointAuthMethodsSupported: ["client_secret_basic", "private_key_jwt"],
+            TokenEndpointAuthSigningAlgValuesSupported: ["RS384", "ES384", "RS256"],
+            GrantTypesSupported: ["authorization_code", "refresh_token"],
+            ResponseTypesSupported: ["code"],
+            CodeChallengeMethodsSupported: ["S256"],
+            ScopesSupported: SmartScopes.Supported,
+            Capabilities:
+            [
+                "launch-standalone", "client-public", "client-confidential-symmetric", "client-confidential-asymmetric",
+                "context-standalone-patient", "sso-openid-connect", "permission-offline", "permission-online",
+                "permission-patient", "permission-v1", "permission-v2",
+            ]));
+    }
+}
+
+/// <summary>The SMART App Launch discovery document (snake_case, as the specification spells it).</summary>
+public sealed record SmartConfiguration(
+    [property: JsonPropertyName("issuer")] string Issuer,
+    [property: JsonPropertyName("jwks_uri")] string JwksUri,
+    [property: JsonPropertyName("authorization_endpoint")] string AuthorizationEndpoint,
+    [property: JsonPropertyName("token_endpoint")] string TokenEndpoint,
+    [property: JsonPropertyName("revocation_endpoint")] string RevocationEndpoint,
+    [property: JsonPropertyName("introspection_endpoint")] string IntrospectionEndpoint,
+    [property: JsonPropertyName("token_endpoint_auth_methods_supported")] IReadOnlyList<string> TokenEndpointAuthMethodsSupported,
+    [property: JsonPropertyName("token_endpoint_auth_signing_alg_values_supported")] IReadOnlyList<string> TokenEndpointAuthSigningAlgValuesSupported,
+    [property: JsonPropertyName("grant_types_supported")] IReadOnlyList<string> GrantTypesSupported,
+    [property: JsonPropertyName("response_types_supported")] IReadOnlyList<string> ResponseTypesSupported,
+    [property: JsonPropertyName("code_challenge_methods_supported")] IReadOnlyList<string> CodeChallengeMethodsSupported,
+    [property: JsonPropertyName("scopes_supported")] IReadOnlyList<string> ScopesSupported,
+    [property: JsonPropertyName("capabilities")] IReadOnlyList<string> Capabilities);
