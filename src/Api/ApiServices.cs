@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aggregator.Api.Authentication;
+using Aggregator.Api.Connections;
+using Aggregator.Api.Providers;
 using Aggregator.Api.Operations;
 using Aggregator.Api.Patients;
 using Scalar.AspNetCore;
@@ -28,6 +30,9 @@ public static class ApiServices
         app.MapOperatorDashboard();
         app.MapServiceIndex();
         app.MapPatientEndpoints();
+        app.MapProviderEndpoints();
+        app.MapConnectionEndpoints();
+        app.MapDemoPages();
         return app;
     }
 }

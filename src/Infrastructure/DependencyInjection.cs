@@ -1,4 +1,8 @@
+using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Providers;
+using Aggregator.Infrastructure.Secrets;
+using Aggregator.Infrastructure.Sync;
 using Aggregator.Infrastructure.Notifications;
 using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Patients;
@@ -74,8 +78,29 @@ public static class DependencyInjection
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService(provider => provider.GetRequiredService<ApiKeyUsage>());
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<PatientSessionTokens>();
         services.AddScoped<TenantAdministration>();
         services.AddScoped<PatientRegistry>();
+
+        services.AddOptions<SandboxDirectoryOptions>().Bind(builder.Configuration.GetSection(SandboxDirectoryOptions.Section));
+        services.AddOptions<ConnectOptions>().Bind(builder.Configuration.GetSection(ConnectOptions.Section));
+        services.AddOptions<ApiPublicOptions>().Bind(builder.Configuration.GetSection(ApiPublicOptions.Section));
+        services.AddMemoryCache();
+        services.AddSingleton<SecretProtector>();
+        services.AddScoped<IDatabaseSeeder, ProviderDirectorySeeder>();
+        services.AddScoped<ProviderDirectory>();
+        services.AddScoped<ProviderAdministration>();
+        services.AddScoped<BrandsBundleImporter>();
+        services.AddScoped<ClientRegistrations>();
+        services.AddSingleton<SmartDiscovery>();
+        services.AddSingleton<ProviderTokenClient>();
+        services.AddScoped<ConnectionTokens>();
+        services.AddScoped<ConnectFlow>();
+        services.AddScoped<ConnectionRevocation>();
+        services.AddScoped<SyncScheduler>();
+        services.AddScoped<ProviderFhirClient>();
+        services.AddTransient<SyncConnectionJob>();
+        services.AddProviderHttpClients();
 
         services.AddJobStorage(connectionString);
         return builder;

@@ -16,7 +16,8 @@ public sealed class ApiCredentialsHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyAuthenticator apiKeys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyAuthenticator apiKeys,
+    PatientSessionTokens sessions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiCredentials";
 
@@ -29,6 +30,11 @@ public sealed class ApiCredentialsHandler(
         }
 
         var credential = header["Bearer ".Length..].Trim();
+        if (credential.StartsWith(PatientSessionTokens.Prefix, StringComparison.Ordinal))
+        {
+            return AuthenticateSession(credential);
+        }
+
         var key = await apiKeys.AuthenticateAsync(credential, Context.RequestAborted);
         if (key is null)
         {
@@ -41,6 +47,25 @@ public sealed class ApiCredentialsHandler(
                 new Claim(ApiClaims.TenantId, key.TenantId.ToString()),
                 new Claim(ApiClaims.ActorType, ApiClaims.ActorApiKey),
                 new Claim(ApiClaims.ActorId, key.KeyId.ToString()),
+            ],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    private AuthenticateResult AuthenticateSession(string credential)
+    {
+        if (sessions.Validate(credential) is not { } session)
+        {
+            return AuthenticateResult.Fail("The session token is not valid or has expired.");
+        }
+
+        Context.RequestServices.GetRequiredService<CurrentTenant>().Set(session.TenantId);
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ApiClaims.TenantId, session.TenantId.ToString()),
+                new Claim(ApiClaims.ActorType, ApiClaims.ActorSession),
+                new Claim(ApiClaims.ActorId, "session:" + session.PatientId),
+                new Claim(ApiClaims.PatientId, session.PatientId.ToString()),
             ],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -83,4 +108,6 @@ public static class ApiClaims
     public const string ActorType = "actor_type";
     public const string ActorId = "actor_id";
     public const string ActorApiKey = "api_key";
+    public const string ActorSession = "patient_session";
+    public const string PatientId = "patient_id";
 }

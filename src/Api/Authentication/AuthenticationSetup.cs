@@ -7,6 +7,9 @@ public static class AuthenticationSetup
     /// <summary>Policy for tenant-level calls (a partner backend's API key).</summary>
     public const string TenantPolicy = "tenant";
 
+    /// <summary>Policy for calls a patient's frontend may also make (about its one patient).</summary>
+    public const string PatientOrTenantPolicy = "patient-or-tenant";
+
     public static IServiceCollection AddApiAuthentication(this IServiceCollection services)
     {
         services.AddAuthentication(ApiCredentialsHandler.SchemeName)
@@ -14,7 +17,10 @@ public static class AuthenticationSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, policy => policy
                 .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
-                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey));
+                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey))
+            .AddPolicy(PatientOrTenantPolicy, policy => policy
+                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
+                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession));
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Aggregator.Api.Providers;
 using Aggregator.Api.Tenants;
 using Aggregator.Infrastructure;
 using Aggregator.Infrastructure.Hosting;
@@ -12,7 +13,7 @@ namespace Aggregator.Api.Cli;
 /// </summary>
 public static class OperatorCommands
 {
-    private static readonly string[] Verbs = ["migrate", "tenants", "keys"];
+    private static readonly string[] Verbs = ["migrate", "tenants", "keys", "providers"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -24,6 +25,7 @@ public static class OperatorCommands
         root.Add(migrate);
         root.Add(TenantCommands.Create(WithServicesAsync));
         root.Add(TenantCommands.CreateKeyCommands(WithServicesAsync));
+        root.Add(ProviderCommands.Create(WithServicesAsync));
         return await root.Parse(args).InvokeAsync();
     }
 

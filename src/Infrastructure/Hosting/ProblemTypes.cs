@@ -8,6 +8,11 @@ public static class ProblemTypes
     public const string BadRequest = Base + "bad-request";
     public const string Validation = Base + "validation";
     public const string InvalidCursor = Base + "invalid-cursor";
+    public const string InvalidState = Base + "invalid-state";
+    public const string UnknownProvider = Base + "unknown-provider";
+    public const string ReturnUrlNotRegistered = Base + "return-url-not-registered";
+    public const string ProviderNotConfigured = Base + "provider-not-configured";
+    public const string ProviderUnreachable = Base + "provider-unreachable";
     public const string Unauthorized = Base + "unauthorized";
     public const string Forbidden = Base + "forbidden";
     public const string NotFound = Base + "not-found";

@@ -77,6 +77,14 @@ public sealed partial class DatabaseMigrator(
             PostgreSqlObjectsInstaller.Install(connection, options.Value.HangfireSchema);
         }
 
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            foreach (var seeder in scope.ServiceProvider.GetServices<IDatabaseSeeder>())
+            {
+                await seeder.SeedAsync(cancellationToken);
+            }
+        }
+
         state.MarkMigrated();
         LogMigrated(logger);
     }

@@ -2,14 +2,33 @@ using Aggregator.Api;
 using Aggregator.Worker;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Aggregator.IntegrationTests.Infrastructure;
 
 /// <summary>The Api in-process against one test database; settings are passed as host settings.</summary>
-public sealed class ApiFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class ApiFactory(
+    string connectionString,
+    IReadOnlyDictionary<string, string?>? settings = null,
+    Action<IServiceCollection>? configureServices = null)
     : WebApplicationFactory<ApiEntryPoint>
 {
+    /// <summary>The redirect_uri base the sandbox sees; the tests' browser hands the callback to this in-process Api.</summary>
+    public const string PublicBaseUrl = "http://127.0.0.1:5999";
+
     public string ConnectionString { get; } = connectionString;
+
+    /// <summary>An Api whose directory holds the sandbox's personas.</summary>
+    public static ApiFactory WithSandbox(string connectionString, SandboxProvider sandbox, Action<IServiceCollection>? configureServices = null)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        return new ApiFactory(connectionString, new Dictionary<string, string?>
+        {
+            ["Sandbox:BaseUrl"] = sandbox.Root.AbsoluteUri,
+            ["Api:PublicBaseUrl"] = PublicBaseUrl,
+        }, configureServices);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -21,6 +40,11 @@ public sealed class ApiFactory(string connectionString, IReadOnlyDictionary<stri
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (configureServices is not null)
+        {
+            builder.ConfigureTestServices(configureServices);
         }
     }
 }
@@ -42,7 +66,7 @@ internal static class TestLogging
 {
     public static void Quiet(IWebHostBuilder builder)
     {
-        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        builder.UseSetting("Serilog:MinimumLevel:Default", Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning");
         builder.UseSetting("Serilog:MinimumLevel:Override:Hangfire", "Warning");
         builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime", "Warning");
         builder.UseSetting("Serilog:MinimumLevel:Override:Aggregator", "Warning");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Aggregator.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +19,7 @@ public sealed class TenantCommandTests(PostgresServer server) : IAsyncLifetime
         var (code, stdout, _) = await RunCliAsync("tenants", "create", "Coral Health", "--return-url", "https://coral.example/connected");
 
         Assert.Equal(0, code);
-        var key = stdout.TrimEnd().Split('\n')[^1].Trim();
+        var key = OperatorCli.LastLine(stdout);
         Assert.Matches("^agg_test_[A-Za-z0-9_-]{43}$", key);
         await using (var db = _database.CreateContext())
         {
@@ -40,8 +39,8 @@ public sealed class TenantCommandTests(PostgresServer server) : IAsyncLifetime
         var (code, second, _) = await RunCliAsync("tenants", "demo");
 
         Assert.Equal(0, code);
-        var firstKey = first.TrimEnd().Split('\n')[^1].Trim();
-        var secondKey = second.TrimEnd().Split('\n')[^1].Trim();
+        var firstKey = OperatorCli.LastLine(first);
+        var secondKey = OperatorCli.LastLine(second);
         Assert.NotEqual(firstKey, secondKey);
         await using var api = new ApiFactory(_database.ConnectionString);
         var old = await api.CreateClient().WithBearer(firstKey).GetAsync(new Uri("/v1/patients", UriKind.Relative), TestContext.Current.CancellationToken);
@@ -64,26 +63,6 @@ public sealed class TenantCommandTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal(0, await db.Tenants.CountAsync(TestContext.Current.CancellationToken));
     }
 
-    private async Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Aggregator.Api.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["ConnectionStrings__Aggregator"] = _database.ConnectionString;
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Code, string Stdout, string Stderr)> RunCliAsync(params string[] args) =>
+        OperatorCli.RunAsync(_database.ConnectionString, args);
 }

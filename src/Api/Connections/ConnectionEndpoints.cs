@@ -1,0 +1,189 @@
+using System.Linq.Expressions;
+using Aggregator.Api.Authentication;
+using Aggregator.Domain.Connections;
+using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Api.Connections;
+
+public static class ConnectionEndpoints
+{
+    public const string CallbackPath = "/v1/oauth/callback";
+
+    public static IEndpointRouteBuilder MapConnectionEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var patients = endpoints.MapGroup("/v1/patients/{patientId:guid}/connections")
+            .WithTags("Connections")
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        patients.MapPost("/", Connect)
+            .WithSummary("Connect a patient to a provider (SMART standalone launch)")
+            .WithDescription("Returns the provider's authorize url to send the patient's browser to. After the provider's login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id` and, on failure, `reason`.");
+        patients.MapGet("/", ListConnections).WithSummary("A patient's connections and their state");
+
+        var connections = endpoints.MapGroup("/v1/connections")
+            .WithTags("Connections")
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        connections.MapGet("/{connectionId:guid}", GetConnection).WithSummary("One connection");
+        connections.MapDelete("/{connectionId:guid}", Disconnect)
+            .RequireAuthorization(AuthenticationSetup.TenantPolicy)
+            .WithSummary("Disconnect: revoke the grant at the provider and destroy the tokens")
+            .WithDescription("With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it.");
+        connections.MapPost("/{connectionId:guid}/reconnect", Reconnect)
+            .WithSummary("Re-authorise a connection, keeping its data")
+            .WithDescription("Refused with reason `patient_mismatch` on the return url when the provider now names a different patient.");
+
+        endpoints.MapGet(CallbackPath, Callback)
+            .WithTags("Connections")
+            .WithSummary("OAuth redirect endpoint (providers send the patient's browser here)")
+            .AllowAnonymous();
+        return endpoints;
+    }
+
+    private static async Task<Results<Created<ConnectResponse>, ProblemHttpResult>> Connect(
+        Guid patientId, ConnectRequest body, HttpContext http, ConnectFlow flow, IOptions<ApiPublicOptions> publicOptions, CancellationToken cancellationToken)
+    {
+        if (body.ProviderId == Guid.Empty || string.IsNullOrWhiteSpace(body.ReturnUrl))
+        {
+            return TypedResults.Problem(title: "providerId and returnUrl are required", statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.Validation);
+        }
+
+        if (!PatientAccess.Allows(http.User, patientId))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        try
+        {
+            var start = await flow.StartAsync(patientId, body.ProviderId, body.ReturnUrl, RedirectUri(http, publicOptions.Value), cancellationToken);
+            return TypedResults.Created($"/v1/connections/{start.ConnectionId}", new ConnectResponse(start.ConnectionId, start.AuthorizeUrl.AbsoluteUri, start.ExpiresAt));
+        }
+        catch (ConnectRefusedException refused)
+        {
+            return ConnectProblems.For(refused);
+        }
+    }
+
+    private static async Task<Results<Created<ConnectResponse>, ProblemHttpResult>> Reconnect(
+        Guid connectionId, ReconnectRequest body, HttpContext http, ConnectFlow flow, AggregatorDbContext db, IOptions<ApiPublicOptions> publicOptions, CancellationToken cancellationToken)
+    {
+        var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
+        if (patientId is null || !PatientAccess.Allows(http.User, patientId.Value))
+        {
+            return ConnectProblems.ConnectionNotFound();
+        }
+
+        try
+        {
+            var start = await flow.ReconnectAsync(connectionId, body.ReturnUrl, RedirectUri(http, publicOptions.Value), cancellationToken);
+            return TypedResults.Created($"/v1/connections/{start.ConnectionId}", new ConnectResponse(start.ConnectionId, start.AuthorizeUrl.AbsoluteUri, start.ExpiresAt));
+        }
+        catch (ConnectRefusedException refused)
+        {
+            return ConnectProblems.For(refused);
+        }
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(
+        Guid connectionId, bool? purge, HttpContext http, AggregatorDbContext db, ConnectionRevocation revocation, CancellationToken cancellationToken)
+    {
+        var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
+        if (patientId is null || !PatientAccess.Allows(http.User, patientId.Value))
+        {
+            return ConnectProblems.ConnectionNotFound();
+        }
+
+        await revocation.DisconnectAsync(connectionId, purge ?? false, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<PageResponse<ConnectionResponse>>, ProblemHttpResult>> ListConnections(
+        Guid patientId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!PatientAccess.Allows(http.User, patientId) || !await db.Patients.AnyAsync(p => p.Id == patientId, cancellationToken))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var items = await ConnectionResponse.Query(db, c => c.PatientId == patientId).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PageResponse<ConnectionResponse>(items, null));
+    }
+
+    private static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> GetConnection(
+        Guid connectionId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        var connection = await ConnectionResponse.Query(db, c => c.Id == connectionId).SingleOrDefaultAsync(cancellationToken);
+        return connection is null || !PatientAccess.Allows(http.User, connection.PatientId)
+            ? ConnectProblems.ConnectionNotFound()
+            : TypedResults.Ok(connection);
+    }
+
+    private static async Task<Results<RedirectHttpResult, ProblemHttpResult>> Callback(
+        string? code, string? state, string? error, string? iss, ConnectFlow flow, CancellationToken cancellationToken)
+    {
+        var outcome = await flow.CompleteAsync(new CallbackParameters(code, state, error, iss), cancellationToken);
+        return outcome.RedirectTo is { } target
+            ? TypedResults.Redirect(target.AbsoluteUri)
+            : TypedResults.Problem(
+                title: "Unknown or missing state",
+                detail: "This authorization response does not belong to a connect attempt of ours. Start again from the app.",
+                statusCode: StatusCodes.Status400BadRequest,
+                type: ProblemTypes.InvalidState);
+    }
+
+    private static Uri RedirectUri(HttpContext http, ApiPublicOptions options)
+    {
+        var baseUrl = options.PublicBaseUrl?.AbsoluteUri.TrimEnd('/') ?? $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
+        return new Uri(baseUrl + CallbackPath);
+    }
+}
+
+public sealed record ConnectRequest(Guid ProviderId, string ReturnUrl);
+
+public sealed record ReconnectRequest(string ReturnUrl);
+
+public sealed record ConnectResponse(Guid ConnectionId, string AuthorizeUrl, DateTimeOffset ExpiresAt);
+
+public sealed record ConnectionResponse(
+    Guid Id,
+    Guid PatientId,
+    Guid ProviderId,
+    string ProviderName,
+    ConnectionStatus Status,
+    string? ProviderPatientId,
+    string? GrantedScopes,
+    DateTimeOffset? LastSyncAt,
+    DateTimeOffset? LastSuccessAt,
+    DateTimeOffset? NextSyncAt,
+    string? LastError,
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>Connections matching <paramref name="filter"/>, oldest first, with their provider's name.</summary>
+    public static IQueryable<ConnectionResponse> Query(AggregatorDbContext db, Expression<Func<Connection, bool>> filter)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Connections.AsNoTracking().Where(filter).OrderBy(c => c.CreatedAt).Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new ConnectionResponse(
+            c.Id, c.PatientId, c.ProviderId, p.Name, c.Status, c.ProviderPatientId, c.GrantedScopes,
+            c.LastSyncAt, c.LastSuccessAt, c.NextSyncAt, c.LastError, c.CreatedAt));
+    }
+}
+
+internal static class ConnectProblems
+{
+    public static ProblemHttpResult ConnectionNotFound() => TypedResults.Problem(
+        title: "Connection not found", detail: "No connection with this id exists for your tenant.",
+        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+
+    public static ProblemHttpResult For(ConnectRefusedException refused) => refused.Refusal switch
+    {
+        ConnectRefusal.PatientNotFound => ApiProblems.PatientNotFound(),
+        ConnectRefusal.ConnectionNotFound => ConnectionNotFound(),
+        ConnectRefusal.ProviderNotFound => TypedResults.Problem(title: "Unknown provider", detail: refused.Message, statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.UnknownProvider),
+        ConnectRefusal.ReturnUrlNotRegistered => TypedResults.Problem(title: "Return url not registered", detail: refused.Message, statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.ReturnUrlNotRegistered),
+        ConnectRefusal.ProviderNotConfigured => TypedResults.Problem(title: "Provider not configured", detail: refused.Message, statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.ProviderNotConfigured),
+        _ => TypedResults.Problem(title: "Provider unreachable", detail: refused.Message, statusCode: StatusCodes.Status502BadGateway, type: ProblemTypes.ProviderUnreachable),
+    };
+}

@@ -1,0 +1,126 @@
+using Aggregator.Domain.Connections;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Providers;
+using Aggregator.Infrastructure.Secrets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Aggregator.Infrastructure.Connections;
+
+/// <summary>The grant is gone at the provider (invalid_grant): only the patient can fix it, by reconnecting.</summary>
+public sealed class ReauthorizationRequiredException(string message) : Exception(message);
+
+/// <summary>
+/// Hands out a usable access token for a connection, refreshing it ahead of expiry. A refresh runs
+/// under a per-connection PostgreSQL advisory lock, and the rotated refresh token is committed
+/// before the new access token is used, so two workers never spend one refresh token twice.
+/// </summary>
+public sealed partial class ConnectionTokens(
+    AggregatorDbContext db,
+    ClientRegistrations clients,
+    SmartDiscovery discovery,
+    ProviderTokenClient tokens,
+    SecretProtector secrets,
+    TimeProvider clock,
+    ILogger<ConnectionTokens> logger)
+{
+    /// <summary>Refresh when the access token has less than this left.</summary>
+    public static readonly TimeSpan RefreshAhead = TimeSpan.FromSeconds(60);
+
+    public async Task<string> GetAccessTokenAsync(Guid connectionId, CancellationToken cancellationToken)
+    {
+        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, cancellationToken);
+        var set = Read(connection);
+        if (set.ExpiresAt is not { } expires || expires - clock.GetUtcNow() > RefreshAhead)
+        {
+            return set.AccessToken;
+        }
+
+        return (await RefreshAsync(connectionId, staleAccessToken: null, cancellationToken)).AccessToken;
+    }
+
+    /// <summary>
+    /// Refreshes unless another worker already did: under the lock, a token set that no longer holds
+    /// <paramref name="staleAccessToken"/> (or is no longer expiring) is fresh enough.
+    /// </summary>
+    public async Task<TokenSet> RefreshAsync(Guid connectionId, string? staleAccessToken, CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"token-refresh:" + connectionId}, 0))", cancellationToken);
+            var connection = await db.Connections.SingleAsync(c => c.Id == connectionId, cancellationToken);
+            await db.Entry(connection).ReloadAsync(cancellationToken);
+            var current = Read(connection);
+            var stillStale = staleAccessToken is not null
+                ? current.AccessToken == staleAccessToken
+                : current.ExpiresAt is { } expires && expires - clock.GetUtcNow() <= RefreshAhead;
+            if (!stillStale)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return current;
+            }
+
+            if (current.RefreshToken is null)
+            {
+                await MarkReauthRequiredAsync(connection, "The access token expired and the provider gave no refresh token.", transaction, cancellationToken);
+                throw new ReauthorizationRequiredException("No refresh token.");
+            }
+
+            var provider = await db.Providers.AsNoTracking().SingleAsync(p => p.Id == connection.ProviderId, cancellationToken);
+            var client = await clients.ResolveAsync(provider.Id, connection.TenantId, cancellationToken)
+                ?? throw new InvalidOperationException("No OAuth client is registered for the connection's provider.");
+            var server = await discovery.DiscoverAsync(provider, cancellationToken);
+            var response = await tokens.RefreshAsync(server, client, current.RefreshToken, cancellationToken);
+            if (response.IsError)
+            {
+                if (response.Error is "invalid_grant" or "invalid_client" or "unauthorized_client")
+                {
+                    LogGrantGone(logger, connectionId, response.Error);
+                    await MarkReauthRequiredAsync(connection, "The provider no longer accepts this connection's grant; the patient must reconnect.", transaction, cancellationToken);
+                    throw new ReauthorizationRequiredException(response.Error);
+                }
+
+                // Network errors and 5xx are passing: the next run tries again with the same refresh token.
+                throw new HttpRequestException($"Token refresh failed: {response.Error ?? response.HttpStatusCode.ToString()}");
+            }
+
+            var now = clock.GetUtcNow();
+            var refreshed = new TokenSet(
+                response.AccessToken!,
+                response.RefreshToken ?? current.RefreshToken,
+                response.TokenType ?? current.TokenType,
+                response.ExpiresIn > 0 ? now.AddSeconds(response.ExpiresIn) : null,
+                response.IdentityToken ?? current.IdToken);
+            connection.TokenSetProtected = refreshed.Protect(secrets);
+            connection.AccessTokenExpiresAt = refreshed.ExpiresAt;
+            connection.GrantedScopes = response.Scope ?? connection.GrantedScopes;
+            connection.UpdatedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            LogRefreshed(logger, connectionId);
+            return refreshed;
+        });
+    }
+
+    private TokenSet Read(Connection connection) =>
+        connection.TokenSetProtected is { } stored
+            ? TokenSet.Unprotect(secrets, stored)
+            : throw new ReauthorizationRequiredException("The connection holds no tokens.");
+
+    private async Task MarkReauthRequiredAsync(Connection connection, string reason, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, CancellationToken cancellationToken)
+    {
+        connection.Status = ConnectionStatus.ReauthRequired;
+        connection.LastError = reason;
+        connection.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refreshed the access token of connection {ConnectionId}")]
+    private static partial void LogRefreshed(ILogger logger, Guid connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId} needs re-authorisation: refresh answered {Error}")]
+    private static partial void LogGrantGone(ILogger logger, Guid connectionId, string error);
+}

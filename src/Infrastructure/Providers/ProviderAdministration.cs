@@ -1,0 +1,79 @@
+using Aggregator.Domain.Providers;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Secrets;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.Infrastructure.Providers;
+
+/// <summary>Writes to the directory: entries (by slug or FHIR base) and OAuth client registrations. Callers save.</summary>
+public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtector secrets, TimeProvider clock)
+{
+    /// <summary>Adds or updates the entry with this slug (or, failing that, this FHIR base).</summary>
+    public async Task<Provider> UpsertAsync(ProviderEntry entry, string origin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var now = clock.GetUtcNow();
+        var provider = db.Providers.Local.SingleOrDefault(p => p.Slug == entry.Slug || p.FhirBaseUrl == entry.FhirBaseUrl)
+            ?? await db.Providers.FirstOrDefaultAsync(p => p.Slug == entry.Slug || p.FhirBaseUrl == entry.FhirBaseUrl, cancellationToken);
+        if (provider is null)
+        {
+            provider = new Provider
+            {
+                Id = Guid.CreateVersion7(),
+                Slug = entry.Slug,
+                Name = entry.Name,
+                Brand = entry.Brand,
+                FhirBaseUrl = entry.FhirBaseUrl,
+                Origin = origin,
+                CreatedAt = now,
+            };
+            db.Providers.Add(provider);
+        }
+
+        provider.Name = entry.Name;
+        provider.Brand = entry.Brand;
+        provider.FhirVersion = entry.FhirVersion;
+        provider.FhirBaseUrl = entry.FhirBaseUrl;
+        provider.AuthorizeUrl = entry.AuthorizeUrl;
+        provider.TokenUrl = entry.TokenUrl;
+        provider.RevocationUrl = entry.RevocationUrl;
+        provider.IntrospectionUrl = entry.IntrospectionUrl;
+        provider.Location = entry.Location;
+        provider.Scopes = entry.Scopes;
+        provider.Origin = origin;
+        provider.UpdatedAt = now;
+        return provider;
+    }
+
+    /// <summary>Sets our OAuth client at a provider: the platform default (no tenant) or one tenant's override.</summary>
+    public async Task<ClientRegistration> SetClientAsync(
+        Provider provider, Guid? tenantId, string clientId, ClientAuthenticationMethod method, string? secret, string? keyId, string? scopes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        if (method != ClientAuthenticationMethod.None && string.IsNullOrEmpty(secret))
+        {
+            throw new ArgumentException($"A {method} client needs its {(method == ClientAuthenticationMethod.PrivateKeyJwt ? "private key (PEM)" : "secret")}.", nameof(secret));
+        }
+
+        var registration = db.ClientRegistrations.Local.SingleOrDefault(c => c.ProviderId == provider.Id && c.TenantId == tenantId)
+            ?? await db.ClientRegistrations.SingleOrDefaultAsync(c => c.ProviderId == provider.Id && c.TenantId == tenantId, cancellationToken);
+        if (registration is null)
+        {
+            registration = new ClientRegistration { Id = Guid.CreateVersion7(), ProviderId = provider.Id, TenantId = tenantId, ClientId = clientId, CreatedAt = clock.GetUtcNow() };
+            db.ClientRegistrations.Add(registration);
+        }
+
+        registration.ClientId = clientId;
+        registration.AuthenticationMethod = method;
+        registration.SecretProtected = string.IsNullOrEmpty(secret) ? null : secrets.Protect(SecretKind.ClientSecret, secret);
+        registration.KeyId = keyId;
+        registration.Scopes = scopes;
+        return registration;
+    }
+
+    public Task<Provider?> FindBySlugAsync(string slug, CancellationToken cancellationToken) =>
+        db.Providers.SingleOrDefaultAsync(p => p.Slug == slug, cancellationToken);
+
+    public Task SaveAsync(CancellationToken cancellationToken) => db.SaveChangesAsync(cancellationToken);
+}

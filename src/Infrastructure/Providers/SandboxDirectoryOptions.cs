@@ -1,0 +1,29 @@
+using Aggregator.Domain.Providers;
+
+namespace Aggregator.Infrastructure.Providers;
+
+/// <summary>
+/// <c>Sandbox:BaseUrl</c> is the one switch that puts the sandbox's personas into the directory, in
+/// any environment. Each persona's client registration is the sandbox's documented one.
+/// </summary>
+public sealed class SandboxDirectoryOptions
+{
+    public const string Section = "Sandbox";
+
+    public Uri? BaseUrl { get; set; }
+
+    public List<SandboxPersona> Personas { get; set; } = [];
+}
+
+public sealed class SandboxPersona
+{
+    /// <summary>The path segment of the persona (<c>nextgen</c>, <c>epic</c>, <c>cerner</c>).</summary>
+    public string Name { get; set; } = "";
+
+    public string DisplayName { get; set; } = "";
+    public string Brand { get; set; } = "";
+    public List<FhirVersion> FhirVersions { get; set; } = [FhirVersion.R4];
+    public string ClientId { get; set; } = "";
+    public ClientAuthenticationMethod AuthenticationMethod { get; set; } = ClientAuthenticationMethod.None;
+    public string? ClientSecret { get; set; }
+}

@@ -1,0 +1,51 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aggregator.Sandbox.Tests.Hosting;
+
+[assembly: AssemblyFixture(typeof(Aggregator.IntegrationTests.Infrastructure.SandboxProvider))]
+
+namespace Aggregator.IntegrationTests.Infrastructure;
+
+/// <summary>A sandbox login: one patient at one persona and FHIR version.</summary>
+public sealed record SandboxLogin(string Persona, string FhirVersion, string PatientId, string PersonId, string Username, string Password, string Source);
+
+/// <summary>
+/// The provider every test of ours talks to: the Sandbox on real Kestrel at 127.0.0.1, loaded with
+/// the shared real-world samples, test API on. One for the whole run; tests use distinct patients.
+/// </summary>
+public sealed class SandboxProvider : IAsyncLifetime
+{
+    private SandboxServer? _server;
+    private IReadOnlyList<SandboxLogin> _logins = [];
+
+    public Uri Root => _server?.Root ?? throw new InvalidOperationException("The sandbox has not started.");
+
+    public IReadOnlyList<SandboxLogin> Logins => _logins;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await SandboxServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Sandbox:DataDir"] = FhirSamples.Directory,
+            ["Sandbox:TestApi"] = "true",
+        });
+        using var client = _server.CreateClient();
+        _logins = await client.GetFromJsonAsync<List<SandboxLogin>>(new Uri("_test/patients", UriKind.Relative), new JsonSerializerOptions(JsonSerializerDefaults.Web))
+            ?? throw new InvalidOperationException("The sandbox listed no patients.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    /// <summary>A login at <paramref name="persona"/>; <paramref name="index"/> picks among its patients so tests do not share one.</summary>
+    public SandboxLogin Login(string persona, string fhirVersion, int index = 0) =>
+        _logins.Where(l => l.Persona == persona && l.FhirVersion == fhirVersion).OrderBy(l => l.Source, StringComparer.Ordinal).ElementAt(index);
+
+    /// <summary>A client to the sandbox that neither follows redirects nor keeps cookies, as the tests' "browser".</summary>
+    public HttpClient CreateClient() => _server?.CreateClient() ?? throw new InvalidOperationException("The sandbox has not started.");
+}
