@@ -122,7 +122,12 @@ Aggregator is running (Ctrl-C stops it; data stays).
 Demo: $demo_tenant
   API key        $demo_key
   Sandbox login  ${demo_login:-see $sandbox_url/_test/patients}   (patient portal of the NextGen persona)
-  Try            curl -s -X PUT -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" -d '{}' $api_url/v1/patients/demo-patient
+
+Connect a patient (then open the printed authorizeUrl in a browser and sign in with the sandbox login):
+  curl -s -X PUT -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" -d '{}' $api_url/v1/patients/demo-patient
+  curl -s -H "Authorization: Bearer $demo_key" "$api_url/v1/providers?q=sandbox-nextgen-r4"
+  curl -s -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \
+       -d '{"providerId":"<id from above>","returnUrl":"$api_url/demo/connected"}' $api_url/v1/patients/<patient id>/connections
 TXT
 # Until Ctrl-C, or until either service stops by itself.
 wait -n "${pids[@]}" || true
