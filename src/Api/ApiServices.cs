@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Aggregator.Api.Authentication;
 using Aggregator.Api.Connections;
 using Aggregator.Api.Providers;
+using Aggregator.Api.Sync;
 using Aggregator.Api.Operations;
 using Aggregator.Api.Patients;
 using Scalar.AspNetCore;
@@ -32,6 +33,7 @@ public static class ApiServices
         app.MapPatientEndpoints();
         app.MapProviderEndpoints();
         app.MapConnectionEndpoints();
+        app.MapSyncEndpoints();
         app.MapDemoPages();
         return app;
     }

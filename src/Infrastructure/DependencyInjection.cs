@@ -98,7 +98,12 @@ public static class DependencyInjection
         services.AddScoped<ConnectFlow>();
         services.AddScoped<ConnectionRevocation>();
         services.AddScoped<SyncScheduler>();
+        services.AddOptions<SyncOptions>().Bind(builder.Configuration.GetSection(SyncOptions.Section));
         services.AddScoped<ProviderFhirClient>();
+        services.AddSingleton<SyncPlanCatalog>();
+        services.AddSingleton<CapabilityProbe>();
+        services.AddScoped<SyncEngine>();
+        services.AddScoped<SyncDispatcher>();
         services.AddTransient<SyncConnectionJob>();
         services.AddProviderHttpClients();
 

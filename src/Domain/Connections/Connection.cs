@@ -28,6 +28,9 @@ public sealed class Connection : ITenantOwned
     /// <summary>The provider's clock at the start of the last successful run (for <c>_lastUpdated</c>).</summary>
     public DateTimeOffset? LastSuccessProviderTime { get; set; }
 
+    /// <summary>When the last full (non-incremental) sync succeeded: it is what finds deletions.</summary>
+    public DateTimeOffset? LastFullSyncAt { get; set; }
+
     public string? LastError { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }

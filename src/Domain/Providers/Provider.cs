@@ -23,6 +23,9 @@ public sealed class Provider
     /// <summary>Read scopes asked for, space separated; null means the ones derived from discovery.</summary>
     public string? Scopes { get; set; }
 
+    /// <summary>The sync plan's name (e.g. <c>r4-epic</c>); null means the default plan of its FHIR version.</summary>
+    public string? SyncPlan { get; set; }
+
     /// <summary>Where this entry came from: the catalog file, a brands bundle, or the sandbox.</summary>
     public required string Origin { get; set; }
 

@@ -1,4 +1,5 @@
 using Aggregator.Infrastructure.Housekeeping;
+using Aggregator.Infrastructure.Sync;
 using Hangfire;
 using Microsoft.Extensions.Hosting;
 
@@ -14,6 +15,11 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurring) : IH
             JobQueues.Maintenance,
             job => job.RunAsync(CancellationToken.None),
             Cron.Hourly());
+        recurring.AddOrUpdate<SyncDispatcher>(
+            SyncDispatcher.RecurringJobId,
+            JobQueues.Default,
+            job => job.DispatchAsync(CancellationToken.None),
+            Cron.Minutely());
         return Task.CompletedTask;
     }
 

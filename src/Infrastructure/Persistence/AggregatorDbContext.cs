@@ -32,6 +32,7 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     public DbSet<AuthRequest> AuthRequests => Set<AuthRequest>();
     public DbSet<SourceResource> SourceResources => Set<SourceResource>();
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
+    public DbSet<CoverageEntry> Coverage => Set<CoverageEntry>();
     public DbSet<RecordItem> RecordItems => Set<RecordItem>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();

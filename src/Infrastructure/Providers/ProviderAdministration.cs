@@ -40,6 +40,7 @@ public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtect
         provider.IntrospectionUrl = entry.IntrospectionUrl;
         provider.Location = entry.Location;
         provider.Scopes = entry.Scopes;
+        provider.SyncPlan = entry.SyncPlan;
         provider.Origin = origin;
         provider.UpdatedAt = now;
         return provider;

@@ -16,7 +16,8 @@ public sealed record ProviderEntry(
     string? RevocationUrl = null,
     string? IntrospectionUrl = null,
     string? Location = null,
-    string? Scopes = null);
+    string? Scopes = null,
+    string? SyncPlan = null);
 
 /// <summary>The provider catalog shipped in the repository (<c>provider-catalog.json</c>).</summary>
 public static class ProviderCatalog

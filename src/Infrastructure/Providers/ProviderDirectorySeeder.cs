@@ -63,7 +63,8 @@ internal sealed class ProviderDirectorySeeder(
                     Brand: persona.Brand,
                     FhirVersion: version,
                     FhirBaseUrl: $"{root}/{persona.Name}/fhir/{versionPath}/",
-                    Location: "Sandbox"), persona);
+                    Location: "Sandbox",
+                    SyncPlan: version == FhirVersion.R4 ? persona.SyncPlan : null), persona);
             }
         }
     }

@@ -10,11 +10,13 @@ internal static class ProviderHttpClients
     public static IServiceCollection AddProviderHttpClients(this IServiceCollection services)
     {
         services.AddHttpClient(SmartDiscovery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
-        services.AddHttpClient(ProviderFhirClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+#pragma warning disable EXTEXP0001 // The supported way to opt one client out of the default resilience handler.
+        // FHIR reads retry in ProviderFhirClient, which knows about 401 refreshes, Retry-After caps and the run's clock.
+        services.AddHttpClient(ProviderFhirClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(100))
+            .RemoveAllResilienceHandlers();
 
         // Token and revocation requests are never retried blindly: a retried refresh replays a
         // rotated-away token, and the provider then revokes the whole grant.
-#pragma warning disable EXTEXP0001 // The supported way to opt one client out of the default resilience handler.
         services.AddHttpClient(ProviderTokenClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001

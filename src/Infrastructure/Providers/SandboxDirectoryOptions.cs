@@ -26,4 +26,7 @@ public sealed class SandboxPersona
     public string ClientId { get; set; } = "";
     public ClientAuthenticationMethod AuthenticationMethod { get; set; } = ClientAuthenticationMethod.None;
     public string? ClientSecret { get; set; }
+
+    /// <summary>The persona's sync plan for R4 (its quirks); DSTU2 uses the DSTU2 default.</summary>
+    public string? SyncPlan { get; set; }
 }

@@ -1,31 +1,116 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using Aggregator.Domain.Providers;
 using Aggregator.Infrastructure.Connections;
+using Microsoft.Extensions.Options;
 
 namespace Aggregator.Infrastructure.Sync;
 
-/// <summary>
-/// GETs from a connection's FHIR server with its bearer token. A 401 gets one refresh and one
-/// retry of the same request; anything else is the caller's to judge. Its HttpClient has the
-/// standard resilience handler (GETs are safe to retry; 429/503 Retry-After is honoured).
-/// </summary>
-public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens tokens)
+/// <summary>A FHIR server's answer to one GET, read whole.</summary>
+public sealed record FhirAnswer(HttpStatusCode Status, byte[] Body, DateTimeOffset? ServerDate)
 {
-    public const string HttpClientName = "provider-fhir";
+    public bool IsSuccess => (int)Status is >= 200 and < 300;
 
-    public async Task<HttpResponseMessage> GetAsync(Guid connectionId, Uri url, FhirVersion version, CancellationToken cancellationToken)
+    /// <summary>The server's own words when it refused (OperationOutcome diagnostics or text), shortened; never the body otherwise.</summary>
+    public string Describe()
     {
-        var accessToken = await tokens.GetAccessTokenAsync(connectionId, cancellationToken);
-        var response = await SendAsync(url, accessToken, version, cancellationToken);
-        if (response.StatusCode != HttpStatusCode.Unauthorized)
+        var words = "";
+        try
         {
-            return response;
+            using var document = JsonDocument.Parse(Body);
+            if (document.RootElement.TryGetProperty("issue", out var issues) && issues.ValueKind == JsonValueKind.Array)
+            {
+                words = string.Join("; ", issues.EnumerateArray().Select(i =>
+                    i.TryGetProperty("diagnostics", out var d) ? d.GetString()
+                    : i.TryGetProperty("details", out var details) && details.TryGetProperty("text", out var text) ? text.GetString()
+                    : i.TryGetProperty("code", out var code) ? code.GetString() : null).Where(w => !string.IsNullOrEmpty(w)));
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the status says enough.
         }
 
-        response.Dispose();
-        var refreshed = await tokens.RefreshAsync(connectionId, accessToken, cancellationToken);
-        return await SendAsync(url, refreshed.AccessToken, version, cancellationToken);
+        var description = $"HTTP {(int)Status}" + (words.Length > 0 ? ": " + words : "");
+        return description.Length > 300 ? description[..300] : description;
+    }
+}
+
+/// <summary>
+/// GETs from a connection's FHIR server with its bearer token. A 401 gets one refresh and a retry
+/// of the same request; 429 and 5xx are retried, honouring Retry-After (seconds or a date) up to a
+/// cap, else with doubling backoff. Waiting goes through the injected <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens tokens, IOptions<SyncOptions> options, TimeProvider clock)
+{
+    public const string HttpClientName = "provider-fhir";
+    private static readonly HashSet<HttpStatusCode> Retryable =
+    [
+        HttpStatusCode.TooManyRequests, HttpStatusCode.InternalServerError, HttpStatusCode.BadGateway,
+        HttpStatusCode.ServiceUnavailable, HttpStatusCode.GatewayTimeout,
+    ];
+
+    public async Task<FhirAnswer> GetAsync(Guid connectionId, Uri url, FhirVersion version, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var backoff = settings.FirstBackoff;
+        var accessToken = await tokens.GetAccessTokenAsync(connectionId, cancellationToken);
+        var refreshed = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = await SendAsync(url, accessToken, version, cancellationToken);
+            }
+            catch (Exception ex) when ((ex is HttpRequestException || ex is TaskCanceledException) && !cancellationToken.IsCancellationRequested && attempt < settings.MaxAttempts)
+            {
+                await Task.Delay(backoff, clock, cancellationToken);
+                backoff *= 2;
+                continue;
+            }
+
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshed)
+                {
+                    // One refresh and the same request again; a second 401 is the server's answer.
+                    refreshed = true;
+                    accessToken = (await tokens.RefreshAsync(connectionId, accessToken, cancellationToken)).AccessToken;
+                    attempt--;
+                    continue;
+                }
+
+                if (Retryable.Contains(response.StatusCode) && attempt < settings.MaxAttempts)
+                {
+                    var wait = RetryAfter(response) ?? backoff;
+                    backoff *= 2;
+                    await Task.Delay(wait > settings.MaxRetryAfter ? settings.MaxRetryAfter : wait, clock, cancellationToken);
+                    continue;
+                }
+
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                return new FhirAnswer(response.StatusCode, body, response.Headers.Date);
+            }
+        }
+    }
+
+    private TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - clock.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
     }
 
     private async Task<HttpResponseMessage> SendAsync(Uri url, string accessToken, FhirVersion version, CancellationToken cancellationToken)

@@ -19,15 +19,28 @@ public sealed class ApiFactory(
 
     public string ConnectionString { get; } = connectionString;
 
-    /// <summary>An Api whose directory holds the sandbox's personas.</summary>
-    public static ApiFactory WithSandbox(string connectionString, SandboxProvider sandbox, Action<IServiceCollection>? configureServices = null)
+    /// <summary>An Api whose directory holds the sandbox's personas; with <paramref name="jobServer"/>, it runs the sync jobs too.</summary>
+    public static ApiFactory WithSandbox(
+        string connectionString, SandboxProvider sandbox, Action<IServiceCollection>? configureServices = null, bool jobServer = false,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         ArgumentNullException.ThrowIfNull(sandbox);
-        return new ApiFactory(connectionString, new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["Sandbox:BaseUrl"] = sandbox.Root.AbsoluteUri,
             ["Api:PublicBaseUrl"] = PublicBaseUrl,
-        }, configureServices);
+            ["Worker:InProcess"] = jobServer ? "true" : "false",
+            // Tests ask for syncs back to back and wait on faults without real sleeps.
+            ["Sync:ManualCooldown"] = "00:00:00",
+            ["Sync:MaxRetryAfter"] = "00:00:00.200",
+            ["Sync:FirstBackoff"] = "00:00:00.050",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return new ApiFactory(connectionString, all, configureServices);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -35,7 +48,7 @@ public sealed class ApiFactory(
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Aggregator", ConnectionString);
         builder.UseSetting("Worker:InProcess", "false");
-        builder.UseSetting("Worker:PollInterval", "00:00:01");
+        builder.UseSetting("Worker:PollInterval", "00:00:00.500");
         TestLogging.Quiet(builder);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

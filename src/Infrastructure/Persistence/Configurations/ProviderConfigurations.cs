@@ -15,6 +15,7 @@ internal sealed class ProviderConfiguration : IEntityTypeConfiguration<Provider>
         builder.Property(p => p.Brand).HasMaxLength(200);
         builder.Property(p => p.FhirBaseUrl).HasMaxLength(2048);
         builder.Property(p => p.Origin).HasMaxLength(32);
+        builder.Property(p => p.SyncPlan).HasMaxLength(64);
         builder.HasIndex(p => p.Slug).IsUnique();
         builder.HasIndex(p => p.FhirBaseUrl).IsUnique();
         builder.HasIndex(p => p.Brand);

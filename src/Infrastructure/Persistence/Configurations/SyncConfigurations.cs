@@ -34,3 +34,15 @@ internal sealed class SyncRunConfiguration : IEntityTypeConfiguration<SyncRun>
         builder.HasOne<Connection>().WithMany().HasForeignKey(r => r.ConnectionId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class CoverageEntryConfiguration : IEntityTypeConfiguration<CoverageEntry>
+{
+    public void Configure(EntityTypeBuilder<CoverageEntry> builder)
+    {
+        builder.ToTable("connection_coverage");
+        builder.HasKey(c => new { c.ConnectionId, c.ResourceType });
+        builder.Property(c => c.ResourceType).HasMaxLength(64);
+        builder.Property(c => c.Detail).HasMaxLength(1000);
+        builder.HasOne<Connection>().WithMany().HasForeignKey(c => c.ConnectionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -177,6 +177,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("last_error");
 
+                    b.Property<DateTimeOffset?>("LastFullSyncAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_full_sync_at");
+
                     b.Property<DateTimeOffset?>("LastSuccessAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_success_at");
@@ -426,6 +430,11 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("slug");
 
+                    b.Property<string>("SyncPlan")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("sync_plan");
+
                     b.Property<string>("TokenUrl")
                         .HasColumnType("text")
                         .HasColumnName("token_url");
@@ -541,6 +550,50 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasDatabaseName("ix_record_items_patient_id_category_effective_at_id");
 
                     b.ToTable("record_items", (string)null);
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Sync.CoverageEntry", b =>
+                {
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<string>("ResourceType")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("resource_type");
+
+                    b.Property<DateTimeOffset>("CheckedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("checked_at");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer")
+                        .HasColumnName("count");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("detail");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("since");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("state");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("ConnectionId", "ResourceType")
+                        .HasName("pk_connection_coverage");
+
+                    b.ToTable("connection_coverage", (string)null);
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Sync.SourceResource", b =>
@@ -970,6 +1023,16 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_record_items_patients_patient_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Sync.CoverageEntry", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Connections.Connection", null)
+                        .WithMany()
+                        .HasForeignKey("ConnectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_connection_coverage_connections_connection_id");
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Sync.SourceResource", b =>

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Aggregator.Api.Authentication;
+using Aggregator.Domain.Sync;
+using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Sync;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.Api.Sync;
+
+public static class SyncEndpoints
+{
+    public static IEndpointRouteBuilder MapSyncEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/v1/connections/{connectionId:guid}")
+            .WithTags("Sync")
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        group.MapPost("/sync", RequestSync)
+            .WithSummary("Sync this connection now")
+            .WithDescription("202 with the run's id. While a run is queued or running, or shortly after one finished, the answer is that run's id instead of a new run.");
+        group.MapGet("/sync-runs", ListRuns).WithSummary("The connection's sync runs, newest first");
+        group.MapGet("/coverage", GetCoverage)
+            .WithSummary("Per resource type: synced, empty, refused (403), unsupported (400/404) or failing, and since when");
+        return endpoints;
+    }
+
+    private static async Task<Results<Accepted<SyncRequested>, ProblemHttpResult>> RequestSync(
+        Guid connectionId, HttpContext http, AggregatorDbContext db, SyncScheduler scheduler, CancellationToken cancellationToken)
+    {
+        if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
+        {
+            return ConnectionNotFound();
+        }
+
+        var result = await scheduler.RequestAsync(connectionId, cancellationToken);
+        return result is null
+            ? TypedResults.Problem(title: "Connection not active", detail: "Only an active connection can sync; reconnect it first.",
+                statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.Conflict)
+            : TypedResults.Accepted($"/v1/connections/{connectionId}/sync-runs", new SyncRequested(result.SyncRunId, result.Started));
+    }
+
+    private static async Task<Results<Ok<PageResponse<SyncRunResponse>>, ProblemHttpResult>> ListRuns(
+        Guid connectionId, int? limit, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
+        {
+            return ConnectionNotFound();
+        }
+
+        var runs = await db.SyncRuns.AsNoTracking()
+            .Where(r => r.ConnectionId == connectionId)
+            .OrderByDescending(r => r.QueuedAt)
+            .Take(Math.Clamp(limit ?? 20, 1, 100))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PageResponse<SyncRunResponse>([.. runs.Select(SyncRunResponse.From)], null));
+    }
+
+    private static async Task<Results<Ok<CoverageResponse>, ProblemHttpResult>> GetCoverage(
+        Guid connectionId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
+        {
+            return ConnectionNotFound();
+        }
+
+        var entries = await db.Coverage.AsNoTracking().Where(c => c.ConnectionId == connectionId).OrderBy(c => c.ResourceType).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new CoverageResponse([.. entries.Select(e => new CoverageItem(e.ResourceType, e.State, e.Since, e.CheckedAt, e.Count, e.Detail))]));
+    }
+
+    private static async Task<bool> CanSeeAsync(AggregatorDbContext db, HttpContext http, Guid connectionId, CancellationToken cancellationToken)
+    {
+        var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
+        return patientId is { } id && PatientAccess.Allows(http.User, id);
+    }
+
+    private static ProblemHttpResult ConnectionNotFound() => TypedResults.Problem(
+        title: "Connection not found", detail: "No connection with this id exists for your tenant.",
+        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+}
+
+/// <summary><c>started</c> is false when an existing run answered instead of a new one.</summary>
+public sealed record SyncRequested(Guid SyncRunId, bool Started);
+
+public sealed record SyncRunResponse(
+    Guid Id,
+    SyncRunStatus Status,
+    SyncTrigger Trigger,
+    bool FullSync,
+    DateTimeOffset QueuedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    long? DurationMs,
+    int Pages,
+    long Bytes,
+    string? Error,
+    JsonElement? Types)
+{
+    public static SyncRunResponse From(SyncRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        JsonElement? types = run.TypeCounts is { } json ? JsonSerializer.Deserialize<JsonElement>(json) : null;
+        return new(run.Id, run.Status, run.Trigger, run.FullSync, run.QueuedAt, run.StartedAt, run.FinishedAt, run.DurationMs, run.Pages, run.Bytes, run.Error, types);
+    }
+}
+
+public sealed record CoverageResponse(IReadOnlyList<CoverageItem> Items);
+
+public sealed record CoverageItem(string ResourceType, CoverageState State, DateTimeOffset Since, DateTimeOffset CheckedAt, int Count, string? Detail);

@@ -1,0 +1,89 @@
+using Aggregator.Domain.Sync;
+using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Persistence;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Infrastructure.Sync;
+
+/// <summary>
+/// The recurring job that keeps every active connection current: claims due connections in
+/// batches (<c>FOR UPDATE SKIP LOCKED</c>, so dispatchers on several Workers never claim one twice),
+/// moves each one's <c>next_sync_at</c> forward by its tenant's interval with ±10% jitter, and
+/// queues one sync run each.
+/// </summary>
+public sealed partial class SyncDispatcher(
+    AggregatorDbContext db,
+    SyncScheduler scheduler,
+    IBackgroundJobClient jobs,
+    IOptions<SyncOptions> options,
+    TimeProvider clock,
+    ILogger<SyncDispatcher> logger)
+{
+    public const string RecurringJobId = "sync:dispatch";
+
+    [Queue(JobQueues.Default)]
+    [AutomaticRetry(Attempts = 0)]
+    [DisableConcurrentExecution(timeoutInSeconds: 60)]
+    public async Task<int> DispatchAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var claimed = await ClaimBatchAsync(cancellationToken);
+            total += claimed;
+            if (claimed < options.Value.DispatchBatchSize)
+            {
+                break;
+            }
+        }
+
+        if (total > 0)
+        {
+            LogDispatched(logger, total);
+        }
+
+        return total;
+    }
+
+    private async Task<int> ClaimBatchAsync(CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var now = clock.GetUtcNow();
+            var due = await db.Database.SqlQuery<DueConnection>(
+                $"""
+                WITH due AS (
+                    SELECT c.id FROM connections c
+                    WHERE c.status = 'Active' AND c.next_sync_at <= {now}
+                    ORDER BY c.next_sync_at
+                    LIMIT {options.Value.DispatchBatchSize}
+                    FOR UPDATE SKIP LOCKED)
+                UPDATE connections c
+                SET next_sync_at = {now} + t.sync_interval * (0.9 + random() * 0.2)
+                FROM due, tenants t
+                WHERE c.id = due.id AND t.id = c.tenant_id
+                RETURNING c.id AS "ConnectionId", c.tenant_id AS "TenantId"
+                """).ToListAsync(cancellationToken);
+            var runs = due.Select(d => scheduler.NewRun(d.ConnectionId, d.TenantId, SyncTrigger.Scheduled)).ToList();
+            db.SyncRuns.AddRange(runs);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            foreach (var run in runs)
+            {
+                jobs.Enqueue<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(run.Id, CancellationToken.None));
+            }
+
+            return runs.Count;
+        });
+    }
+
+    private sealed record DueConnection(Guid ConnectionId, Guid TenantId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatched {Count} scheduled syncs")]
+    private static partial void LogDispatched(ILogger logger, int count);
+}

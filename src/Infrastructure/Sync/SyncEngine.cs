@@ -1,0 +1,452 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Aggregator.Domain.Connections;
+using Aggregator.Domain.Providers;
+using Aggregator.Domain.Sync;
+using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Tenants;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Aggregator.Infrastructure.Sync;
+
+/// <summary>Why a run did not start now: another run of the connection holds it, or the provider is at its limit.</summary>
+public enum SyncStart
+{
+    Ran,
+    ConnectionBusy,
+    ProviderBusy,
+}
+
+/// <summary>
+/// One sync run of one connection: the patient, then every search of the sync plan (following
+/// <c>next</c> links exactly as given), then the referenced resources; stored in bulk, only what
+/// changed rewritten; deletions found by full syncs; per-type counts and coverage recorded.
+/// </summary>
+public sealed partial class SyncEngine(
+    AggregatorDbContext db,
+    CurrentTenant tenant,
+    NpgsqlDataSource dataSource,
+    ProviderFhirClient fhir,
+    SyncPlanCatalog plans,
+    CapabilityProbe capabilities,
+    IEnumerable<IRecordRebuilder> rebuilders,
+    IOptions<SyncOptions> options,
+    TimeProvider clock,
+    ILogger<SyncEngine> logger)
+{
+    public async Task<SyncStart> RunAsync(Guid syncRunId, CancellationToken cancellationToken)
+    {
+        var run = await db.SyncRuns.IgnoreQueryFilters().SingleOrDefaultAsync(r => r.Id == syncRunId, cancellationToken);
+        if (run is null || run.Status is SyncRunStatus.Succeeded or SyncRunStatus.Partial or SyncRunStatus.Failed)
+        {
+            return SyncStart.Ran;
+        }
+
+        tenant.Set(run.TenantId);
+        var connection = await db.Connections.SingleAsync(c => c.Id == run.ConnectionId, cancellationToken);
+        var provider = await db.Providers.AsNoTracking().SingleAsync(p => p.Id == connection.ProviderId, cancellationToken);
+
+        await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await SyncLocks.TryLockConnectionAsync(session, connection.Id, cancellationToken))
+        {
+            return SyncStart.ConnectionBusy;
+        }
+
+        if (!await SyncLocks.TryTakeProviderSlotAsync(session, provider.Id, options.Value.MaxConcurrentPerProvider, cancellationToken))
+        {
+            return SyncStart.ProviderBusy;
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        run.Status = SyncRunStatus.Running;
+        run.StartedAt ??= clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        LogStarted(logger, run.Id, connection.Id, provider.Slug);
+
+        var state = new RunState(new ResourceBatchWriter(session, connection.TenantId, connection.Id, clock));
+        try
+        {
+            if (connection.Status != ConnectionStatus.Active || connection.ProviderPatientId is null)
+            {
+                throw new SyncFailedException($"The connection is {connection.Status}, not active.");
+            }
+
+            var full = run.FullSync || connection.LastFullSyncAt is null || connection.LastSuccessProviderTime is null
+                || clock.GetUtcNow() - connection.LastFullSyncAt > options.Value.FullSyncEvery;
+            run.FullSync = full;
+            var since = full ? null : connection.LastSuccessProviderTime - options.Value.IncrementalMargin;
+            await SyncAsync(connection, provider, state, since, cancellationToken);
+            await FinishAsync(run, connection, state, full, cancellationToken);
+        }
+        catch (ReauthorizationRequiredException)
+        {
+            await db.Entry(connection).ReloadAsync(cancellationToken);
+            Fail(run, "reauth_required: the provider no longer accepts this connection's grant; the patient must reconnect.");
+        }
+        catch (SyncFailedException ex)
+        {
+            Fail(run, ex.Message);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Fail(run, "The provider could not be read: " + ex.GetType().Name);
+        }
+
+        connection.LastSyncAt = clock.GetUtcNow();
+        run.TypeCounts = JsonSerializer.Serialize(state.Counts, SyncCountsJson.Options);
+        run.Pages = state.Counts.Values.Sum(c => c.Pages);
+        run.Bytes = state.Counts.Values.Sum(c => c.Bytes);
+        run.FinishedAt = clock.GetUtcNow();
+        run.DurationMs = stopwatch.ElapsedMilliseconds;
+        await UpdateCoverageAsync(connection, state, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        LogFinished(logger, run.Id, run.Status, stopwatch.ElapsedMilliseconds);
+        return SyncStart.Ran;
+    }
+
+    private async Task SyncAsync(Connection connection, Provider provider, RunState state, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        var baseUrl = new Uri(provider.FhirBaseUrl.EndsWith('/') ? provider.FhirBaseUrl : provider.FhirBaseUrl + "/");
+        var patientId = connection.ProviderPatientId!;
+
+        // The patient first: if it cannot be read, nothing else will be.
+        var patient = await fhir.GetAsync(connection.Id, new Uri(baseUrl, "Patient/" + Uri.EscapeDataString(patientId)), provider.FhirVersion, cancellationToken);
+        state.ProviderClock ??= patient.ServerDate;
+        if (!patient.IsSuccess)
+        {
+            throw new SyncFailedException("The patient could not be read: " + patient.Describe());
+        }
+
+        using (var document = JsonDocument.Parse(patient.Body))
+        {
+            await StoreAsync(state, "Patient", [SearchPage.Entry(document.RootElement)], provider.FhirVersion, patient.Body.Length, cancellationToken);
+        }
+
+        var plan = plans.For(provider);
+        var server = await capabilities.ReadAsync(provider, cancellationToken);
+        var searches = plan.Searches.ToList();
+        if (server.IsKnown)
+        {
+            // Types the server offers a patient search for that the plan lacks (e.g. Claim, ImagingStudy).
+            searches.AddRange(server.SearchParameters.Keys
+                .Where(type => server.OffersPatientSearch(type) && type != "Patient" && PatientCompartment.Contains(provider.FhirVersion, type)
+                    && searches.All(s => s.ResourceType != type))
+                .Order(StringComparer.Ordinal)
+                .Select(type => new SearchSpec(type)));
+        }
+
+        foreach (var search in searches)
+        {
+            var useSince = since is not null && (!server.IsKnown || server.SupportsLastUpdated(search.ResourceType)) ? since : null;
+            var outcome = await SearchTypeAsync(connection, provider, baseUrl, plan, search, patientId, useSince, state, cancellationToken);
+            var counts = state.For(search.ResourceType);
+            counts.Outcome = outcome.State;
+            counts.Detail = outcome.Detail;
+            if (outcome.State is CoverageState.Synced or CoverageState.Empty && useSince is null)
+            {
+                state.FullyFetched.Add(search.ResourceType);
+            }
+        }
+
+        await ReadReferencedAsync(connection, provider, baseUrl, plan, state, cancellationToken);
+    }
+
+    /// <summary>One resource type: its fan-out variants, each followed to its last page; a 400 may fan out by status.</summary>
+    private async Task<(CoverageState State, string? Detail)> SearchTypeAsync(
+        Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, SearchSpec search, string patientId, DateTimeOffset? since, RunState state, CancellationToken cancellationToken)
+    {
+        var results = new List<(CoverageState State, string? Detail)>();
+        foreach (var variant in search.Variants())
+        {
+            var result = await SearchAsync(connection, provider, baseUrl, plan, search, variant, patientId, since, state, cancellationToken);
+            if (result.State == CoverageState.Unsupported && search.StatusValuesOn400 is { Count: > 0 } statuses && variant.Count == 0)
+            {
+                // Some servers insist on a status: ask once per status value instead.
+                var byStatus = new List<(CoverageState State, string? Detail)>();
+                foreach (var status in statuses)
+                {
+                    byStatus.Add(await SearchAsync(connection, provider, baseUrl, plan, search, [new("status", status)], patientId, since, state, cancellationToken));
+                }
+
+                result = Combine(byStatus);
+            }
+
+            results.Add(result);
+        }
+
+        return Combine(results);
+    }
+
+    private static (CoverageState State, string? Detail) Combine(List<(CoverageState State, string? Detail)> results)
+    {
+        if (results.Any(r => r.State == CoverageState.Failing))
+        {
+            return results.First(r => r.State == CoverageState.Failing);
+        }
+
+        if (results.Any(r => r.State == CoverageState.Synced))
+        {
+            return (CoverageState.Synced, null);
+        }
+
+        if (results.All(r => r.State == CoverageState.Empty))
+        {
+            return (CoverageState.Empty, null);
+        }
+
+        // Fan-out values a server refuses (an unknown category) do not make a type unsupported when others worked.
+        return results.Any(r => r.State == CoverageState.Empty) ? (CoverageState.Empty, null) : results[0];
+    }
+
+    /// <summary>One search followed page by page; an expired <c>next</c> link restarts it (what was stored stays, counted once).</summary>
+    private async Task<(CoverageState State, string? Detail)> SearchAsync(
+        Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, SearchSpec search, IReadOnlyList<KeyValuePair<string, string>> variant,
+        string patientId, DateTimeOffset? since, RunState state, CancellationToken cancellationToken)
+    {
+        var query = new List<KeyValuePair<string, string?>> { new("patient", patientId), new("_count", plan.PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+        query.AddRange(variant.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
+        if (since is { } t)
+        {
+            query.Add(new("_lastUpdated", "ge" + t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (search.Include is { } include)
+        {
+            query.Add(new("_include", include));
+        }
+
+        var first = new Uri(QueryHelpers.AddQueryString(new Uri(baseUrl, search.ResourceType).AbsoluteUri, query));
+        var counts = state.For(search.ResourceType);
+        var restarts = 0;
+        var url = first;
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        var found = 0;
+        while (true)
+        {
+            if (!visited.Add(url.AbsoluteUri) || visited.Count > options.Value.MaxPagesPerSearch)
+            {
+                // A next link that points back to a page already read: the search is done.
+                break;
+            }
+
+            var answer = await fhir.GetAsync(connection.Id, url, provider.FhirVersion, cancellationToken);
+            state.ProviderClock ??= answer.ServerDate;
+            if (!answer.IsSuccess)
+            {
+                var firstPage = url == first;
+                if (!firstPage && answer.Status is HttpStatusCode.Gone or HttpStatusCode.BadRequest or HttpStatusCode.NotFound && restarts < 2)
+                {
+                    // The server forgot our place (an expired paging link): start the search again.
+                    restarts++;
+                    url = first;
+                    visited.Clear();
+                    continue;
+                }
+
+                return firstPage && answer.Status == HttpStatusCode.Forbidden ? (CoverageState.Refused, answer.Describe())
+                    : firstPage && answer.Status is HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed
+                        ? (CoverageState.Unsupported, answer.Describe())
+                    : (CoverageState.Failing, answer.Describe());
+            }
+
+            SearchPage page;
+            try
+            {
+                page = SearchPage.Parse(answer.Body);
+            }
+            catch (JsonException)
+            {
+                return (CoverageState.Failing, "A page was not a readable FHIR Bundle.");
+            }
+
+            counts.Pages++;
+            found += await StorePageAsync(state, search.ResourceType, page.Entries, provider.FhirVersion, answer.Body.Length, cancellationToken);
+            if (page.NextLink is not { Length: > 0 } next)
+            {
+                break;
+            }
+
+            // Follow next exactly as given; a relative link is relative to the page that gave it.
+            url = Uri.TryCreate(next, UriKind.Absolute, out var absolute) ? absolute : new Uri(url, next);
+        }
+
+        return found > 0 ? (CoverageState.Synced, null) : (CoverageState.Empty, null);
+    }
+
+    /// <summary>Stores a page: the searched type's resources count toward it; included ones toward their own type.</summary>
+    private static async Task<int> StorePageAsync(RunState state, string searchedType, IReadOnlyList<PageEntry> entries, FhirVersion version, long bytes, CancellationToken cancellationToken)
+    {
+        var own = entries.Count(e => e.ResourceType == searchedType || e.ResourceType is null);
+        foreach (var group in entries.GroupBy(e => e.ResourceType == searchedType || e.ResourceType is null ? searchedType : e.ResourceType!))
+        {
+            await StoreAsync(state, group.Key, group.ToList(), version, group.Key == searchedType ? bytes : 0, cancellationToken);
+        }
+
+        return own;
+    }
+
+    private static async Task StoreAsync(RunState state, string countedType, List<PageEntry> entries, FhirVersion version, long bytes, CancellationToken cancellationToken)
+    {
+        var counts = state.For(countedType);
+        counts.Bytes += bytes;
+        var batch = new List<IncomingResource>(entries.Count);
+        foreach (var entry in entries)
+        {
+            counts.Fetched++;
+            var incoming = SourceConversion.Prepare(entry, countedType, version);
+            if (incoming.Error is not null)
+            {
+                counts.Malformed++;
+                state.SetAside++;
+            }
+
+            // A resource on two pages (or in two fan-outs) is stored and counted once.
+            if (!state.Written.Add((incoming.ResourceType, incoming.ResourceId)))
+            {
+                continue;
+            }
+
+            batch.Add(incoming);
+            foreach (var reference in entry.References)
+            {
+                state.References.Add(reference);
+            }
+        }
+
+        var result = await state.Writer.WriteAsync(batch, cancellationToken);
+        counts.New += result.New;
+        counts.Changed += result.Changed;
+        counts.Unchanged += result.Unchanged;
+    }
+
+    /// <summary>Reads the Practitioners, Organizations, Locations and Medications the stored resources point to, once each.</summary>
+    private async Task ReadReferencedAsync(Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, RunState state, CancellationToken cancellationToken)
+    {
+        var wanted = new HashSet<string>(plan.ReferencedTypes, StringComparer.Ordinal);
+        var targets = state.References
+            .Select(r => r.Split('/'))
+            .Where(parts => parts.Length == 2 && wanted.Contains(parts[0]) && !state.Written.Contains((parts[0], parts[1])))
+            .Select(parts => (Type: parts[0], Id: parts[1]))
+            .Distinct()
+            .ToList();
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        var known = await db.SourceResources.AsNoTracking()
+            .Where(r => r.ConnectionId == connection.Id && wanted.Contains(r.ResourceType) && r.DeletedAt == null)
+            .Select(r => new { r.ResourceType, r.ResourceId })
+            .ToListAsync(cancellationToken);
+        var stored = known.Select(k => (k.ResourceType, k.ResourceId)).ToHashSet();
+        foreach (var (type, id) in targets.Where(t => !stored.Contains(t)).Take(options.Value.MaxReferencedReads))
+        {
+            var answer = await fhir.GetAsync(connection.Id, new Uri(baseUrl, $"{type}/{Uri.EscapeDataString(id)}"), provider.FhirVersion, cancellationToken);
+            var counts = state.For(type);
+            if (!answer.IsSuccess)
+            {
+                counts.Detail = "Some referenced resources could not be read: " + answer.Describe();
+                continue;
+            }
+
+            using var document = JsonDocument.Parse(answer.Body);
+            await StoreAsync(state, type, [SearchPage.Entry(document.RootElement)], provider.FhirVersion, answer.Body.Length, cancellationToken);
+            counts.Pages++;
+            counts.Outcome = CoverageState.Synced;
+        }
+    }
+
+    private async Task FinishAsync(SyncRun run, Connection connection, RunState state, bool full, CancellationToken cancellationToken)
+    {
+        if (full)
+        {
+            foreach (var (type, deleted) in await state.Writer.MarkUnseenDeletedAsync(state.FullyFetched, cancellationToken))
+            {
+                state.For(type).Deleted = deleted;
+            }
+        }
+
+        var failing = state.Counts.Values.Any(c => c.Outcome == CoverageState.Failing);
+        run.Status = failing || state.SetAside > 0 ? SyncRunStatus.Partial : SyncRunStatus.Succeeded;
+        run.Error = failing ? "Some resource types could not be read completely; what was read is stored." : state.SetAside > 0 ? $"{state.SetAside} malformed resources were set aside." : null;
+
+        // The merged record is rebuilt before the run says it is done.
+        foreach (var rebuilder in rebuilders)
+        {
+            await rebuilder.RebuildAsync(connection.PatientId, cancellationToken);
+        }
+
+        connection.LastSuccessAt = clock.GetUtcNow();
+        connection.LastError = null;
+        if (state.ProviderClock is { } providerClock)
+        {
+            connection.LastSuccessProviderTime = providerClock;
+        }
+
+        if (full && !failing)
+        {
+            connection.LastFullSyncAt = clock.GetUtcNow();
+        }
+    }
+
+    private static void Fail(SyncRun run, string reason)
+    {
+        run.Status = SyncRunStatus.Failed;
+        run.Error = reason;
+    }
+
+    private async Task UpdateCoverageAsync(Connection connection, RunState state, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var existing = await db.Coverage.Where(c => c.ConnectionId == connection.Id).ToDictionaryAsync(c => c.ResourceType, StringComparer.Ordinal, cancellationToken);
+        foreach (var (type, counts) in state.Counts)
+        {
+            if (!existing.TryGetValue(type, out var entry))
+            {
+                entry = new CoverageEntry { TenantId = connection.TenantId, ConnectionId = connection.Id, ResourceType = type, State = counts.Outcome, Since = now };
+                db.Coverage.Add(entry);
+            }
+            else if (entry.State != counts.Outcome && !(counts.Outcome == CoverageState.Empty && entry.State == CoverageState.Synced && counts.New + counts.Unchanged + counts.Changed == 0 && counts.Fetched == 0 && entry.Count > 0))
+            {
+                entry.State = counts.Outcome;
+                entry.Since = now;
+            }
+
+            entry.CheckedAt = now;
+            entry.Detail = counts.Detail;
+            entry.Count = await CountAsync(connection.Id, type, cancellationToken);
+        }
+    }
+
+    private Task<int> CountAsync(Guid connectionId, string type, CancellationToken cancellationToken) =>
+        db.SourceResources.CountAsync(r => r.ConnectionId == connectionId && r.ResourceType == type && r.DeletedAt == null, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} of connection {ConnectionId} at {Provider} started")]
+    private static partial void LogStarted(ILogger logger, Guid syncRunId, Guid connectionId, string provider);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} finished {Status} in {DurationMs} ms")]
+    private static partial void LogFinished(ILogger logger, Guid syncRunId, SyncRunStatus status, long durationMs);
+
+    /// <summary>What one run has done so far.</summary>
+    private sealed class RunState(ResourceBatchWriter writer)
+    {
+        public ResourceBatchWriter Writer { get; } = writer;
+        public Dictionary<string, TypeCounts> Counts { get; } = new(StringComparer.Ordinal);
+        public HashSet<(string Type, string Id)> Written { get; } = [];
+        public HashSet<string> References { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> FullyFetched { get; } = new(StringComparer.Ordinal);
+        public DateTimeOffset? ProviderClock { get; set; }
+        public int SetAside { get; set; }
+
+        public TypeCounts For(string type) => Counts.TryGetValue(type, out var counts) ? counts : Counts[type] = new TypeCounts();
+    }
+}
+
+/// <summary>A run that cannot go on; its reason is recorded on the run.</summary>
+public sealed class SyncFailedException(string message) : Exception(message);

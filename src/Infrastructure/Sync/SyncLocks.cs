@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace Aggregator.Infrastructure.Sync;
+
+/// <summary>
+/// PostgreSQL session advisory locks held by a sync run's own connection: one per connection (one
+/// sync of a connection at a time, across every Worker) and one of N slots per provider (a
+/// provider's concurrency limit). They end with the session, so a killed Worker frees them.
+/// </summary>
+public static class SyncLocks
+{
+    private const int ConnectionSpace = 0x5359_4e43; // "SYNC"
+    private const int ProviderSpace = 0x5052_4f56;   // "PROV"
+
+    public static Task<bool> TryLockConnectionAsync(NpgsqlConnection session, Guid connectionId, CancellationToken cancellationToken) =>
+        TryLockAsync(session, ConnectionSpace, Key(connectionId.ToString()), cancellationToken);
+
+    /// <summary>Takes a free slot of the provider's limit; false when all are taken.</summary>
+    public static async Task<bool> TryTakeProviderSlotAsync(NpgsqlConnection session, Guid providerId, int slots, CancellationToken cancellationToken)
+    {
+        for (var slot = 0; slot < slots; slot++)
+        {
+            if (await TryLockAsync(session, ProviderSpace, Key($"{providerId}:{slot}"), cancellationToken))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection session, int space, int key, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock($1, $2)", session);
+        command.Parameters.AddWithValue(space);
+        command.Parameters.AddWithValue(key);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static int Key(string value) => BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(value)), 0);
+}

@@ -1,0 +1,36 @@
+namespace Aggregator.Infrastructure.Sync;
+
+public sealed class SyncOptions
+{
+    public const string Section = "Sync";
+
+    /// <summary>How many times one request is tried when the server answers 429 or 5xx.</summary>
+    public int MaxAttempts { get; set; } = 4;
+
+    /// <summary>The longest wait a Retry-After may impose; longer ones are cut to this.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Backoff before the first retry when the server gives no Retry-After (doubles each time).</summary>
+    public TimeSpan FirstBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Syncs of one provider that may run at once across every Worker.</summary>
+    public int MaxConcurrentPerProvider { get; set; } = 4;
+
+    /// <summary>A full sync (which finds deletions) at least this often; runs in between are incremental.</summary>
+    public TimeSpan FullSyncEvery { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Subtracted from the provider's clock of the last success, for <c>_lastUpdated=ge</c>.</summary>
+    public TimeSpan IncrementalMargin { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A manual sync request within this time after a run answers with that run.</summary>
+    public TimeSpan ManualCooldown { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Safety cap on pages followed in one search.</summary>
+    public int MaxPagesPerSearch { get; set; } = 2000;
+
+    /// <summary>Cap on referenced resources (Practitioner, Organization, Location, Medication) read one by one in a run.</summary>
+    public int MaxReferencedReads { get; set; } = 500;
+
+    /// <summary>Connections the dispatcher claims per pass.</summary>
+    public int DispatchBatchSize { get; set; } = 100;
+}

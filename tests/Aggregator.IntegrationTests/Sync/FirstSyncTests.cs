@@ -1,0 +1,135 @@
+using System.Text.Json;
+using Aggregator.IntegrationTests.Infrastructure;
+using Aggregator.Sandbox.Tests.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Aggregator.IntegrationTests.Sync;
+
+/// <summary>The first sync of a connection stores exactly what the provider holds for the patient, once.</summary>
+public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+{
+    private static readonly HashSet<string> ReferencedTypes = new(StringComparer.Ordinal) { "Practitioner", "Organization", "Location", "Medication" };
+    private readonly TestDatabase _database = new(server);
+    private ApiFactory _api = null!;
+    private HttpClient _tenant = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
+        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_first_sync_of_an_r4_persona_stores_every_resource_of_the_patients_file_once()
+    {
+        var login = sandbox.Login("nextgen", "R4", 0);
+        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
+
+        var run = await _tenant.WaitForRunAsync(connectionId);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        var stored = await StoredAsync(connectionId);
+        var expected = FileResources("r4", login.Source);
+        Assert.Equal(expected.Order().ToList(), stored.Where(k => !ReferencedTypes.Contains(k.Type)).Order().ToList());
+        Assert.Contains(stored, k => k.Type == "Practitioner");
+        Assert.Contains(stored, k => k.Type == "Organization");
+        var types = run.GetProperty("types");
+        Assert.Equal(expected.Count(k => k.Type == "Observation"), types.GetProperty("Observation").GetProperty("new").GetInt32());
+    }
+
+    [Fact]
+    public async Task The_first_sync_of_the_nextgen_dstu2_base_stores_every_resource_under_its_dstu2_name_and_keeps_the_original()
+    {
+        var login = sandbox.Logins.First(l => l.Persona == "nextgen" && l.FhirVersion == "DSTU2" && l.Source.StartsWith("patient-", StringComparison.Ordinal));
+        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-dstu2", login);
+
+        var run = await _tenant.WaitForRunAsync(connectionId);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        var expected = FileResources("dstu2", login.Source).GroupBy(k => k.Type).ToDictionary(g => g.Key, g => g.Count());
+        var stored = (await StoredAsync(connectionId)).Where(k => !ReferencedTypes.Contains(k.Type)).GroupBy(k => k.Type).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(expected.OrderBy(p => p.Key).ToList(), stored.OrderBy(p => p.Key).ToList());
+        await using var db = _database.CreateContext();
+        Assert.True(await db.SourceResources.Where(r => r.ConnectionId == connectionId).AllAsync(r => r.Original != null, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_second_sync_of_unchanged_data_rewrites_nothing()
+    {
+        var login = sandbox.Login("cerner", "R4", 1);
+        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-cerner-r4", login);
+        await _tenant.WaitForRunAsync(connectionId);
+        var before = await RowVersionsAsync(connectionId);
+
+        var second = await _tenant.SyncNowAsync(connectionId);
+
+        Assert.Equal("succeeded", second.GetProperty("status").GetString());
+        var totals = second.GetProperty("types").EnumerateObject().Select(t => t.Value).ToList();
+        Assert.Equal(0, totals.Sum(t => t.GetProperty("new").GetInt32() + t.GetProperty("changed").GetInt32()));
+        Assert.True(totals.Sum(t => t.GetProperty("unchanged").GetInt32()) > 0);
+        Assert.Equal(before, await RowVersionsAsync(connectionId));
+    }
+
+    [Fact]
+    public async Task The_sync_runs_list_and_coverage_say_what_happened()
+    {
+        var login = sandbox.Login("epic", "R4", 2);
+        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", login);
+        await _tenant.WaitForRunAsync(connectionId);
+
+        var runs = await _tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs");
+        var coverage = await _tenant.GetJsonAsync($"/v1/connections/{connectionId}/coverage");
+
+        var run = runs.GetProperty("items")[0];
+        Assert.Equal("initial", run.GetProperty("trigger").GetString());
+        Assert.True(run.GetProperty("pages").GetInt32() > 0);
+        Assert.NotNull(run.GetProperty("startedAt").GetString());
+        Assert.NotNull(run.GetProperty("finishedAt").GetString());
+        var states = coverage.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("resourceType").GetString()!, i => i.GetProperty("state").GetString());
+        Assert.Equal("synced", states["Observation"]);
+        Assert.Equal("synced", states["Condition"]);
+        Assert.Contains(states, s => s.Value == "empty");
+    }
+
+    private async Task<List<(string Type, string Id)>> StoredAsync(Guid connectionId)
+    {
+        await using var db = _database.CreateContext();
+        var rows = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.DeletedAt == null).Select(r => new { r.ResourceType, r.ResourceId }).ToListAsync();
+        return rows.Select(r => (r.ResourceType, r.ResourceId)).ToList();
+    }
+
+    private async Task<Dictionary<string, uint>> RowVersionsAsync(Guid connectionId)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT resource_type || '/' || resource_id, xmin FROM source_resources WHERE connection_id = $1", connection);
+        command.Parameters.AddWithValue(connectionId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var versions = new Dictionary<string, uint>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            versions[reader.GetString(0)] = reader.GetFieldValue<uint>(1);
+        }
+
+        return versions;
+    }
+
+    /// <summary>The (type, id) of every resource in a sample file except the directory types (the sandbox serves those by read).</summary>
+    private static List<(string Type, string Id)> FileResources(string version, string source)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(FhirSamples.Directory, version, source + ".json")));
+        return document.RootElement.GetProperty("entry").EnumerateArray()
+            .Select(e => e.GetProperty("resource"))
+            .Select(r => (Type: r.GetProperty("resourceType").GetString()!, Id: r.TryGetProperty("id", out var id) ? id.GetString()! : ""))
+            .Where(k => !ReferencedTypes.Contains(k.Type))
+            .ToList();
+    }
+}
