@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Aggregator.Infrastructure.Sync;
 
 /// <summary>A FHIR server's answer to one GET, read whole.</summary>
-public sealed record FhirAnswer(HttpStatusCode Status, byte[] Body, DateTimeOffset? ServerDate)
+public sealed record FhirAnswer(HttpStatusCode Status, byte[] Body, DateTimeOffset? ServerDate, string? ContentType = null)
 {
     public bool IsSuccess => (int)Status is >= 200 and < 300;
 
@@ -91,7 +91,7 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
                 }
 
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                return new FhirAnswer(response.StatusCode, body, response.Headers.Date);
+                return new FhirAnswer(response.StatusCode, body, response.Headers.Date, response.Content.Headers.ContentType?.MediaType);
             }
         }
     }

@@ -9,6 +9,7 @@ public sealed record PageEntry(
     string RawJson,
     string? Problem,
     IReadOnlyList<string> References,
+    IReadOnlyList<string> AttachmentUrls,
     string? VersionId,
     DateTimeOffset? LastUpdated);
 
@@ -50,7 +51,8 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
     public static PageEntry Entry(JsonElement resource)
     {
         var references = new List<string>();
-        CollectReferences(resource, references, 0);
+        var attachments = new List<string>();
+        CollectReferences(resource, references, attachments, 0);
         var problem = Domain.Fhir.ResourceShape.Problem(resource);
         var meta = problem is null && resource.TryGetProperty("meta", out var m) ? m : default;
         return new PageEntry(
@@ -59,6 +61,7 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
             resource.GetRawText(),
             problem,
             references,
+            attachments,
             meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("versionId", out var version) && version.ValueKind == JsonValueKind.String ? version.GetString() : null,
             meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("lastUpdated", out var updated) && updated.TryGetDateTimeOffset(out var at) ? at : null);
     }
@@ -85,8 +88,11 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
         root.TryGetProperty("meta", out var meta) && meta.ValueKind == JsonValueKind.Object && meta.TryGetProperty("lastUpdated", out var value)
             && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var at) ? at : null;
 
-    /// <summary>Every <c>reference</c> string in the resource (bounded depth), for reading referenced resources afterwards.</summary>
-    private static void CollectReferences(JsonElement element, List<string> references, int depth)
+    /// <summary>
+    /// Every <c>reference</c> string in the resource, and every Attachment <c>url</c> (an object with a
+    /// <c>contentType</c> and a <c>url</c>), to read referenced resources and documents afterwards.
+    /// </summary>
+    private static void CollectReferences(JsonElement element, List<string> references, List<string> attachments, int depth)
     {
         if (depth > 12)
         {
@@ -96,6 +102,11 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
+                if (element.TryGetProperty("contentType", out _) && element.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String)
+                {
+                    attachments.Add(url.GetString()!);
+                }
+
                 foreach (var property in element.EnumerateObject())
                 {
                     if (property.NameEquals("reference") && property.Value.ValueKind == JsonValueKind.String)
@@ -104,7 +115,7 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
                     }
                     else if (!property.NameEquals("contained"))
                     {
-                        CollectReferences(property.Value, references, depth + 1);
+                        CollectReferences(property.Value, references, attachments, depth + 1);
                     }
                 }
 
@@ -112,7 +123,7 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
-                    CollectReferences(item, references, depth + 1);
+                    CollectReferences(item, references, attachments, depth + 1);
                 }
 
                 break;

@@ -67,7 +67,7 @@ public sealed partial class SyncDispatcher(
                 SET next_sync_at = {now} + t.sync_interval * (0.9 + random() * 0.2)
                 FROM due, tenants t
                 WHERE c.id = due.id AND t.id = c.tenant_id
-                RETURNING c.id AS "ConnectionId", c.tenant_id AS "TenantId"
+                RETURNING c.id AS connection_id, c.tenant_id AS tenant_id
                 """).ToListAsync(cancellationToken);
             var runs = due.Select(d => scheduler.NewRun(d.ConnectionId, d.TenantId, SyncTrigger.Scheduled)).ToList();
             db.SyncRuns.AddRange(runs);

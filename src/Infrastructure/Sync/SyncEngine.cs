@@ -155,6 +155,7 @@ public sealed partial class SyncEngine(
         }
 
         await ReadReferencedAsync(connection, provider, baseUrl, plan, state, cancellationToken);
+        await ReadDocumentsAsync(connection, provider, baseUrl, state, cancellationToken);
     }
 
     /// <summary>One resource type: its fan-out variants, each followed to its last page; a 400 may fan out by status.</summary>
@@ -313,10 +314,8 @@ public sealed partial class SyncEngine(
             }
 
             batch.Add(incoming);
-            foreach (var reference in entry.References)
-            {
-                state.References.Add(reference);
-            }
+            state.References.UnionWith(entry.References);
+            state.Attachments.UnionWith(entry.AttachmentUrls);
         }
 
         var result = await state.Writer.WriteAsync(batch, cancellationToken);
@@ -360,6 +359,82 @@ public sealed partial class SyncEngine(
             counts.Pages++;
             counts.Outcome = CoverageState.Synced;
         }
+    }
+
+    /// <summary>
+    /// Document content the resources point to on the same server (Attachment urls, Binary) is read
+    /// once per url, size-capped, and stored as a Binary resource; inline data stays where it is.
+    /// Urls on other hosts are never followed.
+    /// </summary>
+    private async Task ReadDocumentsAsync(Connection connection, Provider provider, Uri baseUrl, RunState state, CancellationToken cancellationToken)
+    {
+        var documents = state.Attachments
+            .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var absolute) ? absolute : Uri.TryCreate(baseUrl, url, out var relative) ? relative : null)
+            .Where(url => url is not null && baseUrl.IsBaseOf(url))
+            .Select(url => (Url: url!, Id: BinaryId(baseUrl, url!)))
+            .DistinctBy(d => d.Id)
+            .ToList();
+        if (documents.Count == 0)
+        {
+            return;
+        }
+
+        var stored = (await db.SourceResources.AsNoTracking()
+            .Where(r => r.ConnectionId == connection.Id && r.ResourceType == "Binary" && r.DeletedAt == null)
+            .Select(r => r.ResourceId)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var counts = state.For("Binary");
+        foreach (var (url, id) in documents.Where(d => !stored.Contains(d.Id) && !state.Written.Contains(("Binary", d.Id))).Take(options.Value.MaxReferencedReads))
+        {
+            var answer = await fhir.GetAsync(connection.Id, url, provider.FhirVersion, cancellationToken);
+            if (!answer.IsSuccess || answer.Body.Length > options.Value.MaxDocumentBytes)
+            {
+                counts.Detail = answer.IsSuccess ? $"A document over {options.Value.MaxDocumentBytes} bytes was not fetched." : "Some documents could not be read: " + answer.Describe();
+                continue;
+            }
+
+            counts.Pages++;
+            counts.Outcome = CoverageState.Synced;
+            await StoreAsync(state, "Binary", [DocumentEntry(id, answer)], provider.FhirVersion, answer.Body.Length, cancellationToken);
+        }
+    }
+
+    /// <summary>A Binary resource as served, or the raw content wrapped as one.</summary>
+    private static PageEntry DocumentEntry(string id, FhirAnswer answer)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(answer.Body);
+            if (Domain.Fhir.ResourceShape.Type(document.RootElement) == "Binary")
+            {
+                var entry = SearchPage.Entry(document.RootElement);
+                return entry with { ResourceId = entry.ResourceId ?? id };
+            }
+        }
+        catch (JsonException)
+        {
+            // Not FHIR JSON: the content itself.
+        }
+
+        var wrapped = new System.Text.Json.Nodes.JsonObject
+        {
+            ["resourceType"] = "Binary",
+            ["id"] = id,
+            ["contentType"] = answer.ContentType ?? "application/octet-stream",
+            ["data"] = Convert.ToBase64String(answer.Body),
+        };
+        using var wrappedDocument = JsonDocument.Parse(wrapped.ToJsonString());
+        return SearchPage.Entry(wrappedDocument.RootElement);
+    }
+
+    /// <summary><c>Binary/{id}</c> urls keep their id; any other url gets a stable id from its text.</summary>
+    private static string BinaryId(Uri baseUrl, Uri url)
+    {
+        var path = baseUrl.MakeRelativeUri(url).OriginalString.Split('?')[0];
+        var parts = path.Split('/');
+        return parts.Length == 2 && parts[0] == "Binary" && parts[1].Length is > 0 and <= 64
+            ? parts[1]
+            : "url-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..24];
     }
 
     private async Task FinishAsync(SyncRun run, Connection connection, RunState state, bool full, CancellationToken cancellationToken)
@@ -440,6 +515,7 @@ public sealed partial class SyncEngine(
         public Dictionary<string, TypeCounts> Counts { get; } = new(StringComparer.Ordinal);
         public HashSet<(string Type, string Id)> Written { get; } = [];
         public HashSet<string> References { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Attachments { get; } = new(StringComparer.Ordinal);
         public HashSet<string> FullyFetched { get; } = new(StringComparer.Ordinal);
         public DateTimeOffset? ProviderClock { get; set; }
         public int SetAside { get; set; }

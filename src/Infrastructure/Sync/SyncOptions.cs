@@ -31,6 +31,9 @@ public sealed class SyncOptions
     /// <summary>Cap on referenced resources (Practitioner, Organization, Location, Medication) read one by one in a run.</summary>
     public int MaxReferencedReads { get; set; } = 500;
 
+    /// <summary>Documents larger than this are not fetched (their metadata still is).</summary>
+    public long MaxDocumentBytes { get; set; } = 10 * 1024 * 1024;
+
     /// <summary>Connections the dispatcher claims per pass.</summary>
     public int DispatchBatchSize { get; set; } = 100;
 }
