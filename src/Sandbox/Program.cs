@@ -4,12 +4,15 @@ using Aggregator.Sandbox.Authorization;
 using Aggregator.Sandbox.Fhir;
 using Aggregator.Sandbox.Health;
 using Aggregator.Sandbox.TestApi;
+using Aggregator.Sandbox.Traffic;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSandbox(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
+app.UseMiddleware<TokenRequestCounting>(); // before the authorization server, which answers token requests itself
+app.UseAuthentication();
 app.MapHealthEndpoints();
 app.MapOAuthEndpoints();
 app.MapSmartConfigurationEndpoints();

@@ -1,3 +1,4 @@
+using Aggregator.Sandbox.Generator;
 using Aggregator.Sandbox.Personas;
 
 namespace Aggregator.Sandbox;
@@ -17,6 +18,9 @@ public sealed class SandboxOptions
     public string? StorePath { get; set; }
 
     public PagingOptions Paging { get; set; } = new();
+
+    /// <summary>Synthetic people seen at several personas (off unless <c>People</c> is above 0).</summary>
+    public GeneratorOptions Generator { get; set; } = new();
 
     public TokenLifetimeOptions Tokens { get; set; } = new();
 

@@ -1,8 +1,11 @@
 using Aggregator.Sandbox.Authorization;
+using Aggregator.Sandbox.Faults;
 using Aggregator.Sandbox.Fhir;
 using Aggregator.Sandbox.FhirData;
+using Aggregator.Sandbox.Generator;
 using Aggregator.Sandbox.Health;
 using Aggregator.Sandbox.Personas;
+using Aggregator.Sandbox.Traffic;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -22,10 +25,17 @@ public static class SandboxRegistration
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>("startup");
 
         services.AddSingleton<FhirStore>();
+        services.AddSingleton<PeopleGenerator>();
         services.AddSingleton<FhirDataLoader>();
         services.AddHostedService<FhirDataLoading>();
         services.AddSingleton<PageLinks>();
         services.AddSingleton<FhirSearch>();
+        services.AddSingleton<ResourceChanges>();
+
+        services.AddSingleton<FaultInjector>();
+        services.AddScoped<GrantFaults>();
+        services.AddSingleton<RequestCounter>();
+        services.AddSingleton<IssuedGrants>();
 
         services.AddSandboxOAuth();
         services.AddDataProtection().SetApplicationName("Aggregator.Sandbox");

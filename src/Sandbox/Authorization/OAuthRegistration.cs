@@ -53,6 +53,7 @@ public static class OAuthRegistration
                 server.AddEventHandler(SmartClientAssertions.RestoreTokenType);
                 server.AddEventHandler(SmartIntrospection.Descriptor);
                 server.AddEventHandler(OnlyS256InDiscovery.Descriptor);
+                server.AddEventHandler(Traffic.RememberIssuedGrants.Descriptor);
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableErrorPassthrough()

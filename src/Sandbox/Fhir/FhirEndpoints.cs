@@ -1,4 +1,5 @@
 using Aggregator.Sandbox.Authorization;
+using Aggregator.Sandbox.Faults;
 using Aggregator.Sandbox.FhirData;
 using Aggregator.Sandbox.Personas;
 
@@ -14,9 +15,9 @@ public static class FhirEndpoints
     {
         var group = app.MapGroup("/{persona}/fhir/{version}").WithTags("FHIR");
         group.MapGet("/metadata", Metadata);
-        group.MapGet("/{type}", Search);
-        group.MapPost("/{type}/_search", SearchByPost).DisableAntiforgery();
-        group.MapGet("/{type}/{id}", Read);
+        group.MapGet("/{type}", Search).AddEndpointFilter<FhirFaultFilter>();
+        group.MapPost("/{type}/_search", SearchByPost).DisableAntiforgery().AddEndpointFilter<FhirFaultFilter>();
+        group.MapGet("/{type}/{id}", Read).AddEndpointFilter<FhirFaultFilter>();
         return app;
     }
 
@@ -86,7 +87,9 @@ public static class FhirEndpoints
 
         if (dataset.Find(type, id) is not { } resource)
         {
-            return FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known.");
+            return dataset.DeletedAt(type, id) is not null
+                ? FhirResult.Outcome(fhirBase.Version, 410, "deleted", $"{type}/{id} has been deleted.")
+                : FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known.");
         }
 
         return resource.PatientId is null || resource.PatientId == grant.PatientId

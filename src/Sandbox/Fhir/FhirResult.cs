@@ -27,9 +27,9 @@ public sealed class FhirResult : IResult, IStatusCodeHttpResult
     /// <summary>Extra response headers (ETag, Last-Modified, WWW-Authenticate, Retry-After).</summary>
     public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    public static FhirResult Resource(FhirVersion version, StoredResource resource)
+    public static FhirResult Resource(FhirVersion version, StoredResource resource, int statusCode = StatusCodes.Status200OK)
     {
-        var result = new FhirResult(StatusCodes.Status200OK, version, writer => writer.WriteRawValue(resource.Json, skipInputValidation: true));
+        var result = new FhirResult(statusCode, version, writer => writer.WriteRawValue(resource.Json, skipInputValidation: true));
         result.Headers["Last-Modified"] = resource.LastUpdated.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         return result;
     }

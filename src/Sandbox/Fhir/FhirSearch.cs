@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Aggregator.Sandbox.Faults;
 using Aggregator.Sandbox.FhirData;
 using Aggregator.Sandbox.Personas;
 using Microsoft.AspNetCore.Http.Extensions;
@@ -10,7 +11,7 @@ namespace Aggregator.Sandbox.Fhir;
 /// Type searches over one base: parameter checks (400 OperationOutcome for anything unsupported),
 /// matching, keyset paging with expiring links, <c>_include</c> and <c>_revinclude</c>.
 /// </summary>
-public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
+public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time, FaultInjector faults)
 {
     private const string PageParameter = "_page";
 
@@ -73,7 +74,7 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
             return FhirResult.Outcome(version, 400, "invalid", "The paging link is not valid here.");
         }
 
-        if (status == PageLinkStatus.Expired)
+        if (status == PageLinkStatus.Expired || faults.LinkExpired(fhirBase.Persona.Name, state.Patient, state.IssuedSerial))
         {
             return FhirResult.Outcome(version, 410, "not-found", "The paging link has expired; run the search again.");
         }
@@ -201,11 +202,12 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
         var baseUrl = fhirBase.Url(request);
         var self = request.GetEncodedUrl();
         var now = time.GetUtcNow();
-        return FhirResult.Json(version, writer => WriteBundle(writer, baseUrl, self, next, matches.Count, page, included, now));
+        var malformed = page.Count > 0 && faults.TakeMalformed(fhirBase.Persona.Name, contextPatient) ? page[0] : null;
+        return FhirResult.Json(version, writer => WriteBundle(writer, baseUrl, self, next, matches.Count, page, included, now, malformed));
     }
 
     private static void WriteBundle(Utf8JsonWriter writer, string baseUrl, string self, string? next, int total,
-        List<StoredResource> page, List<StoredResource> included, DateTimeOffset now)
+        List<StoredResource> page, List<StoredResource> included, DateTimeOffset now, StoredResource? malformed)
     {
         writer.WriteStartObject();
         writer.WriteString("resourceType", "Bundle");
@@ -229,7 +231,7 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time)
             writer.WriteStartObject();
             writer.WriteString("fullUrl", $"{baseUrl}/{resource.Type}/{resource.Id}");
             writer.WritePropertyName("resource");
-            writer.WriteRawValue(resource.Json, skipInputValidation: true);
+            writer.WriteRawValue(ReferenceEquals(resource, malformed) ? MalformedResource.From(resource.Json) : resource.Json, skipInputValidation: true);
             writer.WriteStartObject("search");
             writer.WriteString("mode", mode);
             writer.WriteEndObject();

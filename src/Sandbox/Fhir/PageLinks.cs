@@ -25,6 +25,9 @@ public sealed class PageState
     public string AfterId { get; set; } = "";
 
     public long ExpiresAtUnixMs { get; set; }
+
+    /// <summary>Increases with every link issued, so a fault can expire all links issued before it.</summary>
+    public long IssuedSerial { get; set; }
 }
 
 /// <summary>
@@ -34,11 +37,31 @@ public sealed class PageState
 public sealed class PageLinks(IDataProtectionProvider dataProtection, TimeProvider time, IOptions<SandboxOptions> options)
 {
     private readonly IDataProtector _protector = dataProtection.CreateProtector("Aggregator.Sandbox.Fhir.PageLinks");
+    private long _lastSerial;
+
+    /// <summary>The serial of the last link issued.</summary>
+    public long LastSerial => Interlocked.Read(ref _lastSerial);
 
     public string Issue(PageState state)
     {
-        state.ExpiresAtUnixMs = time.GetUtcNow().Add(options.Value.Paging.LinkLifetime).ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow();
+        state.ExpiresAtUnixMs = now.Add(options.Value.Paging.LinkLifetime).ToUnixTimeMilliseconds();
+        state.IssuedSerial = NextSerial(now.UtcTicks);
         return WebEncoders.Base64UrlEncode(_protector.Protect(JsonSerializer.SerializeToUtf8Bytes(state)));
+    }
+
+    /// <summary>Clock ticks, but strictly increasing (also across restarts with a store file, and under a paused test clock).</summary>
+    private long NextSerial(long ticks)
+    {
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastSerial);
+            var next = Math.Max(last + 1, ticks);
+            if (Interlocked.CompareExchange(ref _lastSerial, next, last) == last)
+            {
+                return next;
+            }
+        }
     }
 
     public PageLinkStatus TryRead(string token, out PageState? state)

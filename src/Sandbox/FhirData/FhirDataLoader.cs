@@ -1,31 +1,44 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Aggregator.Sandbox.Generator;
 using Aggregator.Sandbox.Personas;
 using Microsoft.Extensions.Options;
 
 namespace Aggregator.Sandbox.FhirData;
 
-/// <summary>Builds every persona's datasets from the bundles under <c>Sandbox:DataDir</c>.</summary>
-public sealed partial class FhirDataLoader(PersonaCatalog personas, IOptions<SandboxOptions> options, ILogger<FhirDataLoader> logger)
+/// <summary>What loading produced: every base's dataset, and the overlap ground truth of the generated people.</summary>
+public sealed record LoadedData(IReadOnlyList<FhirDataset> Datasets, IReadOnlyList<PersonOverlap> Overlap);
+
+/// <summary>Builds every persona's datasets from the bundles under <c>Sandbox:DataDir</c> and the generated people.</summary>
+public sealed partial class FhirDataLoader(PersonaCatalog personas, PeopleGenerator generator, IOptions<SandboxOptions> options,
+    ILogger<FhirDataLoader> logger)
 {
-    public IReadOnlyList<FhirDataset> Load(CancellationToken cancellationToken)
+    public const string GeneratedSource = "generated";
+
+    public LoadedData Load(CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var dataDir = options.Value.DataDir;
+        var settings = options.Value.Generator;
+        var population = settings.People > 0 ? generator.Generate(settings.Seed, settings.People) : GeneratedPopulation.Empty;
+        if (population.People.Count > 0)
+        {
+            LogGenerated(logger, population.People.Count, population.ResourceCount, settings.Seed);
+        }
+
         var datasets = new List<FhirDataset>();
         foreach (var version in new[] { FhirVersion.R4, FhirVersion.Dstu2 })
         {
             var bundles = ReadFolder(dataDir, version, cancellationToken);
             foreach (var persona in personas.All.Where(p => p.Serves(version)))
             {
-                datasets.Add(persona.Options.ServesLoadedData
-                    ? BuildDataset(persona, version, bundles)
-                    : new FhirDataset(persona.Name, version, [], []));
+                datasets.Add(BuildDataset(persona, version, persona.Options.ServesLoadedData ? bundles : [], population));
             }
         }
 
         var resourceCount = datasets.Sum(d => d.Count);
         LogLoaded(logger, resourceCount, datasets.Count, stopwatch.ElapsedMilliseconds);
-        return datasets;
+        return new LoadedData(datasets, population.Overlap);
     }
 
     private List<LoadedBundle> ReadFolder(string? dataDir, FhirVersion version, CancellationToken cancellationToken)
@@ -56,7 +69,7 @@ public sealed partial class FhirDataLoader(PersonaCatalog personas, IOptions<San
         return [.. bundles];
     }
 
-    private static FhirDataset BuildDataset(Persona persona, FhirVersion version, List<LoadedBundle> bundles)
+    private static FhirDataset BuildDataset(Persona persona, FhirVersion version, List<LoadedBundle> bundles, GeneratedPopulation population)
     {
         var prefix = persona.Options.IdPrefix;
         var resources = new List<StoredResource>();
@@ -69,35 +82,49 @@ public sealed partial class FhirDataLoader(PersonaCatalog personas, IOptions<San
             {
                 var resource = ResourceIndexer.WithIdPrefix(original, prefix);
                 resources.Add(ResourceIndexer.Index(resource, filePatient is null ? null : prefix + filePatient));
-                if (ResourceJson.TypeOf(original) != "Patient")
+                if (ResourceJson.TypeOf(original) == "Patient")
                 {
-                    continue;
+                    var personId = PatientAccounts.PersonId(version.PathSegment(), bundle.Source, ResourceJson.IdOf(original)!);
+                    accounts.Add(Account(persona, version, original, resource, personId, bundle.Source, userNames));
                 }
-
-                var personId = PatientAccounts.PersonId(version.PathSegment(), bundle.Source, ResourceJson.IdOf(original)!);
-                var userName = PatientAccounts.UserNameBase(original);
-                for (var n = 2; !userNames.Add(userName); n++)
-                {
-                    userName = $"{PatientAccounts.UserNameBase(original)}{n}";
-                }
-
-                accounts.Add(new PatientAccount(
-                    persona.Name,
-                    version.DisplayName(),
-                    ResourceJson.IdOf(resource)!,
-                    personId,
-                    userName,
-                    PatientAccounts.Password(personId, persona.Name),
-                    PatientAccounts.DisplayName(original),
-                    bundle.Source));
             }
+        }
+
+        // Generated people come after the files, so the loaded patients keep their documented user ids.
+        resources.AddRange(population.Resources(persona.Name, version).Select(r => ResourceIndexer.Index(r, null)));
+        foreach (var patient in population.Patients(persona.Name, version))
+        {
+            accounts.Add(Account(persona, version, patient.Patient, patient.Patient, patient.PersonId, GeneratedSource, userNames));
         }
 
         return new FhirDataset(persona.Name, version, resources, accounts);
     }
 
+    private static PatientAccount Account(Persona persona, FhirVersion version, JsonObject original, JsonObject served, string personId,
+        string source, HashSet<string> userNames)
+    {
+        var userName = PatientAccounts.UserNameBase(original);
+        for (var n = 2; !userNames.Add(userName); n++)
+        {
+            userName = $"{PatientAccounts.UserNameBase(original)}{n}";
+        }
+
+        return new PatientAccount(
+            persona.Name,
+            version.DisplayName(),
+            ResourceJson.IdOf(served)!,
+            personId,
+            userName,
+            PatientAccounts.Password(personId, persona.Name),
+            PatientAccounts.DisplayName(original),
+            source);
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {ResourceCount} resources into {DatasetCount} FHIR bases in {ElapsedMs} ms")]
     private static partial void LogLoaded(ILogger logger, int resourceCount, int datasetCount, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generated {PeopleCount} people ({ResourceCount} resources) from seed {Seed}")]
+    private static partial void LogGenerated(ILogger logger, int peopleCount, int resourceCount, int seed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The data folder has no {FhirVersion} subfolder; nothing loaded for that version")]
     private static partial void LogNoFolder(ILogger logger, string fhirVersion);

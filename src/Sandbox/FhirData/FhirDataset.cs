@@ -15,6 +15,7 @@ public sealed class FhirDataset
     private readonly Dictionary<string, List<StoredResource>> _byType;
     private readonly Dictionary<string, List<StoredResource>> _provenanceByTarget;
     private readonly Dictionary<string, PatientAccount> _accountsByUserName;
+    private readonly Dictionary<string, DateTimeOffset> _deleted;
 
     public FhirDataset(string persona, FhirVersion version, IEnumerable<StoredResource> resources, IReadOnlyList<PatientAccount> accounts)
     {
@@ -22,6 +23,7 @@ public sealed class FhirDataset
         Version = version;
         Accounts = accounts;
         _accountsByUserName = accounts.ToDictionary(a => a.Username, StringComparer.OrdinalIgnoreCase);
+        _deleted = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         _byReference = new Dictionary<string, StoredResource>(StringComparer.Ordinal);
         foreach (var resource in resources)
         {
@@ -40,10 +42,22 @@ public sealed class FhirDataset
                 g => g.GroupBy(r => r.Type, StringComparer.Ordinal)
                     .ToDictionary(t => t.Key, t => t.OrderBy(r => r, SearchOrder.Instance).ToList(), StringComparer.Ordinal),
                 StringComparer.Ordinal);
-        _provenanceByTarget = _byType.GetValueOrDefault("Provenance", [])
-            .SelectMany(p => p.Targets.Select(target => (target, p)))
-            .GroupBy(x => x.target, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(x => x.p).ToList(), StringComparer.Ordinal);
+        _provenanceByTarget = ProvenanceIndex(_byType);
+    }
+
+    private FhirDataset(FhirDataset source, Dictionary<string, StoredResource> byReference,
+        Dictionary<string, Dictionary<string, List<StoredResource>>> byPatient, Dictionary<string, List<StoredResource>> byType,
+        Dictionary<string, DateTimeOffset> deleted)
+    {
+        Persona = source.Persona;
+        Version = source.Version;
+        Accounts = source.Accounts;
+        _accountsByUserName = source._accountsByUserName;
+        _byReference = byReference;
+        _byPatient = byPatient;
+        _byType = byType;
+        _deleted = deleted;
+        _provenanceByTarget = ProvenanceIndex(_byType);
     }
 
     public string Persona { get; }
@@ -74,6 +88,78 @@ public sealed class FhirDataset
 
     public IReadOnlyList<StoredResource> ProvenanceFor(string reference) =>
         _provenanceByTarget.TryGetValue(reference, out var list) ? list : None;
+
+    /// <summary>When a resource was deleted through the test API, if it was (reads then answer 410 Gone).</summary>
+    public DateTimeOffset? DeletedAt(string type, string id) =>
+        _deleted.TryGetValue($"{type}/{id}", out var at) ? at : null;
+
+    /// <summary>A copy of this dataset with the resource added, or replacing the one of the same type and id.</summary>
+    public FhirDataset With(StoredResource resource)
+    {
+        var previous = _byReference.GetValueOrDefault(resource.Reference);
+        var byReference = new Dictionary<string, StoredResource>(_byReference, StringComparer.Ordinal) { [resource.Reference] = resource };
+        var byType = new Dictionary<string, List<StoredResource>>(_byType, StringComparer.Ordinal)
+        {
+            [resource.Type] = Replace(_byType.GetValueOrDefault(resource.Type), previous, resource),
+        };
+        var byPatient = WithoutInCompartment(previous);
+        if (resource.PatientId is { } patientId)
+        {
+            var types = new Dictionary<string, List<StoredResource>>(byPatient.GetValueOrDefault(patientId) ?? [], StringComparer.Ordinal);
+            types[resource.Type] = Replace(types.GetValueOrDefault(resource.Type), null, resource);
+            byPatient[patientId] = types;
+        }
+
+        var deleted = new Dictionary<string, DateTimeOffset>(_deleted, StringComparer.Ordinal);
+        deleted.Remove(resource.Reference);
+        return new FhirDataset(this, byReference, byPatient, byType, deleted);
+    }
+
+    /// <summary>A copy of this dataset without the resource, remembering when it went.</summary>
+    public FhirDataset Without(StoredResource resource, DateTimeOffset deletedAt)
+    {
+        var byReference = new Dictionary<string, StoredResource>(_byReference, StringComparer.Ordinal);
+        byReference.Remove(resource.Reference);
+        var byType = new Dictionary<string, List<StoredResource>>(_byType, StringComparer.Ordinal)
+        {
+            [resource.Type] = Replace(_byType.GetValueOrDefault(resource.Type), resource, null),
+        };
+        var deleted = new Dictionary<string, DateTimeOffset>(_deleted, StringComparer.Ordinal) { [resource.Reference] = deletedAt };
+        return new FhirDataset(this, byReference, WithoutInCompartment(resource), byType, deleted);
+    }
+
+    private Dictionary<string, Dictionary<string, List<StoredResource>>> WithoutInCompartment(StoredResource? resource)
+    {
+        var byPatient = new Dictionary<string, Dictionary<string, List<StoredResource>>>(_byPatient, StringComparer.Ordinal);
+        if (resource?.PatientId is { } patientId && byPatient.TryGetValue(patientId, out var existing))
+        {
+            byPatient[patientId] = new Dictionary<string, List<StoredResource>>(existing, StringComparer.Ordinal)
+            {
+                [resource.Type] = Replace(existing.GetValueOrDefault(resource.Type), resource, null),
+            };
+        }
+
+        return byPatient;
+    }
+
+    /// <summary>A new list in search order without <paramref name="remove"/> and with <paramref name="add"/>.</summary>
+    private static List<StoredResource> Replace(List<StoredResource>? list, StoredResource? remove, StoredResource? add)
+    {
+        var next = list is null ? [] : list.Where(r => !ReferenceEquals(r, remove)).ToList();
+        if (add is not null)
+        {
+            var at = next.BinarySearch(add, SearchOrder.Instance);
+            next.Insert(at < 0 ? ~at : at, add);
+        }
+
+        return next;
+    }
+
+    private static Dictionary<string, List<StoredResource>> ProvenanceIndex(Dictionary<string, List<StoredResource>> byType) =>
+        byType.GetValueOrDefault("Provenance", [])
+            .SelectMany(p => p.Targets.Select(target => (target, p)))
+            .GroupBy(x => x.target, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(x => x.p).ToList(), StringComparer.Ordinal);
 }
 
 /// <summary>Searches return resources oldest change first, ties broken by id, so paging keys are stable.</summary>

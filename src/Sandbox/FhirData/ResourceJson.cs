@@ -8,6 +8,8 @@ public static class ResourceJson
 {
     public static string? TypeOf(JsonObject resource) => StringOf(resource["resourceType"]);
 
+    public static JsonObject ParseObject(byte[] json) => JsonNode.Parse(json)!.AsObject();
+
     public static string? IdOf(JsonObject resource) => StringOf(resource["id"]);
 
     public static string? StringOf(JsonNode? node) =>

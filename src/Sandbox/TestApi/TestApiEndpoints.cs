@@ -1,4 +1,5 @@
 using Aggregator.Sandbox.FhirData;
+using Aggregator.Sandbox.Generator;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,10 @@ public static class TestApiEndpoints
 
         var group = app.MapGroup("/_test").WithTags("Test API");
         group.MapGet("/patients", ListPatients);
+        group.MapGet("/overlap", Overlap);
+        group.MapFaultEndpoints();
+        group.MapRequestCountEndpoints();
+        group.MapResourceChangeEndpoints();
         return app;
     }
 
@@ -27,10 +32,7 @@ public static class TestApiEndpoints
     {
         if (!store.IsLoaded)
         {
-            return TypedResults.Problem(
-                title: "The sandbox is still loading its data.",
-                statusCode: StatusCodes.Status503ServiceUnavailable,
-                type: "https://aggregator.example/problems/sandbox-loading");
+            return Loading();
         }
 
         var patients = store.Datasets
@@ -41,6 +43,23 @@ public static class TestApiEndpoints
             .Select(a => new TestPatient(a.Persona, a.FhirVersion, a.PatientId, a.PersonId, a.Username, a.Password, a.Name, a.Source));
         return TypedResults.Ok(patients);
     }
+
+    /// <summary>The generated people's ground truth: which resources, across personas and versions, state the same fact.</summary>
+    public static Results<Ok<IEnumerable<PersonOverlap>>, ProblemHttpResult> Overlap(FhirStore store, string? personId,
+        CancellationToken cancellationToken)
+    {
+        if (!store.IsLoaded)
+        {
+            return Loading();
+        }
+
+        return TypedResults.Ok(store.Overlap.Where(p => personId is null || p.PersonId == personId));
+    }
+
+    private static ProblemHttpResult Loading() => TypedResults.Problem(
+        title: "The sandbox is still loading its data.",
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        type: "https://aggregator.example/problems/sandbox-loading");
 }
 
 public sealed record TestPatient(

@@ -6,13 +6,16 @@ using System.Net.Http.Headers;
 namespace Aggregator.Sandbox.Tests.Hosting;
 
 /// <summary>
-/// One sandbox for the whole assembly, serving every shared sample file, with the test API on and short token
-/// lifetimes (5 minutes access, 1 hour refresh).
+/// One sandbox for the whole assembly, serving every shared sample file and three generated people (seed 42), with
+/// the test API on and short token lifetimes (5 minutes access, 1 hour refresh). Tests here only read; tests that
+/// inject faults or change data start a sandbox of their own.
 /// </summary>
 public sealed class SamplesSandbox : IAsyncLifetime
 {
     public static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan RefreshTokenLifetime = TimeSpan.FromHours(1);
+    public const int GeneratorSeed = 42;
+    public const int GeneratedPeople = 3;
 
     private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _accessTokens = new(StringComparer.Ordinal);
     private SandboxServer? _server;
@@ -24,6 +27,8 @@ public sealed class SamplesSandbox : IAsyncLifetime
         {
             ["Sandbox:DataDir"] = FhirSamples.Directory,
             ["Sandbox:TestApi"] = "true",
+            ["Sandbox:Generator:Seed"] = GeneratorSeed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Sandbox:Generator:People"] = GeneratedPeople.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Sandbox:Tokens:AccessTokenLifetime"] = AccessTokenLifetime.ToString(),
             ["Sandbox:Tokens:RefreshTokenLifetime"] = RefreshTokenLifetime.ToString(),
         });

@@ -1,0 +1,169 @@
+namespace Aggregator.Sandbox.Faults;
+
+public enum FaultKind
+{
+    RateLimit,
+    ServerError,
+    Latency,
+    ExpireTokens,
+    RevokeGrant,
+    MalformedResource,
+    ExpireLinks,
+}
+
+public static class FaultKinds
+{
+    private static readonly Dictionary<string, FaultKind> ByName = new(StringComparer.Ordinal)
+    {
+        ["rate-limit"] = FaultKind.RateLimit,
+        ["server-error"] = FaultKind.ServerError,
+        ["latency"] = FaultKind.Latency,
+        ["expire-tokens"] = FaultKind.ExpireTokens,
+        ["revoke-grant"] = FaultKind.RevokeGrant,
+        ["malformed-resource"] = FaultKind.MalformedResource,
+        ["expire-links"] = FaultKind.ExpireLinks,
+    };
+
+    public static IEnumerable<string> Names => ByName.Keys;
+
+    public static bool TryParse(string? name, out FaultKind kind) => ByName.TryGetValue(name ?? "", out kind);
+
+    public static string Name(this FaultKind kind) => ByName.First(p => p.Value == kind).Key;
+}
+
+/// <summary>An injected fault while it is active. <see cref="Remaining"/> null means "until cleared".</summary>
+public sealed record Fault(
+    string Id,
+    string Persona,
+    string? PatientId,
+    FaultKind Kind,
+    int? Remaining,
+    int RetryAfterSeconds,
+    bool RetryAfterDate,
+    int? LatencyMs,
+    int Status,
+    DateTimeOffset CreatedAt,
+    long? LinksIssuedUpTo)
+{
+    public bool Matches(string persona, string? patientId) =>
+        Persona == persona && (PatientId is null || PatientId == patientId);
+}
+
+/// <summary>What the faults decided for one FHIR request: extra latency, and an error answer instead of the real one.</summary>
+public readonly record struct PlannedFaults(TimeSpan Delay, Fault? Failure);
+
+/// <summary>
+/// The active faults, per persona and optionally one patient (the persona-local id a request's access token names).
+/// Counted faults are used up atomically, so parallel requests never both take the last one.
+/// </summary>
+public sealed class FaultInjector
+{
+    private readonly Lock _gate = new();
+    private readonly List<Fault> _active = [];
+
+    public void Add(Fault fault)
+    {
+        lock (_gate)
+        {
+            _active.Add(fault);
+        }
+    }
+
+    public IReadOnlyList<Fault> Active()
+    {
+        lock (_gate)
+        {
+            return [.. _active];
+        }
+    }
+
+    /// <summary>Clears the faults of a persona (all when null), of one patient there when given.</summary>
+    public int Clear(string? persona, string? patientId)
+    {
+        lock (_gate)
+        {
+            return _active.RemoveAll(f => (persona is null || f.Persona == persona) && (patientId is null || f.PatientId == patientId));
+        }
+    }
+
+    public bool Remove(string id)
+    {
+        lock (_gate)
+        {
+            return _active.RemoveAll(f => f.Id == id) > 0;
+        }
+    }
+
+    /// <summary>Latency adds up over every matching fault; the first matching error fault answers instead of the server.</summary>
+    public PlannedFaults BeforeRequest(string persona, string? patientId)
+    {
+        lock (_gate)
+        {
+            var delay = TimeSpan.Zero;
+            Fault? failure = null;
+            foreach (var fault in _active.ToList())
+            {
+                if (!fault.Matches(persona, patientId))
+                {
+                    continue;
+                }
+
+                if (fault.Kind == FaultKind.Latency)
+                {
+                    delay += TimeSpan.FromMilliseconds(fault.LatencyMs ?? 0);
+                    UseOnce(fault);
+                }
+                else if (failure is null && fault.Kind is FaultKind.RateLimit or FaultKind.ServerError)
+                {
+                    failure = fault;
+                    UseOnce(fault);
+                }
+            }
+
+            return new PlannedFaults(delay, failure);
+        }
+    }
+
+    /// <summary>Whether the search page being served should carry a malformed resource (uses the fault up).</summary>
+    public bool TakeMalformed(string persona, string? patientId)
+    {
+        lock (_gate)
+        {
+            var fault = _active.Find(f => f.Kind == FaultKind.MalformedResource && f.Matches(persona, patientId));
+            if (fault is null)
+            {
+                return false;
+            }
+
+            UseOnce(fault);
+            return true;
+        }
+    }
+
+    /// <summary>Whether a <c>next</c> link was issued before an <c>expire-links</c> fault that covers it.</summary>
+    public bool LinkExpired(string persona, string? patientId, long issuedSerial)
+    {
+        lock (_gate)
+        {
+            return _active.Exists(f => f.Kind == FaultKind.ExpireLinks && f.Matches(persona, patientId) && issuedSerial <= f.LinksIssuedUpTo);
+        }
+    }
+
+    private void UseOnce(Fault fault)
+    {
+        var index = _active.IndexOf(fault);
+        if (fault.Remaining is not { } remaining)
+        {
+            return;
+        }
+
+        if (remaining <= 1)
+        {
+            _active.RemoveAt(index);
+        }
+        else
+        {
+            _active[index] = fault with { Remaining = remaining - 1 };
+        }
+    }
+}
