@@ -12,7 +12,8 @@ public sealed record IncomingResource(
     string? VersionId,
     DateTimeOffset? LastUpdated,
     byte[] ContentHash,
-    string? Error);
+    string? Error,
+    bool SetAside);
 
 public readonly record struct BatchResult(int New, int Changed, int Unchanged);
 

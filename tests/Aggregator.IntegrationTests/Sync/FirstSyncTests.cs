@@ -58,7 +58,15 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
         var stored = (await StoredAsync(connectionId)).Where(k => !ReferencedTypes.Contains(k.Type)).GroupBy(k => k.Type).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(expected.OrderBy(p => p.Key).ToList(), stored.OrderBy(p => p.Key).ToList());
         await using var db = _database.CreateContext();
-        Assert.True(await db.SourceResources.Where(r => r.ConnectionId == connectionId).AllAsync(r => r.Original != null, TestContext.Current.CancellationToken));
+        var rows = await db.SourceResources.Where(r => r.ConnectionId == connectionId).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.All(rows, r => Assert.NotNull(r.Original));
+        // Every mapped DSTU2 type is stored converted too, under its R4 name inside the JSON.
+        Assert.All(rows.Where(r => Aggregator.Domain.Fhir.Dstu2.Dstu2ToR4.IsMapped(r.ResourceType)), r =>
+        {
+            Assert.NotNull(r.Resource);
+            Assert.Equal(Aggregator.Domain.Fhir.Dstu2.Dstu2ToR4.R4TypeOf(r.ResourceType), JsonDocument.Parse(r.Resource!).RootElement.GetProperty("resourceType").GetString());
+        });
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
     }
 
     [Fact]
