@@ -77,7 +77,8 @@ api_url=http://127.0.0.1:$api_port
 samples=$repo/../shared/fhir-samples
 
 sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
-sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db")
+sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db"
+  --Sandbox:Generator:People 3)
 [[ -d $samples ]] && sandbox_args+=(--Sandbox:DataDir "$samples")
 ASPNETCORE_ENVIRONMENT=Development dotnet "$sandbox_bin/Aggregator.Sandbox.dll" "${sandbox_args[@]}" \
   >"$local_dir/sandbox.log" 2>&1 &
@@ -106,7 +107,7 @@ demo_out=$(dotnet "$api_bin/Aggregator.Api.dll" tenants demo --return-url "$api_
 demo_key=$(printf '%s\n' "$demo_out" | tail -n 1)
 demo_tenant=$(printf '%s\n' "$demo_out" | head -n 1)
 demo_login=$(curl -fsS -m 5 "$sandbox_url/_test/patients" 2>/dev/null \
-  | grep -oE '"persona":"nextgen","fhirVersion":"R4"[^}]*' | head -n 1 \
+  | grep -oE '"persona":"nextgen","fhirVersion":"R4"[^}]*"source":"generated"' | head -n 1 \
   | sed -E 's/.*"username":"([^"]*)".*"password":"([^"]*)".*/\1 \/ \2/' || true)
 
 cat <<TXT

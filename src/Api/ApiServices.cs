@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Aggregator.Api.Authentication;
 using Aggregator.Api.Connections;
 using Aggregator.Api.Providers;
+using Aggregator.Api.Records;
 using Aggregator.Api.Sync;
 using Aggregator.Api.Operations;
 using Aggregator.Api.Patients;
@@ -34,6 +35,7 @@ public static class ApiServices
         app.MapProviderEndpoints();
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
+        app.MapRecordEndpoints();
         app.MapDemoPages();
         return app;
     }

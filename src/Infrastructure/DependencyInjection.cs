@@ -103,6 +103,7 @@ public static class DependencyInjection
         services.AddSingleton<SyncPlanCatalog>();
         services.AddSingleton<CapabilityProbe>();
         services.AddScoped<SyncEngine>();
+        services.AddScoped<IRecordRebuilder, Records.RecordBuilder>();
         services.AddScoped<SyncDispatcher>();
         services.AddTransient<SyncConnectionJob>();
         services.AddProviderHttpClients();

@@ -18,7 +18,7 @@ public static class SyncEndpoints
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
         group.MapPost("/sync", RequestSync)
             .WithSummary("Sync this connection now")
-            .WithDescription("202 with the run's id. While a run is queued or running, or shortly after one finished, the answer is that run's id instead of a new run.");
+            .WithDescription("202 with the run's id. While a run is queued or running, or shortly after one finished, the answer is that run's id instead of a new run. `full=true` fetches everything (not only what changed since the last run) and marks what the provider no longer has as deleted.");
         group.MapGet("/sync-runs", ListRuns).WithSummary("The connection's sync runs, newest first");
         group.MapGet("/coverage", GetCoverage)
             .WithSummary("Per resource type: synced, empty, refused (403), unsupported (400/404) or failing, and since when");
@@ -26,14 +26,14 @@ public static class SyncEndpoints
     }
 
     private static async Task<Results<Accepted<SyncRequested>, ProblemHttpResult>> RequestSync(
-        Guid connectionId, HttpContext http, AggregatorDbContext db, SyncScheduler scheduler, CancellationToken cancellationToken)
+        Guid connectionId, bool? full, HttpContext http, AggregatorDbContext db, SyncScheduler scheduler, CancellationToken cancellationToken)
     {
         if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
         {
             return ConnectionNotFound();
         }
 
-        var result = await scheduler.RequestAsync(connectionId, cancellationToken);
+        var result = await scheduler.RequestAsync(connectionId, full ?? false, cancellationToken);
         return result is null
             ? TypedResults.Problem(title: "Connection not active", detail: "Only an active connection can sync; reconnect it first.",
                 statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.Conflict)

@@ -28,6 +28,14 @@ public static partial class ResourceShape
             return "id is missing or not a valid FHIR id";
         }
 
+        foreach (var (name, kind) in ElementKinds)
+        {
+            if (resource.TryGetProperty(name, out var element) && element.ValueKind != kind)
+            {
+                return $"{name} is not {(kind == JsonValueKind.String ? "a string" : kind == JsonValueKind.Array ? "a list" : "an object")}";
+            }
+        }
+
         if (resource.TryGetProperty("meta", out var meta))
         {
             if (meta.ValueKind != JsonValueKind.Object)
@@ -44,6 +52,17 @@ public static partial class ResourceShape
 
         return null;
     }
+
+    /// <summary>Elements whose JSON shape is the same in every resource type that has them (R4 and DSTU2).</summary>
+    private static readonly (string Name, JsonValueKind Kind)[] ElementKinds =
+    [
+        ("status", JsonValueKind.String), ("intent", JsonValueKind.String), ("gender", JsonValueKind.String),
+        ("birthDate", JsonValueKind.String), ("authoredOn", JsonValueKind.String), ("issued", JsonValueKind.String),
+        ("effectiveDateTime", JsonValueKind.String), ("text", JsonValueKind.Object), ("code", JsonValueKind.Object),
+        ("subject", JsonValueKind.Object), ("patient", JsonValueKind.Object), ("encounter", JsonValueKind.Object),
+        ("valueQuantity", JsonValueKind.Object), ("identifier", JsonValueKind.Array), ("extension", JsonValueKind.Array),
+        ("contained", JsonValueKind.Array), ("meta", JsonValueKind.Object),
+    ];
 
     public static string? Type(JsonElement resource) =>
         resource.ValueKind == JsonValueKind.Object && resource.TryGetProperty("resourceType", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;

@@ -245,7 +245,8 @@ public sealed partial class ConnectFlow(
         connection.GrantedScopes = response.Scope ?? connection.GrantedScopes;
         connection.Status = ConnectionStatus.Active;
         connection.LastError = null;
-        connection.NextSyncAt = now;
+        // The first sync is queued below; the dispatcher takes over after one interval.
+        connection.NextSyncAt = now + await db.Tenants.Where(t => t.Id == request.TenantId).Select(t => t.SyncInterval).SingleAsync(cancellationToken);
         connection.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
         await sync.EnqueueAsync(connection.Id, Domain.Sync.SyncTrigger.Initial, cancellationToken);

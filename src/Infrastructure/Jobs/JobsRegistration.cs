@@ -2,6 +2,7 @@ using Aggregator.Infrastructure.Housekeeping;
 using Aggregator.Infrastructure.Persistence;
 using Hangfire;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,25 +15,30 @@ public static class JobsRegistration
     /// <summary>Hangfire's storage on our PostgreSQL: every host needs it to enqueue or to run jobs.</summary>
     internal static IServiceCollection AddJobStorage(this IServiceCollection services, string connectionString)
     {
-        services.AddHangfire((provider, config) =>
+        // Our own storage instance in DI: Hangfire's global JobStorage.Current is one per process,
+        // and several hosts in one process (tests, tools) must not see each other's jobs.
+        services.AddSingleton<JobStorage>(provider =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var options = new PostgreSqlStorageOptions
+            {
+                SchemaName = database.HangfireSchema,
+                // The schema is installed by the one migration owner (DatabaseMigrator), never by Workers.
+                PrepareSchemaIfNecessary = false,
+                // A long sync keeps its job invisible to other servers for as long as it runs.
+                UseSlidingInvisibilityTimeout = true,
+                InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                QueuePollInterval = provider.GetRequiredService<IOptions<JobServerOptions>>().Value.PollInterval,
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+        });
+        services.AddHangfire((provider, config) =>
+        {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings()
-                .UseFilter(new JobLogContextFilter())
-                .UsePostgreSqlStorage(
-                    bootstrap => bootstrap.UseNpgsqlConnection(connectionString),
-                    new PostgreSqlStorageOptions
-                    {
-                        SchemaName = database.HangfireSchema,
-                        // The schema is installed by the one migration owner (DatabaseMigrator), never by Workers.
-                        PrepareSchemaIfNecessary = false,
-                        // A long sync keeps its job invisible to other servers for as long as it runs.
-                        UseSlidingInvisibilityTimeout = true,
-                        InvisibilityTimeout = TimeSpan.FromMinutes(5),
-                        QueuePollInterval = provider.GetRequiredService<IOptions<JobServerOptions>>().Value.PollInterval,
-                    });
+                .UseStorage(provider.GetRequiredService<JobStorage>());
+            JobLogContextFilter.Register();
         });
         services.AddTransient<ExpiredAuthRequestSweep>();
         return services;

@@ -1,5 +1,9 @@
+using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Persistence;
 using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Aggregator.Infrastructure.Sync;
@@ -7,17 +11,29 @@ namespace Aggregator.Infrastructure.Sync;
 /// <summary>
 /// The Hangfire job of one sync run. Safe to run twice: a finished run is not run again, and a
 /// rerun after a Worker died mid-sync finds what was stored and goes on. When another run of the
-/// connection holds it, or the provider is at its concurrency limit, it tries again shortly.
+/// connection holds it, or the provider is at its concurrency limit, it tries again shortly. A run
+/// never stays queued or running because of an error: it ends failed, with the reason in the logs.
 /// </summary>
-public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobClient jobs, ILogger<SyncConnectionJob> logger)
+public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobClient jobs, IServiceScopeFactory scopes, TimeProvider clock, ILogger<SyncConnectionJob> logger)
 {
-    public static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
 
     [Queue(JobQueues.Sync)]
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(Guid syncRunId, CancellationToken cancellationToken)
     {
-        var start = await engine.RunAsync(syncRunId, cancellationToken);
+        SyncStart start;
+        try
+        {
+            start = await engine.RunAsync(syncRunId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCrashed(logger, ex, syncRunId);
+            await MarkFailedAsync(syncRunId);
+            return;
+        }
+
         if (start != SyncStart.Ran)
         {
             LogBusy(logger, syncRunId, start);
@@ -25,6 +41,21 @@ public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobC
         }
     }
 
+    private async Task MarkFailedAsync(Guid syncRunId)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+        await db.SyncRuns.IgnoreQueryFilters()
+            .Where(r => r.Id == syncRunId && (r.Status == SyncRunStatus.Queued || r.Status == SyncRunStatus.Running))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(r => r.Status, SyncRunStatus.Failed)
+                .SetProperty(r => r.FinishedAt, clock.GetUtcNow())
+                .SetProperty(r => r.Error, "The sync stopped on an internal error; operators can see the details in the logs."));
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} postponed: {Reason}")]
     private static partial void LogBusy(ILogger logger, Guid syncRunId, SyncStart reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sync run {SyncRunId} could not run")]
+    private static partial void LogCrashed(ILogger logger, Exception exception, Guid syncRunId);
 }

@@ -53,6 +53,18 @@ public sealed partial class SyncEngine(
         var provider = await db.Providers.AsNoTracking().SingleAsync(p => p.Id == connection.ProviderId, cancellationToken);
 
         await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return await RunLockedAsync(run, connection, provider, session, cancellationToken);
+        }
+        finally
+        {
+            await SyncLocks.ReleaseAllAsync(session);
+        }
+    }
+
+    private async Task<SyncStart> RunLockedAsync(SyncRun run, Connection connection, Provider provider, NpgsqlConnection session, CancellationToken cancellationToken)
+    {
         if (!await SyncLocks.TryLockConnectionAsync(session, connection.Id, cancellationToken))
         {
             return SyncStart.ConnectionBusy;
@@ -96,6 +108,12 @@ public sealed partial class SyncEngine(
         catch (Exception ex) when (ex is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Fail(run, "The provider could not be read: " + ex.GetType().Name);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A defect of ours must not leave the run "running" for ever: record it, keep what was stored.
+            LogCrashed(logger, ex, run.Id);
+            Fail(run, "The sync stopped on an internal error; what was read is stored. Operators can see the details in the logs.");
         }
 
         connection.LastSyncAt = clock.GetUtcNow();
@@ -301,7 +319,7 @@ public sealed partial class SyncEngine(
         {
             counts.Fetched++;
             var incoming = SourceConversion.Prepare(entry, countedType, version);
-            if (incoming.Error is not null)
+            if (incoming.SetAside)
             {
                 counts.Malformed++;
                 state.SetAside++;
@@ -447,15 +465,16 @@ public sealed partial class SyncEngine(
             }
         }
 
-        var failing = state.Counts.Values.Any(c => c.Outcome == CoverageState.Failing);
-        run.Status = failing || state.SetAside > 0 ? SyncRunStatus.Partial : SyncRunStatus.Succeeded;
-        run.Error = failing ? "Some resource types could not be read completely; what was read is stored." : state.SetAside > 0 ? $"{state.SetAside} malformed resources were set aside." : null;
-
-        // The merged record is rebuilt before the run says it is done.
+        // The merged record is rebuilt before the run says it is done (the rebuild saves through the same context,
+        // so the run's outcome is set only afterwards).
         foreach (var rebuilder in rebuilders)
         {
             await rebuilder.RebuildAsync(connection.PatientId, cancellationToken);
         }
+
+        var failing = state.Counts.Values.Any(c => c.Outcome == CoverageState.Failing);
+        run.Status = failing || state.SetAside > 0 ? SyncRunStatus.Partial : SyncRunStatus.Succeeded;
+        run.Error = failing ? "Some resource types could not be read completely; what was read is stored." : state.SetAside > 0 ? $"{state.SetAside} malformed resources were set aside." : null;
 
         connection.LastSuccessAt = clock.GetUtcNow();
         connection.LastError = null;
@@ -504,6 +523,9 @@ public sealed partial class SyncEngine(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} of connection {ConnectionId} at {Provider} started")]
     private static partial void LogStarted(ILogger logger, Guid syncRunId, Guid connectionId, string provider);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sync run {SyncRunId} stopped on an internal error")]
+    private static partial void LogCrashed(ILogger logger, Exception exception, Guid syncRunId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} finished {Status} in {DurationMs} ms")]
     private static partial void LogFinished(ILogger logger, Guid syncRunId, SyncRunStatus status, long durationMs);

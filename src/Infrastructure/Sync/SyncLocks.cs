@@ -7,7 +7,8 @@ namespace Aggregator.Infrastructure.Sync;
 /// <summary>
 /// PostgreSQL session advisory locks held by a sync run's own connection: one per connection (one
 /// sync of a connection at a time, across every Worker) and one of N slots per provider (a
-/// provider's concurrency limit). They end with the session, so a killed Worker frees them.
+/// provider's concurrency limit). They end with the session, so a killed Worker frees them; a
+/// finished run releases them before its connection returns to the pool.
 /// </summary>
 public static class SyncLocks
 {
@@ -29,6 +30,23 @@ public static class SyncLocks
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Releases every lock of the session. Needed before the connection goes back to the pool:
+    /// a pooled connection keeps its session (and its locks) until it is next used.
+    /// </summary>
+    public static async Task ReleaseAllAsync(NpgsqlConnection session)
+    {
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", session);
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // A broken session holds nothing any more: PostgreSQL released its locks when it ended.
+        }
     }
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection session, int space, int key, CancellationToken cancellationToken)

@@ -5,7 +5,7 @@ public sealed class SyncOptions
     public const string Section = "Sync";
 
     /// <summary>How many times one request is tried when the server answers 429 or 5xx.</summary>
-    public int MaxAttempts { get; set; } = 4;
+    public int MaxAttempts { get; set; } = 6;
 
     /// <summary>The longest wait a Retry-After may impose; longer ones are cut to this.</summary>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(60);

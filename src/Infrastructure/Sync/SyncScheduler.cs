@@ -27,7 +27,7 @@ public sealed class SyncScheduler(AggregatorDbContext db, CurrentTenant tenant, 
     /// A sync now, unless one is queued or running, or finished within the cooldown: then that
     /// run answers (providers are not ours to hammer). Null when the connection cannot sync.
     /// </summary>
-    public async Task<SyncRequestResult?> RequestAsync(Guid connectionId, CancellationToken cancellationToken)
+    public async Task<SyncRequestResult?> RequestAsync(Guid connectionId, bool full, CancellationToken cancellationToken)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
@@ -55,6 +55,7 @@ public sealed class SyncScheduler(AggregatorDbContext db, CurrentTenant tenant, 
             }
 
             var run = NewRun(connectionId, connection.TenantId, SyncTrigger.Manual);
+            run.FullSync = full;
             db.SyncRuns.Add(run);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);

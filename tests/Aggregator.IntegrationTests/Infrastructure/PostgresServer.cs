@@ -100,7 +100,7 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 
     private string ForDatabase(string name) =>
-        new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 20 }.ConnectionString;
+        new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 50 }.ConnectionString;
 
     private async Task CreateTemplateAsync()
     {

@@ -22,12 +22,22 @@ public sealed class SandboxProvider : IAsyncLifetime
 
     public IReadOnlyList<SandboxLogin> Logins => _logins;
 
+    /// <summary>The sandbox itself, for its test API (faults, request counts, data changes, overlap ground truth).</summary>
+    public SandboxServer Server => _server ?? throw new InvalidOperationException("The sandbox has not started.");
+
+    /// <summary>A generated person's login; <paramref name="person"/> picks one of them, so that tests that change data or inject faults never share.</summary>
+    public SandboxLogin Generated(string persona, string fhirVersion, int person) =>
+        _logins.Where(l => l.Persona == persona && l.FhirVersion == fhirVersion && l.Source == "generated")
+            .OrderBy(l => l.PersonId, StringComparer.Ordinal).ElementAt(person);
+
     public async ValueTask InitializeAsync()
     {
         _server = await SandboxServer.StartAsync(new Dictionary<string, string?>
         {
             ["Sandbox:DataDir"] = FhirSamples.Directory,
             ["Sandbox:TestApi"] = "true",
+            // Generated people: the same person at several personas, for merge tests, and patients that fault and change tests may own.
+            ["Sandbox:Generator:People"] = "6",
         });
         using var client = _server.CreateClient();
         _logins = await client.GetFromJsonAsync<List<SandboxLogin>>(new Uri("_test/patients", UriKind.Relative), new JsonSerializerOptions(JsonSerializerDefaults.Web))
@@ -44,7 +54,7 @@ public sealed class SandboxProvider : IAsyncLifetime
 
     /// <summary>A login at <paramref name="persona"/>; <paramref name="index"/> picks among its patients so tests do not share one.</summary>
     public SandboxLogin Login(string persona, string fhirVersion, int index = 0) =>
-        _logins.Where(l => l.Persona == persona && l.FhirVersion == fhirVersion).OrderBy(l => l.Source, StringComparer.Ordinal).ElementAt(index);
+        _logins.Where(l => l.Persona == persona && l.FhirVersion == fhirVersion && l.Source != "generated").OrderBy(l => l.Source, StringComparer.Ordinal).ElementAt(index);
 
     /// <summary>A client to the sandbox that neither follows redirects nor keeps cookies, as the tests' "browser".</summary>
     public HttpClient CreateClient() => _server?.CreateClient() ?? throw new InvalidOperationException("The sandbox has not started.");

@@ -98,7 +98,7 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
 
         var run = runs.GetProperty("items")[0];
         Assert.Equal("initial", run.GetProperty("trigger").GetString());
-        Assert.True(run.GetProperty("pages").GetInt32() > 0);
+        Assert.True(run.GetProperty("pages").GetInt32() > 0, run.ToString());
         Assert.NotNull(run.GetProperty("startedAt").GetString());
         Assert.NotNull(run.GetProperty("finishedAt").GetString());
         var states = coverage.GetProperty("items").EnumerateArray().ToDictionary(i => i.GetProperty("resourceType").GetString()!, i => i.GetProperty("state").GetString());

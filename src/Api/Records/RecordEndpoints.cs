@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using Aggregator.Api.Authentication;
+using Aggregator.Infrastructure.Paging;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+
+namespace Aggregator.Api.Records;
+
+public static class RecordEndpoints
+{
+    public static IEndpointRouteBuilder MapRecordEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/v1/patients/{patientId:guid}")
+            .WithTags("Record")
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        group.MapGet("/record", GetRecord)
+            .WithSummary("The patient's merged record: demographics, categories with counts, sources and their sync state");
+        group.MapGet("/record/{category}", GetCategory)
+            .WithSummary("One category of the merged record, newest first")
+            .WithDescription("Filters: `from`, `to` (dates), `code` (a code, or system|code), `status`, `provider` (a connection id), `includeRetracted`. Cursor paging; `ETag`/`If-None-Match` answer 304 while the record is unchanged.");
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<RecordSummary>, ProblemHttpResult>> GetRecord(
+        Guid patientId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        var patient = PatientAccess.Allows(http.User, patientId) ? await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == patientId, cancellationToken) : null;
+        if (patient is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var live = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.DeletedAt == null);
+        var categories = await live.Where(i => !i.Retracted && i.Category != "demographics")
+            .GroupBy(i => i.Category).OrderBy(g => g.Key).Select(g => new CategoryCount(g.Key, g.Count())).ToListAsync(cancellationToken);
+        var demographics = await live.Where(i => i.Category == "demographics").Select(i => i.Compact).FirstOrDefaultAsync(cancellationToken);
+        var sources = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId)
+            .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new RecordSource(c.Id, p.Name, p.FhirVersion == Domain.Providers.FhirVersion.Dstu2 ? "DSTU2" : "R4", c.Status, c.LastSyncAt, c.LastSuccessAt))
+            .ToListAsync(cancellationToken);
+        http.Response.Headers.ETag = ETag(patient.RecordVersion, "record");
+        return TypedResults.Ok(new RecordSummary(
+            patientId, patient.RecordVersion, patient.RecordUpdatedAt,
+            demographics is null ? null : System.Text.Json.JsonDocument.Parse(demographics).RootElement,
+            categories, sources));
+    }
+
+    private static async Task<IResult> GetCategory(
+        Guid patientId, string category, HttpContext http, AggregatorDbContext db, CursorCodec cursors,
+        int? limit, string? cursor, DateOnly? from, DateOnly? to, string? code, string? status, Guid? provider, bool? includeRetracted,
+        CancellationToken cancellationToken)
+    {
+        var patient = PatientAccess.Allows(http.User, patientId)
+            ? await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => new { p.RecordVersion }).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        if (patient is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var etag = ETag(patient.RecordVersion, http.Request.QueryString.Value + "|" + category);
+        if (http.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        var take = CursorCodec.ClampLimit(limit);
+        var listing = $"record:{patientId}:{category}:{from}:{to}:{code}:{status}:{provider}:{includeRetracted}";
+        var items = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.Category == category && i.DeletedAt == null);
+        if (includeRetracted != true)
+        {
+            items = items.Where(i => !i.Retracted);
+        }
+
+        if (from is { } f)
+        {
+            var start = new DateTimeOffset(f.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            items = items.Where(i => i.EffectiveAt >= start);
+        }
+
+        if (to is { } t)
+        {
+            var end = new DateTimeOffset(t.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            items = items.Where(i => i.EffectiveAt < end);
+        }
+
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            items = items.Where(i => i.Status == status);
+        }
+
+        if (!string.IsNullOrWhiteSpace(code))
+        {
+            var parts = code.Split('|', 2);
+            var containment = parts.Length == 2
+                ? $"{{\"codes\":[{{\"system\":{System.Text.Json.JsonSerializer.Serialize(parts[0])},\"code\":{System.Text.Json.JsonSerializer.Serialize(parts[1])}}}]}}"
+                : $"{{\"codes\":[{{\"code\":{System.Text.Json.JsonSerializer.Serialize(code)}}}]}}";
+            items = items.Where(i => EF.Functions.JsonContains(i.Display, containment));
+        }
+
+        if (provider is { } connectionId)
+        {
+            var containment = $"[{{\"connectionId\":\"{connectionId}\"}}]";
+            items = items.Where(i => EF.Functions.JsonContains(i.Sources, containment));
+        }
+
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            var after = cursors.Decode<ItemPosition>(listing, cursor);
+            items = after.EffectiveAt is { } at
+                ? items.Where(i => i.EffectiveAt < at || (i.EffectiveAt == at && i.Id.CompareTo(after.Id) < 0) || i.EffectiveAt == null)
+                : items.Where(i => i.EffectiveAt == null && i.Id.CompareTo(after.Id) < 0);
+        }
+
+        var page = await items.OrderByDescending(i => i.EffectiveAt.HasValue).ThenByDescending(i => i.EffectiveAt).ThenByDescending(i => i.Id)
+            .Take(take + 1)
+            .Select(i => new { i.Id, i.EffectiveAt, i.Compact })
+            .ToListAsync(cancellationToken);
+        var next = page.Count > take ? cursors.Encode(listing, new ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
+
+        // Items are pre-rendered JSON: the page is written as is, not re-serialised.
+        var body = new StringBuilder("{\"items\":[");
+        body.AppendJoin(',', page.Take(take).Select(i => i.Compact));
+        body.Append("],\"nextCursor\":").Append(next is null ? "null" : System.Text.Json.JsonSerializer.Serialize(next)).Append('}');
+        http.Response.Headers.ETag = etag;
+        return TypedResults.Text(body.ToString(), "application/json", Encoding.UTF8);
+    }
+
+    private static string ETag(long version, string query) =>
+        new EntityTagHeaderValue($"\"{version.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(query)))[..12]}\"", isWeak: true).ToString();
+
+    private sealed record ItemPosition(DateTimeOffset? EffectiveAt, Guid Id);
+}
+
+public sealed record CategoryCount(string Category, int Count);
+
+public sealed record RecordSource(Guid ConnectionId, string Provider, string FhirVersion, Domain.Connections.ConnectionStatus Status, DateTimeOffset? LastSyncAt, DateTimeOffset? LastSuccessAt);
+
+public sealed record RecordSummary(
+    Guid PatientId,
+    long RecordVersion,
+    DateTimeOffset? UpdatedAt,
+    System.Text.Json.JsonElement? Demographics,
+    IReadOnlyList<CategoryCount> Categories,
+    IReadOnlyList<RecordSource> Sources);

@@ -1,0 +1,175 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aggregator.Domain.Records;
+using Aggregator.Infrastructure.Notifications;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Sync;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Aggregator.Infrastructure.Records;
+
+/// <summary>
+/// Precomputes a patient's merged record into <c>record_items</c>: normalises every stored R4
+/// resource of the patient's connections, de-duplicates them (Domain), and writes only the items
+/// that changed, under a new record version; items no longer stated are tombstoned for the change
+/// feed. Every Api replica hears the new version through NOTIFY.
+/// </summary>
+public sealed partial class RecordBuilder(
+    AggregatorDbContext db,
+    DatabaseNotifications notifications,
+    TimeProvider clock,
+    ILogger<RecordBuilder> logger) : IRecordRebuilder
+{
+    public async Task RebuildAsync(Guid patientId, CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        var version = await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // One rebuild of a patient at a time (two connections may finish syncing together).
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"record:" + patientId}, 0))", cancellationToken);
+            var result = await RebuildLockedAsync(patientId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        });
+
+        if (version is { } changed)
+        {
+            await notifications.PublishAsync(NotificationChannels.RecordChanged, $"{patientId}:{changed}", cancellationToken);
+        }
+    }
+
+    /// <summary>Returns the new record version when anything changed, else null.</summary>
+    private async Task<long?> RebuildLockedAsync(Guid patientId, CancellationToken cancellationToken)
+    {
+        var patient = await db.Patients.SingleAsync(p => p.Id == patientId, cancellationToken);
+        var sources = await db.Connections.Where(c => c.PatientId == patientId)
+            .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new { c.Id, p.Name })
+            .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var ids = sources.Keys.ToList();
+        var rows = await db.SourceResources.AsNoTracking()
+            .Where(r => ids.Contains(r.ConnectionId) && r.DeletedAt == null && r.Resource != null)
+            .Select(r => new { r.ConnectionId, r.ResourceType, r.ResourceId, r.LastUpdated, r.Resource })
+            .ToListAsync(cancellationToken);
+
+        var documents = new List<JsonDocument>(rows.Count);
+        try
+        {
+            var parsed = rows.Select(r =>
+            {
+                var document = JsonDocument.Parse(r.Resource!);
+                documents.Add(document);
+                return (Row: r, Json: document.RootElement);
+            }).ToList();
+
+            // Supporting resources (e.g. the Medication an order points to), per connection, by R4 reference.
+            var supporting = parsed
+                .Where(p => RecordCategory.IsSupporting(p.Json.GetProperty("resourceType").GetString() ?? ""))
+                .GroupBy(p => p.Row.ConnectionId)
+                .ToDictionary(g => g.Key, g => g.GroupBy(p => $"{p.Json.GetProperty("resourceType").GetString()}/{p.Row.ResourceId}")
+                    .ToDictionary(x => x.Key, x => x.First().Json, StringComparer.Ordinal));
+            var items = new List<ClinicalItem>();
+            foreach (var (row, json) in parsed)
+            {
+                var lookup = supporting.GetValueOrDefault(row.ConnectionId);
+                var source = new SourceRef(row.ConnectionId, sources[row.ConnectionId], row.ResourceType, row.ResourceId, row.LastUpdated);
+                if (ClinicalNormalizer.Normalize(source, json, reference => lookup is not null && lookup.TryGetValue(reference, out var found) ? found : null) is { } item)
+                {
+                    items.Add(item);
+                }
+            }
+
+            return await WriteAsync(patient, RecordMerger.Merge(items), cancellationToken);
+        }
+        finally
+        {
+            foreach (var document in documents)
+            {
+                document.Dispose();
+            }
+        }
+    }
+
+    private async Task<long?> WriteAsync(Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, CancellationToken cancellationToken)
+    {
+        var existing = await db.RecordItems.Where(i => i.PatientId == patient.Id).ToDictionaryAsync(i => (i.Category, i.ItemKey), cancellationToken);
+        var version = patient.RecordVersion + 1;
+        var now = clock.GetUtcNow();
+        var changed = 0;
+        var seen = new HashSet<(string, string)>();
+        foreach (var item in merged)
+        {
+            seen.Add((item.Category, item.ItemKey));
+            var display = item.Render();
+            var text = display.ToJsonString();
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+            if (existing.TryGetValue((item.Category, item.ItemKey), out var row))
+            {
+                if (row.DeletedAt is null && row.ContentHash.AsSpan().SequenceEqual(hash))
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                row = new Domain.Records.RecordItem
+                {
+                    Id = Guid.CreateVersion7(),
+                    TenantId = patient.TenantId,
+                    PatientId = patient.Id,
+                    Category = item.Category,
+                    ItemKey = item.ItemKey,
+                    Display = "{}",
+                    Compact = "{}",
+                    Sources = "[]",
+                    ContentHash = hash,
+                };
+                db.RecordItems.Add(row);
+            }
+
+            var withId = new JsonObject { ["id"] = row.Id.ToString() };
+            foreach (var (name, value) in display)
+            {
+                withId[name] = value?.DeepClone();
+            }
+
+            row.Display = text;
+            row.Compact = withId.ToJsonString();
+            row.Sources = display["sources"]!.ToJsonString();
+            row.EffectiveAt = item.EffectiveAt;
+            row.Status = Truncate(item.Winner.Status, 64);
+            row.Retracted = item.Retracted;
+            row.ContentHash = hash;
+            row.Version = version;
+            row.UpdatedAt = now;
+            row.DeletedAt = null;
+            changed++;
+        }
+
+        foreach (var gone in existing.Values.Where(r => r.DeletedAt is null && !seen.Contains((r.Category, r.ItemKey))))
+        {
+            gone.DeletedAt = now;
+            gone.Version = version;
+            changed++;
+        }
+
+        if (changed == 0)
+        {
+            return null;
+        }
+
+        patient.RecordVersion = version;
+        patient.RecordUpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        LogRebuilt(logger, patient.Id, version, changed, merged.Count);
+        return version;
+    }
+
+    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Record of patient {PatientId} is now version {Version}: {Changed} items changed of {Items}")]
+    private static partial void LogRebuilt(ILogger logger, Guid patientId, long version, int changed, int items);
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aggregator.IntegrationTests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.IntegrationTests.Records;
+
+/// <summary>The merged record built from synced providers: nothing lost, each fact once, every source kept.</summary>
+public sealed class MergedRecordTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+{
+    private static readonly HashSet<string> Supporting = new(StringComparer.Ordinal) { "Practitioner", "Organization", "Location", "Medication", "Binary", "Provenance" };
+    private readonly TestDatabase _database = new(server);
+    private ApiFactory _api = null!;
+    private HttpClient _tenant = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
+        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Every_clinical_resource_of_a_synced_patient_lands_in_exactly_one_merged_item()
+    {
+        var login = sandbox.Login("nextgen", "R4", 3);
+        var (patientId, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
+        Assert.Equal("succeeded", (await _tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
+
+        var record = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
+        var sourcesInItems = new List<string>();
+        foreach (var category in record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!).Append("demographics"))
+        {
+            foreach (var item in await AllItemsAsync(patientId, category, includeRetracted: true))
+            {
+                sourcesInItems.AddRange(item.GetProperty("sources").EnumerateArray().Select(s => $"{s.GetProperty("resourceType").GetString()}/{s.GetProperty("resourceId").GetString()}"));
+            }
+        }
+
+        await using var db = _database.CreateContext();
+        var clinical = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.DeletedAt == null && !Supporting.Contains(r.ResourceType))
+            .Select(r => r.ResourceType + "/" + r.ResourceId).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(clinical.Order(StringComparer.Ordinal), sourcesInItems.Order(StringComparer.Ordinal));
+        Assert.Contains(record.GetProperty("categories").EnumerateArray(), c => c.GetProperty("category").GetString() == "labs" && c.GetProperty("count").GetInt32() > 0);
+        Assert.Contains(record.GetProperty("categories").EnumerateArray(), c => c.GetProperty("category").GetString() == "vitals");
+        Assert.False(string.IsNullOrEmpty(record.GetProperty("demographics").GetProperty("birthDate").GetString()));
+    }
+
+    [Fact]
+    public async Task The_same_person_at_two_providers_gives_one_item_per_fact_with_both_sources()
+    {
+        var epic = sandbox.Login("epic", "R4", 4);
+        var cerner = sandbox.Logins.Single(l => l.Persona == "cerner" && l.PersonId == epic.PersonId && l.FhirVersion == "R4" && l.Source != "generated");
+        var (patientId, epicConnection) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", epic, "same-person");
+        var cernerConnection = await _api.ConnectExistingAsync(_tenant, sandbox, patientId, "sandbox-cerner-r4", cerner);
+        await _tenant.WaitForRunAsync(epicConnection);
+        await _tenant.WaitForRunAsync(cernerConnection);
+
+        var conditions = await AllItemsAsync(patientId, "conditions", includeRetracted: false);
+        var labs = await AllItemsAsync(patientId, "labs", includeRetracted: false);
+
+        Assert.NotEmpty(labs);
+        Assert.All(conditions.Concat(labs), item =>
+        {
+            var connections = item.GetProperty("sources").EnumerateArray().Select(s => s.GetProperty("connectionId").GetGuid()).Distinct().ToList();
+            Assert.Equal(new[] { epicConnection, cernerConnection }.Order(), connections.Order());
+            Assert.NotNull(item.GetProperty("mergedBy").GetString());
+        });
+        await using var db = _database.CreateContext();
+        var epicObservations = await db.SourceResources.Where(r => r.ConnectionId == epicConnection && r.ResourceType == "Observation").Select(r => r.Resource!).ToListAsync(TestContext.Current.CancellationToken);
+        var epicLabs = epicObservations.Count(r => r.Contains("\"laboratory\"", StringComparison.Ordinal));
+        // Each provider states every lab once; merged, each lab is one item (a lab recorded twice by one provider is one item too).
+        Assert.InRange(labs.Count, 1, epicLabs);
+    }
+
+    [Fact]
+    public async Task The_etag_answers_304_until_the_record_changes_and_another_patients_session_gets_404()
+    {
+        var login = sandbox.Login("nextgen", "R4", 5);
+        var (patientId, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
+        await _tenant.WaitForRunAsync(connectionId);
+        var first = await _tenant.GetAsync(new Uri($"/v1/patients/{patientId}/record/labs?limit=5", UriKind.Relative), TestContext.Current.CancellationToken);
+        var etag = first.Headers.ETag!;
+
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, $"/v1/patients/{patientId}/record/labs?limit=5");
+        conditional.Headers.IfNoneMatch.Add(etag);
+        var notModified = await _tenant.SendAsync(conditional, TestContext.Current.CancellationToken);
+        var other = (await _tenant.PutPatientAsync("someone-else")).GetProperty("id").GetGuid();
+        var minted = await _tenant.PostAsJsonAsync(new Uri($"/v1/patients/{other}/session-tokens", UriKind.Relative), new { }, TestContext.Current.CancellationToken);
+        var session = (await minted.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("token").GetString()!;
+        var stranger = await _api.CreateClient().WithBearer(session).GetAsync(new Uri($"/v1/patients/{patientId}/record/labs", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, stranger.StatusCode);
+        var page = await first.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal(5, page.GetProperty("items").GetArrayLength());
+        Assert.NotNull(page.GetProperty("nextCursor").GetString());
+    }
+
+    private async Task<List<JsonElement>> AllItemsAsync(Guid patientId, string category, bool includeRetracted)
+    {
+        var items = new List<JsonElement>();
+        string? cursor = null;
+        do
+        {
+            var page = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted={includeRetracted.ToString().ToLowerInvariant()}"
+                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            items.AddRange(page.GetProperty("items").EnumerateArray().Select(i => i.Clone()));
+            cursor = page.GetProperty("nextCursor").GetString();
+        }
+        while (cursor is not null);
+        return items;
+    }
+}
