@@ -27,6 +27,12 @@ public static class ClinicalNormalizer
         var concept = ConceptOf(type, resource, resolve);
         var codes = FhirRead.Concepts(concept);
         var text = FhirRead.TextOf(concept) ?? resource.Str("description") ?? resource.Obj("description").Str("text") ?? resource.Str("title");
+        if (type is "CarePlan" or "CareTeam")
+        {
+            // Their categories mix a generic US Core category with the one that says what the plan is: only the latter identifies it.
+            codes = [.. resource.Arr("category").SelectMany(FhirRead.Concepts).Where(c => !c.System.StartsWith("http://hl7.org/fhir/us/core/CodeSystem/", StringComparison.Ordinal))];
+            text = resource.Str("title") ?? resource.Str("name") ?? resource.Arr("category").Select(FhirRead.TextOf).LastOrDefault(t => t is not null) ?? resource.Str("description");
+        }
         var time = TimeOf(type, resource);
         var status = resource.Str("status") ?? FirstCode(resource.Obj("clinicalStatus")) ?? resource.Str("lifecycleStatus");
         var verification = FirstCode(resource.Obj("verificationStatus"));

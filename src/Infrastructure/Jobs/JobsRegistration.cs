@@ -32,6 +32,9 @@ public static class JobsRegistration
             };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
         });
+        // Likewise the activator: Hangfire's default hands every host the process-wide JobActivator.Current,
+        // which is the last-configured host's; jobs would then be built from another host's services.
+        services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((provider, config) =>
         {
             config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -1,0 +1,105 @@
+using Aggregator.IntegrationTests.Infrastructure;
+using Aggregator.Sandbox.Tests.Hosting;
+
+namespace Aggregator.IntegrationTests.Records;
+
+/// <summary>
+/// De-duplication measured against the sandbox's ground truth: a generated person seen by NextGen
+/// (R4 and DSTU2), Epic and Cerner, with shared facts, single facts and near-misses that must stay apart.
+/// </summary>
+public sealed class DeduplicationAccuracyTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+{
+    private readonly TestDatabase _database = new(server);
+    private ApiFactory _api = null!;
+    private HttpClient _tenant = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _database.InitializeAsync();
+        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
+        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public async Task Precision_and_recall_are_100_percent_on_a_generated_person(int person)
+    {
+        var nextgen = sandbox.Generated("nextgen", "R4", person);
+        var personas = new (string Slug, SandboxLogin Login)[]
+        {
+            ("sandbox-nextgen-r4", nextgen),
+            ("sandbox-nextgen-dstu2", sandbox.Generated("nextgen", "DSTU2", person)),
+            ("sandbox-epic-r4", sandbox.Generated("epic", "R4", person)),
+            ("sandbox-cerner-r4", sandbox.Generated("cerner", "R4", person)),
+        };
+        Assert.All(personas, p => Assert.Equal(nextgen.PersonId, p.Login.PersonId));
+        var patientId = (await _tenant.PutPatientAsync($"generated-{person}")).GetProperty("id").GetGuid();
+        var connections = new Dictionary<(string Persona, string Version), Guid>();
+        foreach (var (slug, login) in personas)
+        {
+            connections[(login.Persona, login.FhirVersion)] = await _api.ConnectExistingAsync(_tenant, sandbox, patientId, slug, login);
+        }
+
+        foreach (var connection in connections.Values)
+        {
+            Assert.Equal("succeeded", (await _tenant.WaitForRunAsync(connection)).GetProperty("status").GetString());
+        }
+
+        var truth = (await sandbox.Server.OverlapAsync(nextgen.PersonId)).Single().Facts;
+        var factOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var fact in truth)
+        {
+            foreach (var resource in fact.Resources)
+            {
+                factOf[Key(connections[(resource.Persona, resource.FhirVersion)], resource.ResourceType, resource.ResourceId)] = fact.FactId;
+            }
+        }
+
+        var itemOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var record = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
+        foreach (var category in record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!))
+        {
+            var page = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted=true");
+            foreach (var item in page.GetProperty("items").EnumerateArray())
+            {
+                foreach (var source in item.GetProperty("sources").EnumerateArray())
+                {
+                    itemOf[Key(source.GetProperty("connectionId").GetGuid(), source.GetProperty("resourceType").GetString()!, source.GetProperty("resourceId").GetString()!)] = item.GetProperty("id").GetString()!;
+                }
+            }
+        }
+
+        // Every fact's resources are in the record, and pairs of resources are judged: same fact, same item?
+        var missing = factOf.Keys.Where(k => !itemOf.ContainsKey(k)).ToList();
+        Assert.True(missing.Count == 0, "Not in any merged item: " + string.Join(", ", missing.Take(10)));
+        var keys = factOf.Keys.Order(StringComparer.Ordinal).ToList();
+        long truePairs = 0, falsePairs = 0, missedPairs = 0;
+        for (var i = 0; i < keys.Count; i++)
+        {
+            for (var j = i + 1; j < keys.Count; j++)
+            {
+                var sameFact = factOf[keys[i]] == factOf[keys[j]];
+                var sameItem = itemOf[keys[i]] == itemOf[keys[j]];
+                truePairs += sameFact && sameItem ? 1 : 0;
+                falsePairs += !sameFact && sameItem ? 1 : 0;
+                missedPairs += sameFact && !sameItem ? 1 : 0;
+            }
+        }
+
+        var precision = truePairs + falsePairs == 0 ? 1.0 : (double)truePairs / (truePairs + falsePairs);
+        var recall = truePairs + missedPairs == 0 ? 1.0 : (double)truePairs / (truePairs + missedPairs);
+        var wrong = keys.SelectMany(a => keys.Where(b => string.CompareOrdinal(a, b) < 0 && (factOf[a] == factOf[b]) != (itemOf[a] == itemOf[b]))
+            .Select(b => $"{a} ~ {b}: truth {(factOf[a] == factOf[b] ? "same" : "different")}")).Take(8);
+        TestContext.Current.SendDiagnosticMessage($"person {person}: precision {precision:P2}, recall {recall:P2} over {keys.Count} resources");
+        Assert.True(precision == 1.0 && recall == 1.0, $"precision {precision:P2}, recall {recall:P2}; e.g. {string.Join("; ", wrong)}");
+    }
+
+    private static string Key(Guid connectionId, string type, string id) => $"{connectionId}/{type}/{id}";
+}
