@@ -94,6 +94,39 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
     }
 
     [Fact]
+    public async Task A_run_waits_while_its_provider_is_at_its_concurrency_limit_across_workers()
+    {
+        var (due, _) = await SeedConnectionsAsync(dueCount: 1, notDueCount: 0);
+        await DispatchAsync();
+        await using var db = _database.CreateContext();
+        var run = await db.SyncRuns.SingleAsync(r => r.ConnectionId == due[0], TestContext.Current.CancellationToken);
+        var providerId = (await db.Connections.SingleAsync(c => c.Id == due[0], TestContext.Current.CancellationToken)).ProviderId;
+        // Other Workers' syncs of the same provider hold every slot (the default limit is 4).
+        var others = new List<NpgsqlConnection>();
+        for (var i = 0; i < 4; i++)
+        {
+            var other = new NpgsqlConnection(_database.ConnectionString);
+            await other.OpenAsync(TestContext.Current.CancellationToken);
+            Assert.True(await SyncLocks.TryTakeProviderSlotAsync(other, providerId, 4, TestContext.Current.CancellationToken));
+            others.Add(other);
+        }
+
+        SyncStart start;
+        await using (var scope = _api.Services.CreateAsyncScope())
+        {
+            start = await scope.ServiceProvider.GetRequiredService<SyncEngine>().RunAsync(run.Id, TestContext.Current.CancellationToken);
+        }
+
+        foreach (var other in others)
+        {
+            await SyncLocks.ReleaseAllAsync(other);
+            await other.DisposeAsync();
+        }
+
+        Assert.Equal(SyncStart.ProviderBusy, start);
+    }
+
+    [Fact]
     public async Task Two_workers_refreshing_one_connection_at_once_spend_its_refresh_token_once()
     {
         var login = sandbox.Login("nextgen", "R4", 7);
