@@ -36,6 +36,7 @@ public static class ApiServices
         app.MapConnectionEndpoints();
         app.MapSyncEndpoints();
         app.MapRecordEndpoints();
+        app.MapRecordFeedEndpoints();
         app.MapDemoPages();
         return app;
     }

@@ -106,6 +106,14 @@ public static class RecordEndpoints
             items = items.Where(i => EF.Functions.JsonContains(i.Sources, containment));
         }
 
+        http.Response.Headers.ETag = etag;
+        return TypedResults.Text(await PageAsync(items, cursors, listing, take, cursor, cancellationToken), "application/json", Encoding.UTF8);
+    }
+
+    /// <summary>One keyset page of items, newest first (undated last), written from the pre-rendered JSON as is.</summary>
+    internal static async Task<string> PageAsync(
+        IQueryable<Domain.Records.RecordItem> items, CursorCodec cursors, string listing, int take, string? cursor, CancellationToken cancellationToken)
+    {
         if (!string.IsNullOrEmpty(cursor))
         {
             var after = cursors.Decode<ItemPosition>(listing, cursor);
@@ -119,19 +127,16 @@ public static class RecordEndpoints
             .Select(i => new { i.Id, i.EffectiveAt, i.Compact })
             .ToListAsync(cancellationToken);
         var next = page.Count > take ? cursors.Encode(listing, new ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
-
-        // Items are pre-rendered JSON: the page is written as is, not re-serialised.
         var body = new StringBuilder("{\"items\":[");
         body.AppendJoin(',', page.Take(take).Select(i => i.Compact));
         body.Append("],\"nextCursor\":").Append(next is null ? "null" : System.Text.Json.JsonSerializer.Serialize(next)).Append('}');
-        http.Response.Headers.ETag = etag;
-        return TypedResults.Text(body.ToString(), "application/json", Encoding.UTF8);
+        return body.ToString();
     }
 
-    private static string ETag(long version, string query) =>
+    internal static string ETag(long version, string query) =>
         new EntityTagHeaderValue($"\"{version.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(query)))[..12]}\"", isWeak: true).ToString();
 
-    private sealed record ItemPosition(DateTimeOffset? EffectiveAt, Guid Id);
+    internal sealed record ItemPosition(DateTimeOffset? EffectiveAt, Guid Id);
 }
 
 public sealed record CategoryCount(string Category, int Count);

@@ -1,0 +1,194 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Aggregator.Api.Authentication;
+using Aggregator.Domain.Records;
+using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Paging;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.Api.Records;
+
+/// <summary>The record read across categories: the timeline, lab trends, the change feed, document content.</summary>
+public static class RecordFeedEndpoints
+{
+    public static IEndpointRouteBuilder MapRecordFeedEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/v1/patients/{patientId:guid}")
+            .WithTags("Record")
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        group.MapGet("/timeline", GetTimeline).WithSummary("Every dated item of the record, newest first (cursor paging)");
+        group.MapGet("/labs/trends", GetTrend)
+            .WithSummary("One lab test across providers as a series in one unit, with reference ranges, ready to plot")
+            .WithDescription("`code` is a LOINC code (or system|code). Values are converted to the unit of the most recent result where UCUM allows.");
+        group.MapGet("/changes", GetChanges)
+            .WithSummary("Merged items changed since a cursor (the change feed)")
+            .WithDescription("Without a cursor the feed starts at the beginning. Each change carries the item, or `deleted: true` when a fact left the record. Keep the returned `nextCursor` to ask again later.");
+        group.MapGet("/documents/{itemId:guid}/content", GetDocumentContent).WithSummary("A document's content, as the provider stored it");
+        return endpoints;
+    }
+
+    private static async Task<IResult> GetTimeline(
+        Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        var version = await VersionAsync(http, db, patientId, cancellationToken);
+        if (version is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var items = db.RecordItems.AsNoTracking()
+            .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics);
+        http.Response.Headers.ETag = RecordEndpoints.ETag(version.Value, "timeline" + http.Request.QueryString.Value);
+        return TypedResults.Text(await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}", CursorCodec.ClampLimit(limit), cursor, cancellationToken), "application/json", Encoding.UTF8);
+    }
+
+    private static async Task<Results<Ok<LabTrend>, ProblemHttpResult>> GetTrend(
+        Guid patientId, string? code, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(code))
+        {
+            return TypedResults.Problem(title: "code is required", detail: "Ask for one test, e.g. code=2345-7 (a LOINC code) or code=http://loinc.org|2345-7.",
+                statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.Validation);
+        }
+
+        if (await VersionAsync(http, db, patientId, cancellationToken) is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var parts = code.Split('|', 2);
+        var containment = parts.Length == 2
+            ? JsonSerializer.Serialize(new { codes = new[] { new { system = parts[0], code = parts[1] } } })
+            : JsonSerializer.Serialize(new { codes = new[] { new { code } } });
+        var rows = await db.RecordItems.AsNoTracking()
+            .Where(i => i.PatientId == patientId && i.Category == RecordCategory.Labs && i.DeletedAt == null && !i.Retracted && EF.Functions.JsonContains(i.Display, containment))
+            .OrderBy(i => i.EffectiveAt)
+            .Select(i => new { i.Id, i.EffectiveAt, i.Display })
+            .ToListAsync(cancellationToken);
+        var points = rows.Select(r => (r.Id, r.EffectiveAt, Item: JsonNode.Parse(r.Display)!.AsObject())).Where(p => p.Item["normalized"] is JsonObject).ToList();
+        var unit = points.LastOrDefault().Item?["value"]?["unit"]?.GetValue<string>();
+        var perUnit = unit is null ? (NormalizedValue?)null : UnitNormalizer.Normalize(1, unit, null);
+        var series = points.Select(p =>
+        {
+            var canonical = p.Item["normalized"]!["value"]!.GetValue<decimal>();
+            var canonicalUnit = p.Item["normalized"]!["unit"]!.GetValue<string>();
+            var converts = perUnit is { } one && one.Unit == canonicalUnit && one.Value != 0;
+            return new TrendPoint(
+                p.Id,
+                p.EffectiveAt,
+                converts ? canonical / perUnit!.Value.Value : p.Item["value"]?["value"]?.GetValue<decimal>(),
+                converts ? unit : p.Item["value"]?["unit"]?.GetValue<string>(),
+                p.Item["referenceRange"]?.DeepClone(),
+                p.Item["interpretation"]?.GetValue<string>(),
+                p.Item["sources"]!.AsArray().Select(s => s!["provider"]?.GetValue<string>() ?? "").Distinct().ToList());
+        }).ToList();
+        var display = points.Select(p => p.Item["display"]?.GetValue<string>()).LastOrDefault(d => d is not null);
+        return TypedResults.Ok(new LabTrend(code, display, unit, series));
+    }
+
+    private static async Task<IResult> GetChanges(
+        Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        if (await VersionAsync(http, db, patientId, cancellationToken) is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var listing = $"changes:{patientId}";
+        var after = string.IsNullOrEmpty(cursor) ? new ChangePosition(0, Guid.Empty) : cursors.Decode<ChangePosition>(listing, cursor);
+        var take = CursorCodec.ClampLimit(limit);
+        var changes = await db.RecordItems.AsNoTracking()
+            .Where(i => i.PatientId == patientId && (i.Version > after.Version || (i.Version == after.Version && i.Id.CompareTo(after.Id) > 0)))
+            .OrderBy(i => i.Version).ThenBy(i => i.Id)
+            .Take(take)
+            .Select(i => new { i.Id, i.Category, i.Version, Deleted = i.DeletedAt != null, i.Compact })
+            .ToListAsync(cancellationToken);
+        var next = changes.Count > 0 ? new ChangePosition(changes[^1].Version, changes[^1].Id) : after;
+        var body = new StringBuilder("{\"changes\":[");
+        body.AppendJoin(',', changes.Select(c => c.Deleted
+            ? $"{{\"id\":\"{c.Id}\",\"category\":{JsonSerializer.Serialize(c.Category)},\"version\":{c.Version},\"deleted\":true}}"
+            : $"{{\"id\":\"{c.Id}\",\"category\":{JsonSerializer.Serialize(c.Category)},\"version\":{c.Version},\"deleted\":false,\"item\":{c.Compact}}}"));
+        body.Append("],\"nextCursor\":").Append(JsonSerializer.Serialize(cursors.Encode(listing, next)))
+            .Append(",\"hasMore\":").Append(changes.Count == take ? "true" : "false").Append('}');
+        return TypedResults.Text(body.ToString(), "application/json", Encoding.UTF8);
+    }
+
+    private static async Task<IResult> GetDocumentContent(
+        Guid patientId, Guid itemId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (await VersionAsync(http, db, patientId, cancellationToken) is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var item = await db.RecordItems.AsNoTracking()
+            .Where(i => i.Id == itemId && i.PatientId == patientId && i.Category == RecordCategory.Documents && i.DeletedAt == null)
+            .Select(i => i.Sources)
+            .SingleOrDefaultAsync(cancellationToken);
+        if (item is null)
+        {
+            return DocumentNotFound();
+        }
+
+        foreach (var source in JsonNode.Parse(item)!.AsArray())
+        {
+            var connectionId = Guid.Parse(source!["connectionId"]!.GetValue<string>());
+            var type = source["resourceType"]!.GetValue<string>();
+            var id = source["resourceId"]!.GetValue<string>();
+            var document = await db.SourceResources.AsNoTracking()
+                .Where(r => r.ConnectionId == connectionId && r.ResourceType == type && r.ResourceId == id && r.Resource != null)
+                .Select(r => r.Resource!).SingleOrDefaultAsync(cancellationToken);
+            if (document is null)
+            {
+                continue;
+            }
+
+            using var json = JsonDocument.Parse(document);
+            var attachments = json.RootElement.TryGetProperty("content", out var content)
+                ? content.EnumerateArray().Where(c => c.TryGetProperty("attachment", out _)).Select(c => c.GetProperty("attachment")).ToList()
+                : [];
+            foreach (var attachment in attachments)
+            {
+                var contentType = attachment.TryGetProperty("contentType", out var ct) ? ct.GetString() : null;
+                if (attachment.TryGetProperty("data", out var data))
+                {
+                    return TypedResults.Bytes(data.GetBytesFromBase64(), contentType ?? "application/octet-stream");
+                }
+
+                if (attachment.TryGetProperty("url", out var url) && url.GetString()?.Split('?')[0].Split('/')[^1] is { } binaryId)
+                {
+                    var binary = await db.SourceResources.AsNoTracking()
+                        .Where(r => r.ConnectionId == connectionId && r.ResourceType == "Binary" && r.ResourceId == binaryId && r.Resource != null)
+                        .Select(r => r.Resource!).SingleOrDefaultAsync(cancellationToken);
+                    if (binary is not null)
+                    {
+                        using var binaryJson = JsonDocument.Parse(binary);
+                        var root = binaryJson.RootElement;
+                        var bytes = root.TryGetProperty("data", out var binaryData) ? binaryData.GetBytesFromBase64()
+                            : root.TryGetProperty("content", out var dstu2Content) ? dstu2Content.GetBytesFromBase64() : [];
+                        return TypedResults.Bytes(bytes, root.TryGetProperty("contentType", out var binaryType) ? binaryType.GetString() ?? contentType ?? "application/octet-stream" : contentType ?? "application/octet-stream");
+                    }
+                }
+            }
+        }
+
+        return TypedResults.Problem(title: "Content not stored", detail: "The provider gave this document no content we could fetch.", statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+    }
+
+    private static async Task<long?> VersionAsync(HttpContext http, AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken) =>
+        PatientAccess.Allows(http.User, patientId)
+            ? await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken)
+            : null;
+
+    private static ProblemHttpResult DocumentNotFound() => TypedResults.Problem(
+        title: "Document not found", statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+
+    private sealed record ChangePosition(long Version, Guid Id);
+}
+
+public sealed record LabTrend(string Code, string? Display, string? Unit, IReadOnlyList<TrendPoint> Points);
+
+public sealed record TrendPoint(Guid ItemId, DateTimeOffset? Effective, decimal? Value, string? Unit, JsonNode? ReferenceRange, string? Interpretation, IReadOnlyList<string> Providers);
