@@ -9,32 +9,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Aggregator.IntegrationTests.Providers;
 
-public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox)
 {
     private const string ReturnUrl = "https://coral.example/connected";
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-    private Guid _tenantId;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox);
-        (_tenant, var key) = await _api.CreateTenantClientAsync("Coral Health", ReturnUrl);
-        _tenantId = key.TenantId;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task The_catalog_holds_nextgen_enterprise_as_two_entries_one_per_fhir_base()
     {
-        var page = await _tenant.GetJsonAsync("/v1/providers?q=NextGen Enterprise");
+        var page = await Tenant.GetJsonAsync("/v1/providers?q=NextGen Enterprise");
 
         var bases = page.GetProperty("items").EnumerateArray()
             .Where(i => i.GetProperty("slug").GetString()!.StartsWith("nextgen-enterprise", StringComparison.Ordinal))
@@ -46,10 +28,10 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
     [Fact]
     public async Task The_directory_searches_brand_and_location_and_pages_with_a_cursor()
     {
-        var epic = await _tenant.GetJsonAsync("/v1/providers?q=epic");
-        var boston = await _tenant.GetJsonAsync("/v1/providers?q=Boston");
-        var firstPage = await _tenant.GetJsonAsync("/v1/providers?limit=2");
-        var secondPage = await _tenant.GetJsonAsync("/v1/providers?limit=2&cursor=" + Uri.EscapeDataString(firstPage.GetProperty("nextCursor").GetString()!));
+        var epic = await Tenant.GetJsonAsync("/v1/providers?q=epic");
+        var boston = await Tenant.GetJsonAsync("/v1/providers?q=Boston");
+        var firstPage = await Tenant.GetJsonAsync("/v1/providers?limit=2");
+        var secondPage = await Tenant.GetJsonAsync("/v1/providers?limit=2&cursor=" + Uri.EscapeDataString(firstPage.GetProperty("nextCursor").GetString()!));
 
         Assert.All(epic.GetProperty("items").EnumerateArray(), i => Assert.Equal("Epic", i.GetProperty("brand").GetString()));
         Assert.Equal(["athenahealth"], boston.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("brand").GetString()));
@@ -64,7 +46,7 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
         await File.WriteAllTextAsync(file, BrandsBundle().ToJsonString(), TestContext.Current.CancellationToken);
         try
         {
-            var (code, stdout, stderr) = await OperatorCli.RunAsync(_database.ConnectionString, "providers", "import-brands", file);
+            var (code, stdout, stderr) = await OperatorCli.RunAsync(Database.ConnectionString, "providers", "import-brands", file);
             Assert.True(code == 0, stderr);
             Assert.Contains("Imported 2 endpoints", stdout, StringComparison.Ordinal);
         }
@@ -73,35 +55,35 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
             File.Delete(file);
         }
 
-        var springfield = await _tenant.GetJsonAsync("/v1/providers?q=Springfield");
+        var springfield = await Tenant.GetJsonAsync("/v1/providers?q=Springfield");
         var item = Assert.Single(springfield.GetProperty("items").EnumerateArray());
         Assert.Equal("Lakeside Clinic North", item.GetProperty("name").GetString());
         Assert.Equal("Lakeside Health", item.GetProperty("brand").GetString());
         Assert.Equal("https://fhir.lakeside.example/r4/", item.GetProperty("fhirBaseUrl").GetString());
-        var dstu2 = await _tenant.GetJsonAsync("/v1/providers?q=Lakeside DSTU2");
+        var dstu2 = await Tenant.GetJsonAsync("/v1/providers?q=Lakeside DSTU2");
         Assert.Equal("DSTU2", Assert.Single(dstu2.GetProperty("items").EnumerateArray()).GetProperty("fhirVersion").GetString());
     }
 
     [Fact]
-    public async Task A_tenants_own_private_key_jwt_client_is_used_for_its_connections()
+    public async Task ATenants_own_private_key_jwt_client_is_used_for_its_connections()
     {
-        await using (var scope = _api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateAsyncScope())
         {
             var administration = scope.ServiceProvider.GetRequiredService<ProviderAdministration>();
             var provider = (await administration.FindBySlugAsync("sandbox-nextgen-r4", TestContext.Current.CancellationToken))!;
             var pem = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Authorization", "Clients", "test-client-private-key.pem"), TestContext.Current.CancellationToken);
-            await administration.SetClientAsync(provider, _tenantId, "nextgen-jwt-app", ClientAuthenticationMethod.PrivateKeyJwt, pem, "sandbox-test-client-1", null, TestContext.Current.CancellationToken);
+            await administration.SetClientAsync(provider, TenantId, "nextgen-jwt-app", ClientAuthenticationMethod.PrivateKeyJwt, pem, "sandbox-test-client-1", null, TestContext.Current.CancellationToken);
             await administration.SaveAsync(TestContext.Current.CancellationToken);
         }
 
-        var patient = (await _tenant.PutPatientAsync("p-jwt")).GetProperty("id").GetGuid();
-        var providerId = (await _tenant.GetJsonAsync("/v1/providers?q=sandbox-nextgen-r4")).GetProperty("items")[0].GetProperty("id").GetGuid();
-        var response = await _tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patient}/connections", UriKind.Relative), new { providerId, returnUrl = ReturnUrl }, TestContext.Current.CancellationToken);
+        var patient = (await Tenant.PutPatientAsync("p-jwt")).GetProperty("id").GetGuid();
+        var providerId = (await Tenant.GetJsonAsync("/v1/providers?q=sandbox-nextgen-r4")).GetProperty("items")[0].GetProperty("id").GetGuid();
+        var response = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patient}/connections", UriKind.Relative), new { providerId, returnUrl = ReturnUrl }, TestContext.Current.CancellationToken);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         var authorizeUrl = new Uri(body.GetProperty("authorizeUrl").GetString()!);
 
-        var landing = await new PatientBrowser(sandbox, _api.CreateClient(new() { AllowAutoRedirect = false }))
-            .ConnectAsync(authorizeUrl, sandbox.Login("nextgen", "R4", 6));
+        var landing = await new PatientBrowser(Sandbox, Api.CreateClient(new() { AllowAutoRedirect = false }))
+            .ConnectAsync(authorizeUrl, Sandbox.Login("nextgen", "R4", 6));
 
         Assert.Equal("nextgen-jwt-app", QueryHelpers.ParseQuery(authorizeUrl.Query)["client_id"].ToString());
         Assert.Equal("connected", QueryHelpers.ParseQuery(landing.Query)["status"].ToString());
@@ -110,13 +92,13 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
     [Fact]
     public async Task Discovery_reads_the_dstu2_servers_oauth_uris_from_its_conformance_statement()
     {
-        await using var scope = _api.Services.CreateAsyncScope();
+        await using var scope = Api.Services.CreateAsyncScope();
         var provider = (await scope.ServiceProvider.GetRequiredService<ProviderAdministration>().FindBySlugAsync("sandbox-nextgen-dstu2", TestContext.Current.CancellationToken))!;
 
         var configuration = await scope.ServiceProvider.GetRequiredService<SmartDiscovery>().DiscoverAsync(provider, TestContext.Current.CancellationToken);
 
-        Assert.Equal(new Uri(sandbox.Root, "oauth/authorize"), configuration.AuthorizationEndpoint);
-        Assert.Equal(new Uri(sandbox.Root, "oauth/token"), configuration.TokenEndpoint);
+        Assert.Equal(new Uri(Sandbox.Root, "oauth/authorize"), configuration.AuthorizationEndpoint);
+        Assert.Equal(new Uri(Sandbox.Root, "oauth/token"), configuration.TokenEndpoint);
         Assert.NotNull(configuration.RevocationEndpoint);
     }
 

@@ -7,52 +7,35 @@ namespace Aggregator.IntegrationTests.Records;
 /// De-duplication measured against the sandbox's ground truth: a generated person seen by NextGen
 /// (R4 and DSTU2), Epic and Cerner, with shared facts, single facts and near-misses that must stay apart.
 /// </summary>
-public sealed class DeduplicationAccuracyTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class DeduplicationAccuracyTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
 {
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
-        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
     public async Task Precision_and_recall_are_100_percent_on_a_generated_person(int person)
     {
-        var nextgen = sandbox.Generated("nextgen", "R4", person);
+        var nextgen = Sandbox.Generated("nextgen", "R4", person);
         var personas = new (string Slug, SandboxLogin Login)[]
         {
             ("sandbox-nextgen-r4", nextgen),
-            ("sandbox-nextgen-dstu2", sandbox.Generated("nextgen", "DSTU2", person)),
-            ("sandbox-epic-r4", sandbox.Generated("epic", "R4", person)),
-            ("sandbox-cerner-r4", sandbox.Generated("cerner", "R4", person)),
+            ("sandbox-nextgen-dstu2", Sandbox.Generated("nextgen", "DSTU2", person)),
+            ("sandbox-epic-r4", Sandbox.Generated("epic", "R4", person)),
+            ("sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", person)),
         };
         Assert.All(personas, p => Assert.Equal(nextgen.PersonId, p.Login.PersonId));
-        var patientId = (await _tenant.PutPatientAsync($"generated-{person}")).GetProperty("id").GetGuid();
+        var patientId = (await Tenant.PutPatientAsync($"generated-{person}")).GetProperty("id").GetGuid();
         var connections = new Dictionary<(string Persona, string Version), Guid>();
         foreach (var (slug, login) in personas)
         {
-            connections[(login.Persona, login.FhirVersion)] = await _api.ConnectExistingAsync(_tenant, sandbox, patientId, slug, login);
+            connections[(login.Persona, login.FhirVersion)] = await Api.ConnectExistingAsync(Tenant, Sandbox, patientId, slug, login);
         }
 
         foreach (var connection in connections.Values)
         {
-            Assert.Equal("succeeded", (await _tenant.WaitForRunAsync(connection)).GetProperty("status").GetString());
+            Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(connection)).GetProperty("status").GetString());
         }
 
-        var truth = (await sandbox.Server.OverlapAsync(nextgen.PersonId)).Single().Facts;
+        var truth = (await Sandbox.Server.OverlapAsync(nextgen.PersonId)).Single().Facts;
         var factOf = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var fact in truth)
         {
@@ -63,10 +46,10 @@ public sealed class DeduplicationAccuracyTests(PostgresServer server, SandboxPro
         }
 
         var itemOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        var record = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
+        var record = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
         foreach (var category in record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!))
         {
-            var page = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted=true");
+            var page = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted=true");
             foreach (var item in page.GetProperty("items").EnumerateArray())
             {
                 foreach (var source in item.GetProperty("sources").EnumerateArray())

@@ -7,34 +7,18 @@ using Microsoft.EntityFrameworkCore;
 namespace Aggregator.IntegrationTests.Records;
 
 /// <summary>The merged record built from synced providers: nothing lost, each fact once, every source kept.</summary>
-public sealed class MergedRecordTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class MergedRecordTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
 {
     private static readonly HashSet<string> Supporting = new(StringComparer.Ordinal) { "Practitioner", "Organization", "Location", "Medication", "Binary", "Provenance" };
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
-        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task Every_clinical_resource_of_a_synced_patient_lands_in_exactly_one_merged_item()
     {
-        var login = sandbox.Login("nextgen", "R4", 3);
-        var (patientId, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
-        Assert.Equal("succeeded", (await _tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
+        var login = Sandbox.Login("nextgen", "R4", 3);
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
+        Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
 
-        var record = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
+        var record = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
         var sourcesInItems = new List<string>();
         foreach (var category in record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!).Append("demographics"))
         {
@@ -44,7 +28,7 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
             }
         }
 
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var clinical = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.DeletedAt == null && !Supporting.Contains(r.ResourceType))
             .Select(r => r.ResourceType + "/" + r.ResourceId).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(clinical.Order(StringComparer.Ordinal), sourcesInItems.Order(StringComparer.Ordinal));
@@ -56,12 +40,12 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
     [Fact]
     public async Task The_same_person_at_two_providers_gives_one_item_per_fact_with_both_sources()
     {
-        var epic = sandbox.Login("epic", "R4", 4);
-        var cerner = sandbox.Logins.Single(l => l.Persona == "cerner" && l.PersonId == epic.PersonId && l.FhirVersion == "R4" && l.Source != "generated");
-        var (patientId, epicConnection) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", epic, "same-person");
-        var cernerConnection = await _api.ConnectExistingAsync(_tenant, sandbox, patientId, "sandbox-cerner-r4", cerner);
-        await _tenant.WaitForRunAsync(epicConnection);
-        await _tenant.WaitForRunAsync(cernerConnection);
+        var epic = Sandbox.Login("epic", "R4", 4);
+        var cerner = Sandbox.Logins.Single(l => l.Persona == "cerner" && l.PersonId == epic.PersonId && l.FhirVersion == "R4" && l.Source != "generated");
+        var (patientId, epicConnection) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", epic, "same-person");
+        var cernerConnection = await Api.ConnectExistingAsync(Tenant, Sandbox, patientId, "sandbox-cerner-r4", cerner);
+        await Tenant.WaitForRunAsync(epicConnection);
+        await Tenant.WaitForRunAsync(cernerConnection);
 
         var conditions = await AllItemsAsync(patientId, "conditions", includeRetracted: false);
         var labs = await AllItemsAsync(patientId, "labs", includeRetracted: false);
@@ -73,7 +57,7 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
             Assert.Equal(new[] { epicConnection, cernerConnection }.Order(), connections.Order());
             Assert.NotNull(item.GetProperty("mergedBy").GetString());
         });
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var epicObservations = await db.SourceResources.Where(r => r.ConnectionId == epicConnection && r.ResourceType == "Observation").Select(r => r.Resource!).ToListAsync(TestContext.Current.CancellationToken);
         var epicLabs = epicObservations.Count(r => r.Contains("\"laboratory\"", StringComparison.Ordinal));
         // Each provider states every lab once; merged, each lab is one item (a lab recorded twice by one provider is one item too).
@@ -83,19 +67,19 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
     [Fact]
     public async Task The_etag_answers_304_until_the_record_changes_and_another_patients_session_gets_404()
     {
-        var login = sandbox.Login("nextgen", "R4", 5);
-        var (patientId, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
-        var first = await _tenant.GetAsync(new Uri($"/v1/patients/{patientId}/record/labs?limit=5", UriKind.Relative), TestContext.Current.CancellationToken);
+        var login = Sandbox.Login("nextgen", "R4", 5);
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
+        var first = await Tenant.GetAsync(new Uri($"/v1/patients/{patientId}/record/labs?limit=5", UriKind.Relative), TestContext.Current.CancellationToken);
         var etag = first.Headers.ETag!;
 
         using var conditional = new HttpRequestMessage(HttpMethod.Get, $"/v1/patients/{patientId}/record/labs?limit=5");
         conditional.Headers.IfNoneMatch.Add(etag);
-        var notModified = await _tenant.SendAsync(conditional, TestContext.Current.CancellationToken);
-        var other = (await _tenant.PutPatientAsync("someone-else")).GetProperty("id").GetGuid();
-        var minted = await _tenant.PostAsJsonAsync(new Uri($"/v1/patients/{other}/session-tokens", UriKind.Relative), new { }, TestContext.Current.CancellationToken);
+        var notModified = await Tenant.SendAsync(conditional, TestContext.Current.CancellationToken);
+        var other = (await Tenant.PutPatientAsync("someone-else")).GetProperty("id").GetGuid();
+        var minted = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{other}/session-tokens", UriKind.Relative), new { }, TestContext.Current.CancellationToken);
         var session = (await minted.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("token").GetString()!;
-        var stranger = await _api.CreateClient().WithBearer(session).GetAsync(new Uri($"/v1/patients/{patientId}/record/labs", UriKind.Relative), TestContext.Current.CancellationToken);
+        var stranger = await Api.CreateClient().WithBearer(session).GetAsync(new Uri($"/v1/patients/{patientId}/record/labs", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
@@ -111,7 +95,7 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
         string? cursor = null;
         do
         {
-            var page = await _tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted={includeRetracted.ToString().ToLowerInvariant()}"
+            var page = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted={includeRetracted.ToString().ToLowerInvariant()}"
                 + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
             items.AddRange(page.GetProperty("items").EnumerateArray().Select(i => i.Clone()));
             cursor = page.GetProperty("nextCursor").GetString();

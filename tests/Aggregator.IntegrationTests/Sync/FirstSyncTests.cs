@@ -7,33 +7,17 @@ using Npgsql;
 namespace Aggregator.IntegrationTests.Sync;
 
 /// <summary>The first sync of a connection stores exactly what the provider holds for the patient, once.</summary>
-public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
 {
     private static readonly HashSet<string> ReferencedTypes = new(StringComparer.Ordinal) { "Practitioner", "Organization", "Location", "Medication" };
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
-        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
 
     [Fact]
     public async Task The_first_sync_of_an_r4_persona_stores_every_resource_of_the_patients_file_once()
     {
-        var login = sandbox.Login("nextgen", "R4", 0);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
+        var login = Sandbox.Login("nextgen", "R4", 0);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
 
-        var run = await _tenant.WaitForRunAsync(connectionId);
+        var run = await Tenant.WaitForRunAsync(connectionId);
 
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         var stored = await StoredAsync(connectionId);
@@ -48,16 +32,16 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
     [Fact]
     public async Task The_first_sync_of_the_nextgen_dstu2_base_stores_every_resource_under_its_dstu2_name_and_keeps_the_original()
     {
-        var login = sandbox.Logins.First(l => l.Persona == "nextgen" && l.FhirVersion == "DSTU2" && l.Source.StartsWith("patient-", StringComparison.Ordinal));
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-dstu2", login);
+        var login = Sandbox.Logins.First(l => l.Persona == "nextgen" && l.FhirVersion == "DSTU2" && l.Source.StartsWith("patient-", StringComparison.Ordinal));
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", login);
 
-        var run = await _tenant.WaitForRunAsync(connectionId);
+        var run = await Tenant.WaitForRunAsync(connectionId);
 
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         var expected = FileResources("dstu2", login.Source).GroupBy(k => k.Type).ToDictionary(g => g.Key, g => g.Count());
         var stored = (await StoredAsync(connectionId)).Where(k => !ReferencedTypes.Contains(k.Type)).GroupBy(k => k.Type).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(expected.OrderBy(p => p.Key).ToList(), stored.OrderBy(p => p.Key).ToList());
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var rows = await db.SourceResources.Where(r => r.ConnectionId == connectionId).ToListAsync(TestContext.Current.CancellationToken);
         Assert.All(rows, r => Assert.NotNull(r.Original));
         // Every mapped DSTU2 type is stored converted too, under its R4 name inside the JSON.
@@ -72,12 +56,12 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
     [Fact]
     public async Task A_second_sync_of_unchanged_data_rewrites_nothing()
     {
-        var login = sandbox.Login("cerner", "R4", 1);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-cerner-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
+        var login = Sandbox.Login("cerner", "R4", 1);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
         var before = await RowVersionsAsync(connectionId);
 
-        var second = await _tenant.SyncNowAsync(connectionId);
+        var second = await Tenant.SyncNowAsync(connectionId);
 
         Assert.Equal("succeeded", second.GetProperty("status").GetString());
         var totals = second.GetProperty("types").EnumerateObject().Select(t => t.Value).ToList();
@@ -89,12 +73,12 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
     [Fact]
     public async Task The_sync_runs_list_and_coverage_say_what_happened()
     {
-        var login = sandbox.Login("epic", "R4", 2);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
+        var login = Sandbox.Login("epic", "R4", 2);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
 
-        var runs = await _tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs");
-        var coverage = await _tenant.GetJsonAsync($"/v1/connections/{connectionId}/coverage");
+        var runs = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs");
+        var coverage = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/coverage");
 
         var run = runs.GetProperty("items")[0];
         Assert.Equal("initial", run.GetProperty("trigger").GetString());
@@ -109,14 +93,14 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
 
     private async Task<List<(string Type, string Id)>> StoredAsync(Guid connectionId)
     {
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var rows = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.DeletedAt == null).Select(r => new { r.ResourceType, r.ResourceId }).ToListAsync();
         return rows.Select(r => (r.ResourceType, r.ResourceId)).ToList();
     }
 
     private async Task<Dictionary<string, uint>> RowVersionsAsync(Guid connectionId)
     {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT resource_type || '/' || resource_id, xmin FROM source_resources WHERE connection_id = $1", connection);
         command.Parameters.AddWithValue(connectionId);

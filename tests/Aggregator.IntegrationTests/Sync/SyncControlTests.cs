@@ -14,27 +14,8 @@ using Npgsql;
 namespace Aggregator.IntegrationTests.Sync;
 
 /// <summary>Scheduling and concurrency: the dispatcher, the per-connection lock, refresh under the lock.</summary>
-public sealed class SyncControlTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class SyncControlTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox)
 {
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-    private Guid _tenantId;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox);
-        (_tenant, var key) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-        _tenantId = key.TenantId;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task The_dispatcher_queues_one_run_per_due_connection_and_moves_it_forward_by_the_interval_with_jitter()
     {
@@ -45,7 +26,7 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
 
         Assert.Equal(3, dispatched);
         Assert.Equal(0, again);
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var runs = await db.SyncRuns.Where(r => r.Trigger == SyncTrigger.Scheduled).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(due.Order(), runs.Select(r => r.ConnectionId).Order());
         Assert.All(runs, r => Assert.Equal(SyncRunStatus.Queued, r.Status));
@@ -66,7 +47,7 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
         var counts = await Task.WhenAll(DispatchAsync(), DispatchAsync(), DispatchAsync());
 
         Assert.Equal(12, counts.Sum());
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var runs = await db.SyncRuns.Where(r => r.Trigger == SyncTrigger.Scheduled).Select(r => r.ConnectionId).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(due.Order(), runs.Order());
     }
@@ -76,20 +57,20 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
     {
         var (due, _) = await SeedConnectionsAsync(dueCount: 1, notDueCount: 0);
         await DispatchAsync();
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var run = await db.SyncRuns.SingleAsync(r => r.ConnectionId == due[0], TestContext.Current.CancellationToken);
-        await using var other = new NpgsqlConnection(_database.ConnectionString);
+        await using var other = new NpgsqlConnection(Database.ConnectionString);
         await other.OpenAsync(TestContext.Current.CancellationToken);
         Assert.True(await SyncLocks.TryLockConnectionAsync(other, due[0], TestContext.Current.CancellationToken));
 
         SyncStart start;
-        await using (var scope = _api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateAsyncScope())
         {
             start = await scope.ServiceProvider.GetRequiredService<SyncEngine>().RunAsync(run.Id, TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(SyncStart.ConnectionBusy, start);
-        await using var check = _database.CreateContext();
+        await using var check = Database.CreateContext();
         Assert.Equal(SyncRunStatus.Queued, (await check.SyncRuns.SingleAsync(r => r.Id == run.Id, TestContext.Current.CancellationToken)).Status);
     }
 
@@ -98,21 +79,21 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
     {
         var (due, _) = await SeedConnectionsAsync(dueCount: 1, notDueCount: 0);
         await DispatchAsync();
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var run = await db.SyncRuns.SingleAsync(r => r.ConnectionId == due[0], TestContext.Current.CancellationToken);
         var providerId = (await db.Connections.SingleAsync(c => c.Id == due[0], TestContext.Current.CancellationToken)).ProviderId;
         // Other Workers' syncs of the same provider hold every slot (the default limit is 4).
         var others = new List<NpgsqlConnection>();
         for (var i = 0; i < 4; i++)
         {
-            var other = new NpgsqlConnection(_database.ConnectionString);
+            var other = new NpgsqlConnection(Database.ConnectionString);
             await other.OpenAsync(TestContext.Current.CancellationToken);
             Assert.True(await SyncLocks.TryTakeProviderSlotAsync(other, providerId, 4, TestContext.Current.CancellationToken));
             others.Add(other);
         }
 
         SyncStart start;
-        await using (var scope = _api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateAsyncScope())
         {
             start = await scope.ServiceProvider.GetRequiredService<SyncEngine>().RunAsync(run.Id, TestContext.Current.CancellationToken);
         }
@@ -129,36 +110,36 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
     [Fact]
     public async Task Two_workers_refreshing_one_connection_at_once_spend_its_refresh_token_once()
     {
-        var login = sandbox.Login("nextgen", "R4", 7);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
+        var login = Sandbox.Login("nextgen", "R4", 7);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
         string stale;
-        await using (var scope = _api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateAsyncScope())
         {
-            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(_tenantId);
+            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(TenantId);
             stale = await scope.ServiceProvider.GetRequiredService<ConnectionTokens>().GetAccessTokenAsync(connectionId, TestContext.Current.CancellationToken);
         }
 
         // The sandbox rotates refresh tokens and revokes the grant when a used one comes back: a second refresh would end this connection.
         var refreshed = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
         {
-            await using var scope = _api.Services.CreateAsyncScope();
-            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(_tenantId);
+            await using var scope = Api.Services.CreateAsyncScope();
+            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(TenantId);
             return await scope.ServiceProvider.GetRequiredService<ConnectionTokens>().RefreshAsync(connectionId, stale, TestContext.Current.CancellationToken);
         }));
 
         Assert.Equal(refreshed[0].AccessToken, refreshed[1].AccessToken);
         Assert.NotEqual(stale, refreshed[0].AccessToken);
-        var connection = await _tenant.GetJsonAsync($"/v1/connections/{connectionId}");
+        var connection = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}");
         Assert.Equal("active", connection.GetProperty("status").GetString());
-        using var fhir = sandbox.CreateClient();
-        using var read = new HttpRequestMessage(HttpMethod.Get, new Uri(sandbox.Root, $"nextgen/fhir/r4/Patient/{login.PatientId}"));
+        using var fhir = Sandbox.CreateClient();
+        using var read = new HttpRequestMessage(HttpMethod.Get, new Uri(Sandbox.Root, $"nextgen/fhir/r4/Patient/{login.PatientId}"));
         read.Headers.Authorization = new("Bearer", refreshed[0].AccessToken);
         Assert.Equal(HttpStatusCode.OK, (await fhir.SendAsync(read, TestContext.Current.CancellationToken)).StatusCode);
     }
 
     private async Task<int> DispatchAsync()
     {
-        await using var scope = _api.Services.CreateAsyncScope();
+        await using var scope = Api.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<SyncDispatcher>().DispatchAsync(TestContext.Current.CancellationToken);
     }
 
@@ -167,7 +148,7 @@ public sealed class SyncControlTests(PostgresServer server, SandboxProvider sand
     {
         var now = DateTimeOffset.UtcNow;
         var tenant = new Tenant { Id = Guid.NewGuid(), Name = "Dispatch Co", SyncInterval = TimeSpan.FromHours(12), CreatedAt = now };
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var provider = await db.Providers.FirstAsync(p => p.Slug == "sandbox-epic-r4", TestContext.Current.CancellationToken);
         db.Tenants.Add(tenant);
         var due = new List<Guid>();

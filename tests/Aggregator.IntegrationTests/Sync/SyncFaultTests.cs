@@ -10,74 +10,57 @@ namespace Aggregator.IntegrationTests.Sync;
 /// What providers do wrong, injected by the sandbox for one generated patient each (so that tests
 /// sharing the sandbox never see each other's faults): the sync recovers, or says exactly why not.
 /// </summary>
-public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
 {
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox, jobServer: true);
-        (_tenant, _) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_rate_limit_storm_with_retry_after_is_waited_out_and_nothing_is_lost()
     {
-        var login = sandbox.Generated("epic", "R4", 3);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", login);
-        var clean = await _tenant.WaitForRunAsync(connectionId);
+        var login = Sandbox.Generated("epic", "R4", 3);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login);
+        var clean = await Tenant.WaitForRunAsync(connectionId);
         var stored = await StoredCountAsync(connectionId);
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "rate-limit") { PatientId = login.PatientId, Count = 3, RetryAfterSeconds = 1 });
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "server-error") { PatientId = login.PatientId, Count = 2, Status = 503 });
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "rate-limit") { PatientId = login.PatientId, Count = 3, RetryAfterSeconds = 1 });
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "server-error") { PatientId = login.PatientId, Count = 2, Status = 503 });
 
-        var run = await _tenant.SyncNowAsync(connectionId);
+        var run = await Tenant.SyncNowAsync(connectionId);
 
         Assert.Equal("succeeded", clean.GetProperty("status").GetString());
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         Assert.Equal(stored, await StoredCountAsync(connectionId));
-        Assert.Empty(await sandbox.Server.FaultsAsync() is var faults ? faults.Where(f => f.PatientId == login.PatientId) : []);
+        Assert.Empty(await Sandbox.Server.FaultsAsync() is var faults ? faults.Where(f => f.PatientId == login.PatientId) : []);
     }
 
     [Fact]
     public async Task Expired_access_tokens_mid_sync_cost_exactly_one_refresh()
     {
-        var login = sandbox.Generated("cerner", "R4", 3);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-cerner-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
-        await sandbox.Server.ResetRequestCountsAsync("cerner", login.PatientId);
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "expire-tokens") { PatientId = login.PatientId });
+        var login = Sandbox.Generated("cerner", "R4", 3);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
+        await Sandbox.Server.ResetRequestCountsAsync("cerner", login.PatientId);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "expire-tokens") { PatientId = login.PatientId });
 
-        var run = await _tenant.SyncNowAsync(connectionId);
+        var run = await Tenant.SyncNowAsync(connectionId);
 
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
-        Assert.Equal(1, (await sandbox.Server.RequestCountsAsync("cerner", login.PatientId)).RefreshRequests);
+        Assert.Equal(1, (await Sandbox.Server.RequestCountsAsync("cerner", login.PatientId)).RefreshRequests);
     }
 
     [Fact]
     public async Task A_revoked_grant_moves_the_connection_to_reauth_required_without_a_retry_storm()
     {
-        var login = sandbox.Generated("nextgen", "R4", 4);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
-        await sandbox.Server.ResetRequestCountsAsync("nextgen", login.PatientId);
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "revoke-grant") { PatientId = login.PatientId });
+        var login = Sandbox.Generated("nextgen", "R4", 4);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
+        await Sandbox.Server.ResetRequestCountsAsync("nextgen", login.PatientId);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "revoke-grant") { PatientId = login.PatientId });
 
-        var run = await _tenant.SyncNowAsync(connectionId);
-        var again = await _tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var run = await Tenant.SyncNowAsync(connectionId);
+        var again = await Tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync", UriKind.Relative), null, TestContext.Current.CancellationToken);
 
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.StartsWith("reauth_required", run.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Equal("reauth_required", (await _tenant.GetJsonAsync($"/v1/connections/{connectionId}")).GetProperty("status").GetString());
-        var counts = await sandbox.Server.RequestCountsAsync("nextgen", login.PatientId);
+        Assert.Equal("reauth_required", (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}")).GetProperty("status").GetString());
+        var counts = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId);
         Assert.Equal(1, counts.RefreshRequests);
         Assert.InRange(counts.FhirRequests, 1, 2);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
@@ -86,18 +69,18 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
     [Fact]
     public async Task A_malformed_resource_is_kept_aside_and_the_rest_of_the_page_is_stored()
     {
-        var login = sandbox.Generated("epic", "R4", 4);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
+        var login = Sandbox.Generated("epic", "R4", 4);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
         var before = await StoredCountAsync(connectionId);
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "malformed-resource") { PatientId = login.PatientId, Count = 1 });
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "malformed-resource") { PatientId = login.PatientId, Count = 1 });
 
         // A full sync, so that the pages hold resources (an incremental one finds nothing new to serve).
         var run = await FullSyncAsync(connectionId);
 
         Assert.Equal("partial", run.GetProperty("status").GetString());
         Assert.Equal(1, run.GetProperty("types").EnumerateObject().Sum(t => t.Value.GetProperty("malformed").GetInt32()));
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var setAside = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.Error != null).ToListAsync(TestContext.Current.CancellationToken);
         var kept = Assert.Single(setAside);
         Assert.NotNull(kept.Original);
@@ -109,14 +92,14 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
     [Fact]
     public async Task Changes_at_the_provider_are_picked_up_by_the_next_sync_and_a_full_sync_finds_deletions()
     {
-        var login = sandbox.Generated("nextgen", "R4", 5);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-nextgen-r4", login);
-        await _tenant.WaitForRunAsync(connectionId);
-        await using var db = _database.CreateContext();
+        var login = Sandbox.Generated("nextgen", "R4", 5);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
+        await Tenant.WaitForRunAsync(connectionId);
+        await using var db = Database.CreateContext();
         var condition = await db.SourceResources.FirstAsync(r => r.ConnectionId == connectionId && r.ResourceType == "Condition", TestContext.Current.CancellationToken);
         var immunization = await db.SourceResources.FirstAsync(r => r.ConnectionId == connectionId && r.ResourceType == "Immunization", TestContext.Current.CancellationToken);
 
-        var added = await sandbox.Server.AddResourceAsync("nextgen", "r4", login.PatientId, new JsonObject
+        var added = await Sandbox.Server.AddResourceAsync("nextgen", "r4", login.PatientId, new JsonObject
         {
             ["resourceType"] = "Observation",
             ["status"] = "final",
@@ -129,10 +112,10 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
         Assert.Equal(HttpStatusCode.Created, added.StatusCode);
         var changed = JsonNode.Parse(condition.Resource!)!.AsObject();
         changed["note"] = new JsonArray(new JsonObject { ["text"] = "Reviewed at follow-up." });
-        Assert.True((await sandbox.Server.ReplaceResourceAsync("nextgen", "r4", "Condition", condition.ResourceId, changed)).IsSuccessStatusCode);
-        Assert.True((await sandbox.Server.DeleteResourceAsync("nextgen", "r4", "Immunization", immunization.ResourceId)).IsSuccessStatusCode);
+        Assert.True((await Sandbox.Server.ReplaceResourceAsync("nextgen", "r4", "Condition", condition.ResourceId, changed)).IsSuccessStatusCode);
+        Assert.True((await Sandbox.Server.DeleteResourceAsync("nextgen", "r4", "Immunization", immunization.ResourceId)).IsSuccessStatusCode);
 
-        var incremental = await _tenant.SyncNowAsync(connectionId);
+        var incremental = await Tenant.SyncNowAsync(connectionId);
         var full = await FullSyncAsync(connectionId);
 
         Assert.False(incremental.GetProperty("fullSync").GetBoolean());
@@ -141,21 +124,21 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
         Assert.Equal(1, types.GetProperty("Condition").GetProperty("changed").GetInt32());
         Assert.True(full.GetProperty("fullSync").GetBoolean());
         Assert.Equal(1, full.GetProperty("types").GetProperty("Immunization").GetProperty("deleted").GetInt32());
-        await using var check = _database.CreateContext();
+        await using var check = Database.CreateContext();
         Assert.NotNull((await check.SourceResources.SingleAsync(r => r.Id == immunization.Id, TestContext.Current.CancellationToken)).DeletedAt);
         Assert.Contains("Reviewed at follow-up", (await check.SourceResources.SingleAsync(r => r.Id == condition.Id, TestContext.Current.CancellationToken)).Resource!, StringComparison.Ordinal);
     }
 
     private async Task<System.Text.Json.JsonElement> FullSyncAsync(Guid connectionId)
     {
-        var response = await _tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync?full=true", UriKind.Relative), null);
+        var response = await Tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync?full=true", UriKind.Relative), null);
         var runId = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(response.Content)).GetProperty("syncRunId").GetGuid();
-        return await _tenant.WaitForRunAsync(connectionId, runId);
+        return await Tenant.WaitForRunAsync(connectionId, runId);
     }
 
     private async Task<int> StoredCountAsync(Guid connectionId)
     {
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         return await db.SourceResources.CountAsync(r => r.ConnectionId == connectionId && r.DeletedAt == null);
     }
 }

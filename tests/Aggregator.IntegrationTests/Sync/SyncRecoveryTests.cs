@@ -10,36 +10,16 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Aggregator.IntegrationTests.Sync;
 
 /// <summary>A Worker that stops mid-sync, and documents fetched beside the resources that point to them.</summary>
-public sealed class SyncRecoveryTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class SyncRecoveryTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox)
 {
-    private readonly TestDatabase _database = new(server);
-    private ApiFactory _api = null!;
-    private HttpClient _tenant = null!;
-    private Guid _tenantId;
-
-    public async ValueTask InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        // No job server in the Api: Workers are started and stopped by the tests.
-        _api = ApiFactory.WithSandbox(_database.ConnectionString, sandbox);
-        (_tenant, var key) = await _api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-        _tenantId = key.TenantId;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_worker_stopped_mid_sync_leaves_the_run_to_the_next_worker_which_completes_it_with_nothing_lost_or_doubled()
     {
-        var login = sandbox.Generated("cerner", "R4", 5);
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "latency") { PatientId = login.PatientId, LatencyMs = 150 });
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-cerner-r4", login);
+        var login = Sandbox.Generated("cerner", "R4", 5);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "latency") { PatientId = login.PatientId, LatencyMs = 150 });
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login);
 
-        await using (var first = new WorkerFactory(_database.ConnectionString))
+        await using (var first = new WorkerFactory(Database.ConnectionString))
         {
             _ = first.Services;
             await WaitUntilAsync(async () => (await LatestRunAsync(connectionId)).GetProperty("status").GetString() == "running" && await StoredAsync(connectionId) > 20);
@@ -47,19 +27,19 @@ public sealed class SyncRecoveryTests(PostgresServer server, SandboxProvider san
 
         var interrupted = await LatestRunAsync(connectionId);
         var storedWhenStopped = await StoredAsync(connectionId);
-        await sandbox.Server.ClearFaultsAsync("cerner", login.PatientId);
-        await using var second = new WorkerFactory(_database.ConnectionString);
+        await Sandbox.Server.ClearFaultsAsync("cerner", login.PatientId);
+        await using var second = new WorkerFactory(Database.ConnectionString);
         _ = second.Services;
-        var finished = await _tenant.WaitForRunAsync(connectionId, interrupted.GetProperty("id").GetGuid());
+        var finished = await Tenant.WaitForRunAsync(connectionId, interrupted.GetProperty("id").GetGuid());
 
         Assert.Equal("running", interrupted.GetProperty("status").GetString());
         Assert.Equal("succeeded", finished.GetProperty("status").GetString());
         Assert.True(await StoredAsync(connectionId) > storedWhenStopped);
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var keys = await db.SourceResources.Where(r => r.ConnectionId == connectionId).Select(r => r.ResourceType + "/" + r.ResourceId).ToListAsync(TestContext.Current.CancellationToken);
         Assert.Equal(keys.Count, keys.Distinct().Count());
         // Compared with what the provider holds: every fact of this person at this persona is stored.
-        var truth = (await sandbox.Server.OverlapAsync(login.PersonId)).Single().Facts
+        var truth = (await Sandbox.Server.OverlapAsync(login.PersonId)).Single().Facts
             .SelectMany(f => f.Resources).Where(r => r.Persona == "cerner").Select(r => r.ResourceType + "/" + r.ResourceId).ToHashSet();
         Assert.Subset(keys.ToHashSet(), truth);
     }
@@ -67,46 +47,46 @@ public sealed class SyncRecoveryTests(PostgresServer server, SandboxProvider san
     [Fact]
     public async Task Two_workers_told_to_sync_one_connection_at_once_make_exactly_one_refresh_call()
     {
-        var login = sandbox.Generated("epic", "R4", 5);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", login);
+        var login = Sandbox.Generated("epic", "R4", 5);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login);
         Guid second;
-        await using (var scope = _api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateAsyncScope())
         {
-            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(_tenantId);
+            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(TenantId);
             second = await scope.ServiceProvider.GetRequiredService<SyncScheduler>().EnqueueAsync(connectionId, SyncTrigger.Manual, TestContext.Current.CancellationToken);
         }
 
-        await sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "expire-tokens") { PatientId = login.PatientId });
-        await sandbox.Server.ResetRequestCountsAsync("epic", login.PatientId);
-        await using var workerA = new WorkerFactory(_database.ConnectionString);
-        await using var workerB = new WorkerFactory(_database.ConnectionString);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "expire-tokens") { PatientId = login.PatientId });
+        await Sandbox.Server.ResetRequestCountsAsync("epic", login.PatientId);
+        await using var workerA = new WorkerFactory(Database.ConnectionString);
+        await using var workerB = new WorkerFactory(Database.ConnectionString);
         _ = workerA.Services;
         _ = workerB.Services;
 
-        var runs = (await _tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetGuid()).ToList();
+        var runs = (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items").EnumerateArray().Select(r => r.GetProperty("id").GetGuid()).ToList();
         foreach (var run in runs)
         {
-            Assert.Equal("succeeded", (await _tenant.WaitForRunAsync(connectionId, run)).GetProperty("status").GetString());
+            Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(connectionId, run)).GetProperty("status").GetString());
         }
 
         Assert.Contains(second, runs);
         Assert.Equal(2, runs.Count);
-        Assert.Equal(1, (await sandbox.Server.RequestCountsAsync("epic", login.PatientId)).RefreshRequests);
+        Assert.Equal(1, (await Sandbox.Server.RequestCountsAsync("epic", login.PatientId)).RefreshRequests);
     }
 
     [Fact]
     public async Task Documents_behind_binary_urls_are_fetched_once_and_stored_beside_the_document()
     {
         // The specialist (Epic persona) serves its documents as Binary urls; primary care sends them inline.
-        var login = sandbox.Generated("epic", "R4", 2);
-        var (_, connectionId) = await _api.ConnectAsync(_tenant, sandbox, "sandbox-epic-r4", login);
-        await using (var worker = new WorkerFactory(_database.ConnectionString))
+        var login = Sandbox.Generated("epic", "R4", 2);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login);
+        await using (var worker = new WorkerFactory(Database.ConnectionString))
         {
             _ = worker.Services;
-            Assert.Equal("succeeded", (await _tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
+            Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
         }
 
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         var documents = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.ResourceType == "DocumentReference").Select(r => r.Resource!).ToListAsync(TestContext.Current.CancellationToken);
         var binaryIds = documents.SelectMany(d => JsonDocument.Parse(d).RootElement.GetProperty("content").EnumerateArray())
             .Select(c => c.GetProperty("attachment"))
@@ -122,11 +102,11 @@ public sealed class SyncRecoveryTests(PostgresServer server, SandboxProvider san
     }
 
     private async Task<JsonElement> LatestRunAsync(Guid connectionId) =>
-        (await _tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items")[0].Clone();
+        (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items")[0].Clone();
 
     private async Task<int> StoredAsync(Guid connectionId)
     {
-        await using var db = _database.CreateContext();
+        await using var db = Database.CreateContext();
         return await db.SourceResources.CountAsync(r => r.ConnectionId == connectionId);
     }
 

@@ -1,0 +1,38 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aggregator.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One test class's world: its own database cloned from the template, the Api against it (with the
+/// sandbox's personas in its directory, running jobs when asked), and a tenant "Coral Health" with a key.
+/// </summary>
+public abstract class ApiTestBase(PostgresServer server, SandboxProvider sandbox, bool jobServer = false, Action<IServiceCollection>? configureServices = null)
+    : IAsyncLifetime
+{
+    protected TestDatabase Database { get; } = new(server);
+
+    protected SandboxProvider Sandbox { get; } = sandbox;
+
+    protected ApiFactory Api { get; private set; } = null!;
+
+    /// <summary>A client that calls with the tenant's API key.</summary>
+    protected HttpClient Tenant { get; private set; } = null!;
+
+    protected Guid TenantId { get; private set; }
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        await Database.InitializeAsync();
+        Api = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, configureServices, jobServer);
+        var (client, key) = await Api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
+        Tenant = client;
+        TenantId = key.TenantId;
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Database.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
