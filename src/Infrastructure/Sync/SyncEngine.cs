@@ -228,7 +228,8 @@ public sealed partial class SyncEngine(
         Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, SearchSpec search, IReadOnlyList<KeyValuePair<string, string>> variant,
         string patientId, DateTimeOffset? since, RunState state, CancellationToken cancellationToken)
     {
-        var query = new List<KeyValuePair<string, string?>> { new("patient", patientId), new("_count", plan.PageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+        var pageSize = options.Value.MaxPageSize is { } cap && cap > 0 ? Math.Min(cap, plan.PageSize) : plan.PageSize;
+        var query = new List<KeyValuePair<string, string?>> { new("patient", patientId), new("_count", pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
         query.AddRange(variant.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)));
         if (since is { } t)
         {

@@ -25,6 +25,9 @@ public sealed class SyncOptions
     /// <summary>A manual sync request within this time after a run answers with that run.</summary>
     public TimeSpan ManualCooldown { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>When set, no search asks for more than this many resources a page, whatever its plan says (for slow providers).</summary>
+    public int? MaxPageSize { get; set; }
+
     /// <summary>Safety cap on pages followed in one search.</summary>
     public int MaxPagesPerSearch { get; set; } = 2000;
 

@@ -6,7 +6,12 @@ namespace Aggregator.IntegrationTests.Infrastructure;
 /// One test class's world: its own database cloned from the template, the Api against it (with the
 /// sandbox's personas in its directory, running jobs when asked), and a tenant "Coral Health" with a key.
 /// </summary>
-public abstract class ApiTestBase(PostgresServer server, SandboxProvider sandbox, bool jobServer = false, Action<IServiceCollection>? configureServices = null)
+public abstract class ApiTestBase(
+    PostgresServer server,
+    SandboxProvider sandbox,
+    bool jobServer = false,
+    Action<IServiceCollection>? configureServices = null,
+    IReadOnlyDictionary<string, string?>? settings = null)
     : IAsyncLifetime
 {
     protected TestDatabase Database { get; } = new(server);
@@ -23,7 +28,7 @@ public abstract class ApiTestBase(PostgresServer server, SandboxProvider sandbox
     public virtual async ValueTask InitializeAsync()
     {
         await Database.InitializeAsync();
-        Api = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, configureServices, jobServer);
+        Api = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, configureServices, jobServer, settings);
         var (client, key) = await Api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
         Tenant = client;
         TenantId = key.TenantId;

@@ -10,7 +10,9 @@ namespace Aggregator.IntegrationTests.Sync;
 /// What providers do wrong, injected by the sandbox for one generated patient each (so that tests
 /// sharing the sandbox never see each other's faults): the sync recovers, or says exactly why not.
 /// </summary>
-public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
+public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true,
+    // Small pages, so that paging faults have pages to act on.
+    settings: new Dictionary<string, string?> { ["Sync:MaxPageSize"] = "10" })
 {
     [Fact]
     public async Task A_rate_limit_storm_with_retry_after_is_waited_out_and_nothing_is_lost()
@@ -127,6 +129,41 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
         await using var check = Database.CreateContext();
         Assert.NotNull((await check.SourceResources.SingleAsync(r => r.Id == immunization.Id, TestContext.Current.CancellationToken)).DeletedAt);
         Assert.Contains("Reviewed at follow-up", (await check.SourceResources.SingleAsync(r => r.Id == condition.Id, TestContext.Current.CancellationToken)).Resource!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_expired_next_link_restarts_its_search_and_every_resource_is_still_stored_once()
+    {
+        var login = Sandbox.Generated("nextgen", "R4", 3);
+        // Slow pages of ten, so that the links can expire while the Observation search is under way.
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = login.PatientId, LatencyMs = 100 });
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            while (await ObservationsAsync(connectionId) < 20)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "expire-links") { PatientId = login.PatientId });
+        var run = await Tenant.WaitForRunAsync(connectionId);
+        await Sandbox.Server.ClearFaultsAsync("nextgen", login.PatientId);
+
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        var observations = run.GetProperty("types").GetProperty("Observation");
+        var truth = (await Sandbox.Server.OverlapAsync(login.PersonId)).Single().Facts.SelectMany(f => f.Resources)
+            .Count(r => r.Persona == "nextgen" && r.FhirVersion == "R4" && r.ResourceType == "Observation");
+        Assert.Equal(truth, await ObservationsAsync(connectionId));
+        // The restart read some pages twice: more pages and fetches than the search has, each resource stored once.
+        Assert.True(observations.GetProperty("fetched").GetInt32() > truth, observations.ToString());
+        Assert.Equal(truth, observations.GetProperty("new").GetInt32());
+    }
+
+    private async Task<int> ObservationsAsync(Guid connectionId)
+    {
+        await using var db = Database.CreateContext();
+        return await db.SourceResources.CountAsync(r => r.ConnectionId == connectionId && r.ResourceType == "Observation");
     }
 
     private async Task<System.Text.Json.JsonElement> FullSyncAsync(Guid connectionId)
