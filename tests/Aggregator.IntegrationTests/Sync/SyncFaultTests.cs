@@ -21,7 +21,8 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
         var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login);
         var clean = await Tenant.WaitForRunAsync(connectionId);
         var stored = await StoredCountAsync(connectionId);
-        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "rate-limit") { PatientId = login.PatientId, Count = 3, RetryAfterSeconds = 1 });
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "rate-limit") { PatientId = login.PatientId, Count = 2, RetryAfterSeconds = 1 });
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "rate-limit") { PatientId = login.PatientId, Count = 1, RetryAfterSeconds = 1, RetryAfterDate = true });
         await Sandbox.Server.InjectFaultAsync(new FaultSpec("epic", "server-error") { PatientId = login.PatientId, Count = 2, Status = 503 });
 
         var run = await Tenant.SyncNowAsync(connectionId);
@@ -33,18 +34,32 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
     }
 
     [Fact]
-    public async Task Expired_access_tokens_mid_sync_cost_exactly_one_refresh()
+    public async Task Access_tokens_expiring_mid_paging_cost_exactly_one_refresh_and_the_same_page_is_asked_again()
     {
-        var login = Sandbox.Generated("cerner", "R4", 3);
-        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login);
+        var login = Sandbox.Generated("nextgen", "R4", 3);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = login.PatientId, LatencyMs = 100 });
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login);
         await Tenant.WaitForRunAsync(connectionId);
-        await Sandbox.Server.ResetRequestCountsAsync("cerner", login.PatientId);
-        await Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "expire-tokens") { PatientId = login.PatientId });
+        await Sandbox.Server.ResetRequestCountsAsync("nextgen", login.PatientId);
 
-        var run = await Tenant.SyncNowAsync(connectionId);
+        var response = await Tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync?full=true", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var runId = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(response.Content, TestContext.Current.CancellationToken)).GetProperty("syncRunId").GetGuid();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            // Well into the paging of the full sync.
+            while ((await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId)).FhirRequests < 12)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+        }
+
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "expire-tokens") { PatientId = login.PatientId });
+        var run = await Tenant.WaitForRunAsync(connectionId, runId);
+        await Sandbox.Server.ClearFaultsAsync("nextgen", login.PatientId);
 
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
-        Assert.Equal(1, (await Sandbox.Server.RequestCountsAsync("cerner", login.PatientId)).RefreshRequests);
+        Assert.Equal(1, (await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId)).RefreshRequests);
+        Assert.Equal(0, run.GetProperty("types").EnumerateObject().Sum(t => t.Value.GetProperty("new").GetInt32() + t.Value.GetProperty("changed").GetInt32()));
     }
 
     [Fact]
