@@ -104,6 +104,8 @@ public static class DependencyInjection
         services.AddSingleton<CapabilityProbe>();
         services.AddScoped<SyncEngine>();
         services.AddScoped<IRecordRebuilder, Records.RecordBuilder>();
+        services.AddOptions<Records.RecordCacheOptions>().Bind(builder.Configuration.GetSection(Records.RecordCacheOptions.Section));
+        services.AddSingleton<Records.RecordPageCache>();
         services.AddScoped<SyncDispatcher>();
         services.AddTransient<SyncConnectionJob>();
         services.AddProviderHttpClients();

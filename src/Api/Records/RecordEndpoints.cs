@@ -3,6 +3,8 @@ using System.Text;
 using Aggregator.Api.Authentication;
 using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Records;
+using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 
@@ -48,13 +50,22 @@ public static class RecordEndpoints
     }
 
     private static async Task<IResult> GetCategory(
-        Guid patientId, string category, HttpContext http, AggregatorDbContext db, CursorCodec cursors,
+        Guid patientId, string category, HttpContext http, AggregatorDbContext db, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
         int? limit, string? cursor, DateOnly? from, DateOnly? to, string? code, string? status, Guid? provider, bool? includeRetracted,
         CancellationToken cancellationToken)
     {
-        var patient = PatientAccess.Allows(http.User, patientId)
-            ? await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => new { p.RecordVersion }).SingleOrDefaultAsync(cancellationToken)
-            : null;
+        var cacheKey = "category:" + category + http.Request.QueryString.Value;
+        if (!PatientAccess.Allows(http.User, patientId))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
+        {
+            return FromCache(http, hit);
+        }
+
+        var patient = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => new { p.RecordVersion }).SingleOrDefaultAsync(cancellationToken);
         if (patient is null)
         {
             return ApiProblems.PatientNotFound();
@@ -106,8 +117,22 @@ public static class RecordEndpoints
             items = items.Where(i => EF.Functions.JsonContains(i.Sources, containment));
         }
 
+        var body = await PageAsync(items, cursors, listing, take, cursor, cancellationToken);
+        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, patient.RecordVersion, body, etag));
         http.Response.Headers.ETag = etag;
-        return TypedResults.Text(await PageAsync(items, cursors, listing, take, cursor, cancellationToken), "application/json", Encoding.UTF8);
+        return TypedResults.Text(body, "application/json", Encoding.UTF8);
+    }
+
+    /// <summary>A page from memory: no database round trip, conditional requests answered as from the database.</summary>
+    internal static IResult FromCache(HttpContext http, CachedPage page)
+    {
+        if (http.Request.Headers.IfNoneMatch.Contains(page.ETag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        http.Response.Headers.ETag = page.ETag;
+        return TypedResults.Text(page.Body, "application/json", Encoding.UTF8);
     }
 
     /// <summary>One keyset page of items, newest first (undated last), written from the pre-rendered JSON as is.</summary>

@@ -6,6 +6,8 @@ using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Records;
+using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aggregator.Api.Records;
@@ -31,8 +33,15 @@ public static class RecordFeedEndpoints
     }
 
     private static async Task<IResult> GetTimeline(
-        Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, int? limit, string? cursor, CancellationToken cancellationToken)
+        Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
+        int? limit, string? cursor, CancellationToken cancellationToken)
     {
+        var cacheKey = "timeline" + http.Request.QueryString.Value;
+        if (PatientAccess.Allows(http.User, patientId) && cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
+        {
+            return RecordEndpoints.FromCache(http, hit);
+        }
+
         var version = await VersionAsync(http, db, patientId, cancellationToken);
         if (version is null)
         {
@@ -41,8 +50,16 @@ public static class RecordFeedEndpoints
 
         var items = db.RecordItems.AsNoTracking()
             .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics);
-        http.Response.Headers.ETag = RecordEndpoints.ETag(version.Value, "timeline" + http.Request.QueryString.Value);
-        return TypedResults.Text(await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}", CursorCodec.ClampLimit(limit), cursor, cancellationToken), "application/json", Encoding.UTF8);
+        var etag = RecordEndpoints.ETag(version.Value, cacheKey);
+        var body = await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}", CursorCodec.ClampLimit(limit), cursor, cancellationToken);
+        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
+        if (http.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        http.Response.Headers.ETag = etag;
+        return TypedResults.Text(body, "application/json", Encoding.UTF8);
     }
 
     private static async Task<Results<Ok<LabTrend>, ProblemHttpResult>> GetTrend(
