@@ -49,6 +49,13 @@ public sealed class BrandsBundleImporter(ProviderAdministration directory)
                 }
 
                 var name = Str(organization, "name") ?? Str(endpoint, "name") ?? baseUrl.Host;
+                if (baseUrl.Scheme != Uri.UriSchemeHttps && !baseUrl.IsLoopback)
+                {
+                    // Tokens and patient data only travel over https.
+                    skipped.Add(name);
+                    continue;
+                }
+
                 await directory.UpsertAsync(new ProviderEntry(
                     Slug: $"brands-{endpointId}".ToLowerInvariant(),
                     Name: name,

@@ -2,16 +2,23 @@ using Aggregator.Domain.Providers;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Secrets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Aggregator.Infrastructure.Providers;
 
 /// <summary>Writes to the directory: entries (by slug or FHIR base) and OAuth client registrations. Callers save.</summary>
-public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtector secrets, TimeProvider clock)
+public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtector secrets, IOptions<SandboxDirectoryOptions> sandbox, TimeProvider clock)
 {
     /// <summary>Adds or updates the entry with this slug (or, failing that, this FHIR base).</summary>
     public async Task<Provider> UpsertAsync(ProviderEntry entry, string origin, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        RequireSafeUrl(entry.FhirBaseUrl);
+        foreach (var url in new[] { entry.AuthorizeUrl, entry.TokenUrl, entry.RevocationUrl, entry.IntrospectionUrl }.OfType<string>())
+        {
+            RequireSafeUrl(url);
+        }
+
         var now = clock.GetUtcNow();
         var provider = db.Providers.Local.SingleOrDefault(p => p.Slug == entry.Slug || p.FhirBaseUrl == entry.FhirBaseUrl)
             ?? await db.Providers.FirstOrDefaultAsync(p => p.Slug == entry.Slug || p.FhirBaseUrl == entry.FhirBaseUrl, cancellationToken);
@@ -71,6 +78,26 @@ public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtect
         registration.KeyId = keyId;
         registration.Scopes = scopes;
         return registration;
+    }
+
+    /// <summary>
+    /// Tokens and patient data only travel over https: plain http is allowed for loopback (local
+    /// development) and for the configured sandbox, nowhere else.
+    /// </summary>
+    private void RequireSafeUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            throw new ArgumentException($"'{url}' is not an absolute url.", nameof(url));
+        }
+
+        var sandboxRoot = sandbox.Value.BaseUrl;
+        if (uri.Scheme == Uri.UriSchemeHttps || uri.IsLoopback || (sandboxRoot is not null && sandboxRoot.IsBaseOf(uri)))
+        {
+            return;
+        }
+
+        throw new ArgumentException($"'{url}' is not https; provider endpoints must be (loopback and the configured sandbox aside).", nameof(url));
     }
 
     public Task<Provider?> FindBySlugAsync(string slug, CancellationToken cancellationToken) =>

@@ -292,8 +292,13 @@ public sealed partial class SyncEngine(
                 break;
             }
 
-            // Follow next exactly as given; a relative link is relative to the page that gave it.
+            // Follow next exactly as given; a relative link is relative to the page that gave it. Never to
+            // another host, though: the request carries the patient's access token.
             url = Uri.TryCreate(next, UriKind.Absolute, out var absolute) ? absolute : new Uri(url, next);
+            if (!string.Equals(url.GetLeftPart(UriPartial.Authority), baseUrl.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+            {
+                return (CoverageState.Failing, "A next link pointed to another host; it was not followed.");
+            }
         }
 
         return found > 0 ? (CoverageState.Synced, null) : (CoverageState.Empty, null);

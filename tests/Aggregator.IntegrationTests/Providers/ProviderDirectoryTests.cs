@@ -48,7 +48,7 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
         {
             var (code, stdout, stderr) = await OperatorCli.RunAsync(Database.ConnectionString, "providers", "import-brands", file);
             Assert.True(code == 0, stderr);
-            Assert.Contains("Imported 2 endpoints", stdout, StringComparison.Ordinal);
+            Assert.Contains("Imported 2 endpoints; skipped 1", stdout, StringComparison.Ordinal);
         }
         finally
         {
@@ -62,6 +62,7 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
         Assert.Equal("https://fhir.lakeside.example/r4/", item.GetProperty("fhirBaseUrl").GetString());
         var dstu2 = await Tenant.GetJsonAsync("/v1/providers?q=Lakeside DSTU2");
         Assert.Equal("DSTU2", Assert.Single(dstu2.GetProperty("items").EnumerateArray()).GetProperty("fhirVersion").GetString());
+        Assert.Empty((await Tenant.GetJsonAsync("/v1/providers?q=Plain HTTP")).GetProperty("items").EnumerateArray());
     }
 
     [Fact]
@@ -129,6 +130,15 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
                     ["partOf"] = new JsonObject { ["reference"] = "Organization/lakeside" },
                     ["endpoint"] = new JsonArray(new JsonObject { ["reference"] = "Endpoint/lakeside-dstu2" }),
                 }),
+                Entry(new JsonObject
+                {
+                    ["resourceType"] = "Organization",
+                    ["id"] = "lakeside-insecure",
+                    ["name"] = "Lakeside Plain HTTP Clinic",
+                    ["partOf"] = new JsonObject { ["reference"] = "Organization/lakeside" },
+                    ["endpoint"] = new JsonArray(new JsonObject { ["reference"] = "Endpoint/lakeside-http" }),
+                }),
+                Entry(new JsonObject { ["resourceType"] = "Endpoint", ["id"] = "lakeside-http", ["address"] = "http://fhir.lakeside.example/plain/r4" }),
                 Entry(new JsonObject
                 {
                     ["resourceType"] = "Endpoint",
