@@ -10,6 +10,12 @@ public static class ApiProblems
         detail: "No patient with this id exists for your tenant.",
         statusCode: StatusCodes.Status404NotFound,
         type: ProblemTypes.NotFound);
+
+    public static ProblemHttpResult ConnectionNotFound() => TypedResults.Problem(
+        title: "Connection not found",
+        detail: "No connection with this id exists for your tenant.",
+        statusCode: StatusCodes.Status404NotFound,
+        type: ProblemTypes.NotFound);
 }
 
 /// <summary>One page of a cursor-paged list; <c>nextCursor</c> is null on the last page.</summary>

@@ -70,10 +70,9 @@ public static class ConnectionEndpoints
     private static async Task<Results<Created<ConnectResponse>, ProblemHttpResult>> Reconnect(
         Guid connectionId, ReconnectRequest body, HttpContext http, ConnectFlow flow, AggregatorDbContext db, IOptions<ApiPublicOptions> publicOptions, CancellationToken cancellationToken)
     {
-        var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
-        if (patientId is null || !PatientAccess.Allows(http.User, patientId.Value))
+        if (!await ConnectionAccess.AllowsAsync(db, http, connectionId, cancellationToken))
         {
-            return ConnectProblems.ConnectionNotFound();
+            return ApiProblems.ConnectionNotFound();
         }
 
         try
@@ -90,10 +89,9 @@ public static class ConnectionEndpoints
     private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(
         Guid connectionId, bool? purge, HttpContext http, AggregatorDbContext db, ConnectionRevocation revocation, CancellationToken cancellationToken)
     {
-        var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
-        if (patientId is null || !PatientAccess.Allows(http.User, patientId.Value))
+        if (!await ConnectionAccess.AllowsAsync(db, http, connectionId, cancellationToken))
         {
-            return ConnectProblems.ConnectionNotFound();
+            return ApiProblems.ConnectionNotFound();
         }
 
         await revocation.DisconnectAsync(connectionId, purge ?? false, cancellationToken);
@@ -117,7 +115,7 @@ public static class ConnectionEndpoints
     {
         var connection = await ConnectionResponse.Query(db, c => c.Id == connectionId).SingleOrDefaultAsync(cancellationToken);
         return connection is null || !PatientAccess.Allows(http.User, connection.PatientId)
-            ? ConnectProblems.ConnectionNotFound()
+            ? ApiProblems.ConnectionNotFound()
             : TypedResults.Ok(connection);
     }
 
@@ -173,14 +171,10 @@ public sealed record ConnectionResponse(
 
 internal static class ConnectProblems
 {
-    public static ProblemHttpResult ConnectionNotFound() => TypedResults.Problem(
-        title: "Connection not found", detail: "No connection with this id exists for your tenant.",
-        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
-
     public static ProblemHttpResult For(ConnectRefusedException refused) => refused.Refusal switch
     {
         ConnectRefusal.PatientNotFound => ApiProblems.PatientNotFound(),
-        ConnectRefusal.ConnectionNotFound => ConnectionNotFound(),
+        ConnectRefusal.ConnectionNotFound => ApiProblems.ConnectionNotFound(),
         ConnectRefusal.ProviderNotFound => TypedResults.Problem(title: "Unknown provider", detail: refused.Message, statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.UnknownProvider),
         ConnectRefusal.ReturnUrlNotRegistered => TypedResults.Problem(title: "Return url not registered", detail: refused.Message, statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.ReturnUrlNotRegistered),
         ConnectRefusal.ProviderNotConfigured => TypedResults.Problem(title: "Provider not configured", detail: refused.Message, statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.ProviderNotConfigured),

@@ -104,11 +104,7 @@ public static class RecordEndpoints
 
         if (!string.IsNullOrWhiteSpace(code))
         {
-            var parts = code.Split('|', 2);
-            var containment = parts.Length == 2
-                ? $"{{\"codes\":[{{\"system\":{System.Text.Json.JsonSerializer.Serialize(parts[0])},\"code\":{System.Text.Json.JsonSerializer.Serialize(parts[1])}}}]}}"
-                : $"{{\"codes\":[{{\"code\":{System.Text.Json.JsonSerializer.Serialize(code)}}}]}}";
-            items = items.Where(i => EF.Functions.JsonContains(i.Display, containment));
+            items = items.WithCode(code);
         }
 
         if (provider is { } connectionId)

@@ -76,12 +76,9 @@ public static class RecordFeedEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        var parts = code.Split('|', 2);
-        var containment = parts.Length == 2
-            ? JsonSerializer.Serialize(new { codes = new[] { new { system = parts[0], code = parts[1] } } })
-            : JsonSerializer.Serialize(new { codes = new[] { new { code } } });
         var rows = await db.RecordItems.AsNoTracking()
-            .Where(i => i.PatientId == patientId && i.Category == RecordCategory.Labs && i.DeletedAt == null && !i.Retracted && EF.Functions.JsonContains(i.Display, containment))
+            .Where(i => i.PatientId == patientId && i.Category == RecordCategory.Labs && i.DeletedAt == null && !i.Retracted)
+            .WithCode(code)
             .OrderBy(i => i.EffectiveAt)
             .Select(i => new { i.Id, i.EffectiveAt, i.Display })
             .ToListAsync(cancellationToken);

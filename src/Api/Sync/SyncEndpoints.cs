@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Aggregator.Api.Authentication;
+using Aggregator.Api.Connections;
 using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Persistence;
@@ -28,9 +29,9 @@ public static class SyncEndpoints
     private static async Task<Results<Accepted<SyncRequested>, ProblemHttpResult>> RequestSync(
         Guid connectionId, bool? full, HttpContext http, AggregatorDbContext db, SyncScheduler scheduler, CancellationToken cancellationToken)
     {
-        if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
+        if (!await ConnectionAccess.AllowsAsync(db, http, connectionId, cancellationToken))
         {
-            return ConnectionNotFound();
+            return ApiProblems.ConnectionNotFound();
         }
 
         var result = await scheduler.RequestAsync(connectionId, full ?? false, cancellationToken);
@@ -43,9 +44,9 @@ public static class SyncEndpoints
     private static async Task<Results<Ok<PageResponse<SyncRunResponse>>, ProblemHttpResult>> ListRuns(
         Guid connectionId, int? limit, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
     {
-        if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
+        if (!await ConnectionAccess.AllowsAsync(db, http, connectionId, cancellationToken))
         {
-            return ConnectionNotFound();
+            return ApiProblems.ConnectionNotFound();
         }
 
         var runs = await db.SyncRuns.AsNoTracking()
@@ -59,24 +60,14 @@ public static class SyncEndpoints
     private static async Task<Results<Ok<CoverageResponse>, ProblemHttpResult>> GetCoverage(
         Guid connectionId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
     {
-        if (!await CanSeeAsync(db, http, connectionId, cancellationToken))
+        if (!await ConnectionAccess.AllowsAsync(db, http, connectionId, cancellationToken))
         {
-            return ConnectionNotFound();
+            return ApiProblems.ConnectionNotFound();
         }
 
         var entries = await db.Coverage.AsNoTracking().Where(c => c.ConnectionId == connectionId).OrderBy(c => c.ResourceType).ToListAsync(cancellationToken);
         return TypedResults.Ok(new CoverageResponse([.. entries.Select(e => new CoverageItem(e.ResourceType, e.State, e.Since, e.CheckedAt, e.Count, e.Detail))]));
     }
-
-    private static async Task<bool> CanSeeAsync(AggregatorDbContext db, HttpContext http, Guid connectionId, CancellationToken cancellationToken)
-    {
-        var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
-        return patientId is { } id && PatientAccess.Allows(http.User, id);
-    }
-
-    private static ProblemHttpResult ConnectionNotFound() => TypedResults.Problem(
-        title: "Connection not found", detail: "No connection with this id exists for your tenant.",
-        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
 }
 
 /// <summary><c>started</c> is false when an existing run answered instead of a new one.</summary>
