@@ -27,6 +27,7 @@ public static class Dstu2ToR4
         new EncounterMapper(),
         new CarePlanMapper(),
         new GoalMapper(),
+        new ListMapper(),
         new DeviceMapper(),
         new PractitionerMapper(),
         new OrganizationMapper(),

@@ -28,7 +28,7 @@ public sealed class Dstu2ToR4Tests
     public void Types_the_sync_plan_reads_are_mapped(string dstu2Type) => Assert.True(Dstu2ToR4.IsMapped(dstu2Type));
 
     [Theory]
-    [InlineData("List")]
+    [InlineData("Flag")]
     [InlineData("Claim")]
     [InlineData("MedicationRequest")]
     public void Other_types_are_not_mapped(string dstu2Type) => Assert.False(Dstu2ToR4.IsMapped(dstu2Type));
