@@ -110,6 +110,20 @@ demo_login=$(curl -fsS -m 5 "$sandbox_url/_test/patients" 2>/dev/null \
   | grep -oE '"persona":"nextgen","fhirVersion":"R4"[^}]*"source":"generated"' | head -n 1 \
   | sed -E 's/.*"username":"([^"]*)".*"password":"([^"]*)".*/\1 \/ \2/' || true)
 
+# 5. The demo patient: a generated person signs in at the Epic persona (R4) and the NextGen one (DSTU2)
+#    through the sandbox's own login and consent pages; both connections sync and merge into one record.
+say "Connecting the demo patient to two sandbox providers (R4 and DSTU2) and syncing ..."
+if demo_patient=$(dotnet "$sandbox_bin/Aggregator.Sandbox.dll" demo connect --api "$api_url" --sandbox "$sandbox_url" --key "$demo_key" \
+  --patient demo-patient 2>>"$local_dir/demo.log"); then
+  demo_summary=$(printf '%s\n' "$demo_patient" | head -n -1)
+  demo_patient_id=$(printf '%s\n' "$demo_patient" | tail -n 1)
+else
+  # The services stay up; the demo patient can be connected by hand (below).
+  tail -n 5 "$local_dir/demo.log" >&2
+  demo_summary="The demo patient could not be connected (see .local/demo.log); connect one by hand as shown below."
+  demo_patient_id="<patient id>"
+fi
+
 cat <<TXT
 
 Aggregator is running (Ctrl-C stops it; data stays).
@@ -118,17 +132,24 @@ Aggregator is running (Ctrl-C stops it; data stays).
   Jobs dashboard $api_url/hangfire
   Sandbox EHR    $sandbox_url      FHIR: $sandbox_url/nextgen/fhir/r4/
   Database       ${pg_dir:-from ConnectionStrings__Aggregator}
-  Logs           .local/api.log, .local/sandbox.log
+  Logs           .local/api.log, .local/sandbox.log, .local/demo.log
 
 Demo: $demo_tenant
   API key        $demo_key
-  Sandbox login  ${demo_login:-see $sandbox_url/_test/patients}   (patient portal of the NextGen persona)
+  $demo_summary
 
-Connect a patient (then open the printed authorizeUrl in a browser and sign in with the sandbox login):
-  curl -s -X PUT -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" -d '{}' $api_url/v1/patients/demo-patient
+The demo patient's merged record (each fact once, with every source that states it):
+  curl -s -H "Authorization: Bearer $demo_key" $api_url/v1/patients/$demo_patient_id/record
+  curl -s -H "Authorization: Bearer $demo_key" "$api_url/v1/patients/$demo_patient_id/record/conditions?limit=5"
+  curl -s -H "Authorization: Bearer $demo_key" '$api_url/fhir/r4/Patient/$demo_patient_id/\$everything'
+
+Connect another patient yourself (open the printed authorizeUrl in a browser; sandbox login ${demo_login:-see $sandbox_url/_test/patients}):
+  curl -s -X PUT -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" -d '{}' $api_url/v1/patients/my-patient
   curl -s -H "Authorization: Bearer $demo_key" "$api_url/v1/providers?q=sandbox-nextgen-r4"
   curl -s -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \
        -d '{"providerId":"<id from above>","returnUrl":"$api_url/demo/connected"}' $api_url/v1/patients/<patient id>/connections
+Measure de-duplication against the sandbox's ground truth (connects 3 generated people at 4 providers):
+  dotnet $sandbox_bin/Aggregator.Sandbox.dll demo accuracy --api $api_url --sandbox $sandbox_url --key $demo_key
 TXT
 # Until Ctrl-C, or until either service stops by itself.
 wait -n "${pids[@]}" || true

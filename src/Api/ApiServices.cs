@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aggregator.Api.Authentication;
 using Aggregator.Api.Connections;
+using Aggregator.Api.Fhir;
 using Aggregator.Api.Providers;
 using Aggregator.Api.Records;
 using Aggregator.Api.Sync;
@@ -20,6 +21,7 @@ public static class ApiServices
         builder.Services.AddApiAuthentication();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower)));
+        builder.Services.AddScoped<Fhir.FhirViewLoader>();
         builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
         return builder;
     }
@@ -37,6 +39,7 @@ public static class ApiServices
         app.MapSyncEndpoints();
         app.MapRecordEndpoints();
         app.MapRecordFeedEndpoints();
+        app.MapFhirEndpoints();
         app.MapDemoPages();
         return app;
     }

@@ -106,6 +106,7 @@ public static class DependencyInjection
         services.AddScoped<IRecordRebuilder, Records.RecordBuilder>();
         services.AddOptions<Records.RecordCacheOptions>().Bind(builder.Configuration.GetSection(Records.RecordCacheOptions.Section));
         services.AddSingleton<Records.RecordPageCache>();
+        services.AddScoped<Records.FhirRecordViewReader>();
         services.AddScoped<SyncDispatcher>();
         services.AddTransient<SyncConnectionJob>();
         services.AddProviderHttpClients();

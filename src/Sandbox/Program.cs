@@ -1,10 +1,16 @@
 // Sandbox = the stand-in EHR: a SMART authorization server and FHIR R4/DSTU2 APIs for several provider personas.
 using Aggregator.Sandbox;
 using Aggregator.Sandbox.Authorization;
+using Aggregator.Sandbox.Demo;
 using Aggregator.Sandbox.Fhir;
 using Aggregator.Sandbox.Health;
 using Aggregator.Sandbox.TestApi;
 using Aggregator.Sandbox.Traffic;
+
+if (DemoCommands.IsCommand(args))
+{
+    return await DemoCommands.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSandbox(builder.Configuration);
@@ -20,3 +26,4 @@ app.MapFhirEndpoints();
 app.MapTestApiEndpoints();
 
 await app.RunAsync();
+return 0;

@@ -134,8 +134,7 @@ public static class ConnectionEndpoints
 
     private static Uri RedirectUri(HttpContext http, ApiPublicOptions options)
     {
-        var baseUrl = options.PublicBaseUrl?.AbsoluteUri.TrimEnd('/') ?? $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
-        return new Uri(baseUrl + CallbackPath);
+        return new Uri(PublicUrls.Base(http, options) + CallbackPath);
     }
 }
 

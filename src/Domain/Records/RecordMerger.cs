@@ -26,6 +26,8 @@ public sealed record MergedItem(string Category, string ItemKey, ClinicalItem Wi
             ["resourceType"] = m.Source.ResourceType,
             ["resourceId"] = m.Source.ResourceId,
             ["lastUpdated"] = m.Source.LastUpdated?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            // The source whose content the item shows (the most recently updated).
+            ["shown"] = m.Source == Winner.Source,
             // What this source says, so that disagreement stays visible.
             ["display"] = m.Fields["display"]?.DeepClone(),
             ["status"] = m.Status,

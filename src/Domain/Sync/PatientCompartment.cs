@@ -31,6 +31,9 @@ public static class PatientCompartment
         "Schedule", "Specimen", "SupplyDelivery", "SupplyRequest", "VisionPrescription",
     };
 
+    /// <summary>The resource types of the R4 patient compartment.</summary>
+    public static IReadOnlySet<string> R4Types => R4;
+
     public static bool Contains(FhirVersion version, string resourceType) =>
         (version == FhirVersion.Dstu2 ? Dstu2 : R4).Contains(resourceType);
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 
-namespace Aggregator.Sandbox.Tests.Hosting;
+namespace Aggregator.Sandbox.Demo;
 
 /// <summary>
 /// The first form of an HTML page, read the way a browser without JavaScript submits it: hidden and text
@@ -31,7 +31,11 @@ public sealed partial class HtmlForm
     public static HtmlForm Parse(string html)
     {
         var form = FormPattern().Match(html);
-        Assert.True(form.Success, "The page has no form: " + html);
+        if (!form.Success)
+        {
+            throw new InvalidOperationException("The page has no form: " + html);
+        }
+
         var attributes = Attributes(form.Groups[1].Value);
         var fields = new List<KeyValuePair<string, string>>();
         var checkboxes = new List<Checkbox>();

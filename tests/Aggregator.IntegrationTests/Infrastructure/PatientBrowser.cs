@@ -1,5 +1,5 @@
 using System.Net;
-using Aggregator.Sandbox.Tests.Hosting;
+using Aggregator.Sandbox.Demo;
 
 namespace Aggregator.IntegrationTests.Infrastructure;
 

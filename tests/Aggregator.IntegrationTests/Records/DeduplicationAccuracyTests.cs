@@ -1,4 +1,5 @@
 using Aggregator.IntegrationTests.Infrastructure;
+using Aggregator.Sandbox.Demo;
 using Aggregator.Sandbox.Tests.Hosting;
 
 namespace Aggregator.IntegrationTests.Records;
@@ -59,29 +60,14 @@ public sealed class DeduplicationAccuracyTests(PostgresServer server, SandboxPro
             }
         }
 
-        // Every fact's resources are in the record, and pairs of resources are judged: same fact, same item?
-        var missing = factOf.Keys.Where(k => !itemOf.ContainsKey(k)).ToList();
-        Assert.True(missing.Count == 0, "Not in any merged item: " + string.Join(", ", missing.Take(10)));
+        // Every fact's resources are in the record, and pairs of resources are judged: same fact, same item? (Scored as `demo accuracy` scores.)
+        var score = DeduplicationScore.Compute(factOf, itemOf);
+        Assert.True(score.Missing.Count == 0, "Not in any merged item: " + string.Join(", ", score.Missing.Take(10)));
         var keys = factOf.Keys.Order(StringComparer.Ordinal).ToList();
-        long truePairs = 0, falsePairs = 0, missedPairs = 0;
-        for (var i = 0; i < keys.Count; i++)
-        {
-            for (var j = i + 1; j < keys.Count; j++)
-            {
-                var sameFact = factOf[keys[i]] == factOf[keys[j]];
-                var sameItem = itemOf[keys[i]] == itemOf[keys[j]];
-                truePairs += sameFact && sameItem ? 1 : 0;
-                falsePairs += !sameFact && sameItem ? 1 : 0;
-                missedPairs += sameFact && !sameItem ? 1 : 0;
-            }
-        }
-
-        var precision = truePairs + falsePairs == 0 ? 1.0 : (double)truePairs / (truePairs + falsePairs);
-        var recall = truePairs + missedPairs == 0 ? 1.0 : (double)truePairs / (truePairs + missedPairs);
         var wrong = keys.SelectMany(a => keys.Where(b => string.CompareOrdinal(a, b) < 0 && (factOf[a] == factOf[b]) != (itemOf[a] == itemOf[b]))
             .Select(b => $"{a} ~ {b}: truth {(factOf[a] == factOf[b] ? "same" : "different")}")).Take(8);
-        TestContext.Current.SendDiagnosticMessage($"person {person}: precision {precision:P2}, recall {recall:P2} over {keys.Count} resources");
-        Assert.True(precision == 1.0 && recall == 1.0, $"precision {precision:P2}, recall {recall:P2}; e.g. {string.Join("; ", wrong)}");
+        TestContext.Current.SendDiagnosticMessage($"person {person}: {score}");
+        Assert.True(score.Precision == 1.0 && score.Recall == 1.0, $"{score}; e.g. {string.Join("; ", wrong)}");
     }
 
     private static string Key(Guid connectionId, string type, string id) => $"{connectionId}/{type}/{id}";

@@ -19,14 +19,7 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
         Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
 
         var record = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
-        var sourcesInItems = new List<string>();
-        foreach (var category in record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!).Append("demographics"))
-        {
-            foreach (var item in await AllItemsAsync(patientId, category, includeRetracted: true))
-            {
-                sourcesInItems.AddRange(item.GetProperty("sources").EnumerateArray().Select(s => $"{s.GetProperty("resourceType").GetString()}/{s.GetProperty("resourceId").GetString()}"));
-            }
-        }
+        var sourcesInItems = await Tenant.SourcesInRecordAsync(patientId);
 
         await using var db = Database.CreateContext();
         var clinical = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.DeletedAt == null && !Supporting.Contains(r.ResourceType))
@@ -47,8 +40,8 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
         await Tenant.WaitForRunAsync(epicConnection);
         await Tenant.WaitForRunAsync(cernerConnection);
 
-        var conditions = await AllItemsAsync(patientId, "conditions", includeRetracted: false);
-        var labs = await AllItemsAsync(patientId, "labs", includeRetracted: false);
+        var conditions = (await Tenant.AllItemsAsync(patientId)).Where(i => i.GetProperty("category").GetString() == "conditions").ToList();
+        var labs = (await Tenant.AllItemsAsync(patientId)).Where(i => i.GetProperty("category").GetString() == "labs").ToList();
 
         Assert.NotEmpty(labs);
         Assert.All(conditions.Concat(labs), item =>
@@ -87,20 +80,5 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
         var page = await first.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal(5, page.GetProperty("items").GetArrayLength());
         Assert.NotNull(page.GetProperty("nextCursor").GetString());
-    }
-
-    private async Task<List<JsonElement>> AllItemsAsync(Guid patientId, string category, bool includeRetracted)
-    {
-        var items = new List<JsonElement>();
-        string? cursor = null;
-        do
-        {
-            var page = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted={includeRetracted.ToString().ToLowerInvariant()}"
-                + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
-            items.AddRange(page.GetProperty("items").EnumerateArray().Select(i => i.Clone()));
-            cursor = page.GetProperty("nextCursor").GetString();
-        }
-        while (cursor is not null);
-        return items;
     }
 }

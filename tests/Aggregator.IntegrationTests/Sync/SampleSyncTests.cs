@@ -1,7 +1,10 @@
 using System.Text.Json;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Task = System.Threading.Tasks.Task;
 
 namespace Aggregator.IntegrationTests.Sync;
 
@@ -11,7 +14,7 @@ public sealed class SampleSyncTests(PostgresServer server, SandboxProvider sandb
     private static readonly HashSet<string> DirectoryTypes = new(StringComparer.Ordinal) { "Practitioner", "Organization", "Location", "Medication" };
 
     [Fact]
-    public async Task Every_sample_patient_r4_and_dstu2_syncs_whole_at_nextgen()
+    public async Task Every_sample_patient_r4_and_dstu2_syncs_whole_lands_in_the_record_and_has_a_valid_fhir_view()
     {
         var logins = Sandbox.Logins.Where(l => l.Persona == "nextgen" && l.Source != "generated").ToList();
         Assert.Equal(FhirSamples.Files("r4").Count(f => !Path.GetFileName(f).Contains("Information", StringComparison.Ordinal)) + FhirSamples.Files("dstu2").Count, logins.Count);
@@ -29,7 +32,34 @@ public sealed class SampleSyncTests(PostgresServer server, SandboxProvider sandb
             var expected = FileCounts(login.FhirVersion == "R4" ? "r4" : "dstu2", login.Source);
             var stored = await StoredCountsAsync(connectionId);
             Assert.Equal(expected.OrderBy(p => p.Key).ToList(), stored.OrderBy(p => p.Key).ToList());
+
+            // Nothing lost: every clinical resource is a source of exactly one merged item.
+            var patientId = await PatientOfAsync(connectionId);
+            var inRecord = await Tenant.SourcesInRecordAsync(patientId);
+            Assert.Equal(await ClinicalResourcesAsync(connectionId), inRecord.Order(StringComparer.Ordinal).ToList());
+
+            // And the FHIR view of the record parses (strictly) and validates against the R4 core definitions.
+            var json = await Tenant.GetStringAsync(new Uri($"/fhir/r4/Patient/{patientId}/$everything", UriKind.Relative), TestContext.Current.CancellationToken);
+            var bundle = (Bundle)StrictParser.DeserializeResource(json);
+            var outcome = FhirValidation.Validate(bundle);
+            Assert.True(FhirValidation.Errors(outcome).Count == 0, $"{login.Source}: {FhirValidation.Describe(outcome)}");
         }
+    }
+
+    private static readonly FhirJsonDeserializer StrictParser = new(new DeserializerSettings());
+
+    private async Task<Guid> PatientOfAsync(Guid connectionId)
+    {
+        await using var db = Database.CreateContext();
+        return await db.Connections.Where(c => c.Id == connectionId).Select(c => c.PatientId).SingleAsync();
+    }
+
+    private async Task<List<string>> ClinicalResourcesAsync(Guid connectionId)
+    {
+        await using var db = Database.CreateContext();
+        var rows = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.DeletedAt == null && !DirectoryTypes.Contains(r.ResourceType) && r.ResourceType != "Binary")
+            .Select(r => r.ResourceType + "/" + r.ResourceId).ToListAsync();
+        return rows.Order(StringComparer.Ordinal).ToList();
     }
 
     private async Task<Dictionary<string, int>> StoredCountsAsync(Guid connectionId)

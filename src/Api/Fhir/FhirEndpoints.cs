@@ -1,0 +1,336 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Aggregator.Api.Authentication;
+using Aggregator.Api.Records;
+using Aggregator.Domain.Records;
+using Aggregator.Domain.Sync;
+using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Records;
+using Aggregator.Infrastructure.Tenants;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Api.Fhir;
+
+/// <summary>
+/// The merged record as a read-only FHIR R4 server: <c>Patient/{id}/$everything</c>, searches by
+/// patient, reads. One resource per merged item under the item's id, each with a Provenance of the
+/// same id naming its sources. Same credentials as the REST API. Errors are OperationOutcomes.
+/// </summary>
+public static class FhirEndpoints
+{
+    public const string Base = "/fhir/r4";
+
+    public static IEndpointRouteBuilder MapFhirEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup(Base).WithTags("FHIR R4 view");
+        group.MapGet("/metadata", Metadata).AllowAnonymous()
+            .WithSummary("CapabilityStatement of the FHIR view");
+        var secured = group.MapGroup("").RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        secured.MapGet("/Patient/{patientId:guid}/$everything", Everything)
+            .WithSummary("The patient's merged record as one FHIR R4 Bundle, a Provenance per item")
+            .WithDescription("`_type` limits the resource types (comma-separated). Answers `application/fhir+json`, or `application/json` when the client asks for it (`Accept` or `_format`).");
+        secured.MapGet("/Patient/{patientId:guid}", ReadPatient).WithSummary("The merged Patient");
+        secured.MapGet("/{type}", Search)
+            .WithSummary("The merged record's resources of one type, for one patient")
+            .WithDescription("`patient` (an id, or `Patient/{id}`) is required. `_revinclude=Provenance:target` adds each resource's Provenance. Resources the matches refer to (Practitioner, Organization, ...) come along as `include` entries.");
+        secured.MapGet("/{type}/{id}", Read).WithSummary("One resource of a merged record");
+        return endpoints;
+    }
+
+    private static IResult Metadata(HttpContext http, IOptions<ApiPublicOptions> options)
+    {
+        var types = new JsonArray();
+        foreach (var type in SearchableTypes.Order(StringComparer.Ordinal))
+        {
+            var resource = new JsonObject
+            {
+                ["type"] = type,
+                ["interaction"] = new JsonArray { new JsonObject { ["code"] = "read" }, new JsonObject { ["code"] = "search-type" } },
+                ["searchParam"] = new JsonArray { new JsonObject { ["name"] = "patient", ["type"] = "reference" } },
+            };
+            if (type == "Patient")
+            {
+                resource["operation"] = new JsonArray
+                {
+                    new JsonObject { ["name"] = "everything", ["definition"] = "http://hl7.org/fhir/OperationDefinition/Patient-everything" },
+                };
+            }
+
+            types.Add(resource);
+        }
+
+        var statement = new JsonObject
+        {
+            ["resourceType"] = "CapabilityStatement",
+            ["status"] = "active",
+            ["date"] = "2026-11-28",
+            ["kind"] = "instance",
+            ["software"] = new JsonObject { ["name"] = "Aggregator" },
+            ["implementation"] = new JsonObject { ["description"] = "The merged patient record, read-only", ["url"] = PublicUrls.Base(http, options.Value) + Base },
+            ["fhirVersion"] = "4.0.1",
+            ["format"] = new JsonArray { "application/fhir+json", "application/json" },
+            ["rest"] = new JsonArray
+            {
+                new JsonObject
+                {
+                    ["mode"] = "server",
+                    ["security"] = new JsonObject { ["description"] = "Bearer: a tenant API key, or a patient's session token." },
+                    ["resource"] = types,
+                },
+            },
+        };
+        return Respond(http, statement.ToJsonString());
+    }
+
+    private static async Task<IResult> Everything(
+        Guid patientId, HttpContext http, FhirViewLoader loader, string? _type, CancellationToken cancellationToken)
+    {
+        var types = string.IsNullOrWhiteSpace(_type) ? null : _type.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        return await loader.RespondAsync(http, patientId, "everything" + http.Request.QueryString.Value, (view, baseUrl) =>
+        {
+            var entries = new List<(FhirViewResource Resource, string Mode)>();
+            if (view.Patient is { } patient && Wanted("Patient"))
+            {
+                entries.Add((patient, "match"));
+            }
+
+            entries.AddRange(view.Items.Where(r => Wanted(r.ResourceType)).Select(r => (r, "match")));
+            entries.AddRange(view.Supporting.Where(r => Wanted(r.ResourceType)).Select(r => (r, "match")));
+            var shown = entries.Select(e => e.Resource.ItemId).OfType<Guid>().ToHashSet();
+            entries.AddRange(view.Provenances.Where(p => Wanted("Provenance") && shown.Contains(p.ItemId!.Value)).Select(p => (p, "match")));
+            return Bundle(baseUrl, http, entries);
+        }, cancellationToken);
+
+        bool Wanted(string type) => types is null || types.Contains(type);
+    }
+
+    private static async Task<IResult> ReadPatient(Guid patientId, HttpContext http, FhirViewLoader loader, CancellationToken cancellationToken) =>
+        await loader.RespondAsync(http, patientId, "patient", (view, _) => view.Patient?.Resource.ToJsonString(), cancellationToken);
+
+    private static async Task<IResult> Search(
+        string type, HttpContext http, FhirViewLoader loader, string? patient, string? _revinclude, CancellationToken cancellationToken)
+    {
+        if (!SearchableTypes.Contains(type))
+        {
+            return Outcome(StatusCodes.Status404NotFound, "not-supported", $"This server does not serve {type} resources.");
+        }
+
+        var id = patient?.StartsWith("Patient/", StringComparison.Ordinal) == true ? patient["Patient/".Length..] : patient;
+        if (!Guid.TryParse(id, out var patientId))
+        {
+            return Outcome(StatusCodes.Status400BadRequest, "required", "Searches need the `patient` parameter: a patient id of this server (or Patient/{id}).");
+        }
+
+        var withProvenance = string.Equals(_revinclude, "Provenance:target", StringComparison.Ordinal);
+        return await loader.RespondAsync(http, patientId, $"search:{type}" + http.Request.QueryString.Value, (view, baseUrl) =>
+        {
+            var all = view.Items.Concat(view.Supporting).Concat(view.Provenances);
+            var matches = type == "Patient" ? (view.Patient is { } p ? [p] : []) : all.Where(r => r.ResourceType == type).ToList();
+            var entries = matches.Select(r => (r, "match")).ToList();
+            var referenced = ReferencedIds(matches);
+            entries.AddRange(view.Supporting.Where(s => s.ResourceType != type && referenced.Contains($"{s.ResourceType}/{s.Id}")).Select(s => (s, "include")));
+            if (withProvenance && type != "Provenance")
+            {
+                var targets = matches.Select(m => m.ItemId).OfType<Guid>().ToHashSet();
+                entries.AddRange(view.Provenances.Where(pr => targets.Contains(pr.ItemId!.Value)).Select(pr => (pr, "include")));
+            }
+
+            return Bundle(baseUrl, http, entries);
+        }, cancellationToken);
+    }
+
+    private static async Task<IResult> Read(
+        string type, string id, HttpContext http, FhirViewLoader loader, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (!SearchableTypes.Contains(type))
+        {
+            return Outcome(StatusCodes.Status404NotFound, "not-supported", $"This server does not serve {type} resources.");
+        }
+
+        // Items (and their Provenances) are found by id; supporting resources only through the record that holds them.
+        var patientId = Guid.TryParse(id, out var itemId)
+            ? await db.RecordItems.AsNoTracking().Where(i => i.Id == itemId && i.DeletedAt == null).Select(i => (Guid?)i.PatientId).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        if (patientId is null)
+        {
+            return Outcome(StatusCodes.Status404NotFound, "not-found", $"{type}/{id} is not known here. Supporting resources are served within $everything and searches.");
+        }
+
+        return await loader.RespondAsync(http, patientId.Value, $"read:{type}/{id}", (view, _) =>
+            view.Items.Concat(view.Provenances).FirstOrDefault(r => r.ResourceType == type && r.Id == id)?.Resource.ToJsonString(), cancellationToken);
+    }
+
+    /// <summary>Every type the view may hold: the R4 patient compartment, the patient, and supporting types.</summary>
+    private static readonly HashSet<string> SearchableTypes = new(
+        PatientCompartment.R4Types.Concat(["Patient", "Provenance", "Practitioner", "PractitionerRole", "Organization", "Location", "Medication"]),
+        StringComparer.Ordinal);
+
+    private static HashSet<string> ReferencedIds(IEnumerable<FhirViewResource> resources)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var resource in resources)
+        {
+            Collect(resource.Resource);
+        }
+
+        return found;
+
+        void Collect(JsonNode? node)
+        {
+            if (node is JsonObject obj)
+            {
+                if (obj["reference"] is JsonValue value && value.TryGetValue<string>(out var reference))
+                {
+                    found.Add(reference);
+                }
+
+                foreach (var (_, child) in obj)
+                {
+                    Collect(child);
+                }
+            }
+            else if (node is JsonArray array)
+            {
+                foreach (var child in array)
+                {
+                    Collect(child);
+                }
+            }
+        }
+    }
+
+    private static string Bundle(string baseUrl, HttpContext http, IReadOnlyCollection<(FhirViewResource Resource, string Mode)> entries)
+    {
+        var bundle = new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["id"] = Guid.CreateVersion7().ToString(),
+            ["meta"] = new JsonObject { ["lastUpdated"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) },
+            ["type"] = "searchset",
+            ["total"] = entries.Count(e => e.Mode == "match"),
+            ["link"] = new JsonArray { new JsonObject { ["relation"] = "self", ["url"] = baseUrl + http.Request.Path + http.Request.QueryString } },
+            ["entry"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject
+            {
+                ["fullUrl"] = $"{baseUrl}{Base}/{e.Resource.ResourceType}/{e.Resource.Id}",
+                ["resource"] = e.Resource.Resource.DeepClone(),
+                ["search"] = new JsonObject { ["mode"] = e.Mode },
+            })]),
+        };
+        return bundle.ToJsonString();
+    }
+
+    /// <summary>Writes FHIR JSON as <c>application/fhir+json</c>, or <c>application/json</c> when that is what the client asked for.</summary>
+    internal static IResult Respond(HttpContext http, string body, int status = StatusCodes.Status200OK, string? etag = null)
+    {
+        var mediaType = MediaType(http.Request);
+        if (mediaType is null)
+        {
+            return Outcome(StatusCodes.Status406NotAcceptable, "not-supported", "This server speaks FHIR JSON only: application/fhir+json or application/json.", "application/fhir+json");
+        }
+
+        if (etag is not null)
+        {
+            http.Response.Headers.ETag = etag;
+        }
+
+        return Results.Text(body, mediaType + "; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    internal static IResult Outcome(int status, string code, string diagnostics, string mediaType = "application/fhir+json")
+    {
+        var outcome = new JsonObject
+        {
+            ["resourceType"] = "OperationOutcome",
+            ["issue"] = new JsonArray { new JsonObject { ["severity"] = "error", ["code"] = code, ["diagnostics"] = diagnostics } },
+        };
+        return Results.Text(outcome.ToJsonString(), mediaType + "; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    private static string? MediaType(HttpRequest request)
+    {
+        var format = request.Query["_format"].ToString();
+        if (format.Length > 0)
+        {
+            return format switch
+            {
+                "json" or "application/fhir+json" => "application/fhir+json",
+                "application/json" => "application/json",
+                _ => null,
+            };
+        }
+
+        var accept = request.GetTypedHeaders().Accept;
+        if (accept.Count == 0)
+        {
+            return "application/fhir+json";
+        }
+
+        foreach (var type in accept.OrderByDescending(a => a.Quality ?? 1))
+        {
+            switch (type.MediaType.Value?.ToLowerInvariant())
+            {
+                case "application/fhir+json" or "application/json+fhir" or "*/*" or "application/*":
+                    return "application/fhir+json";
+                case "application/json":
+                    return "application/json";
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Loads (or finds in the record cache) the FHIR view of a patient for one request.</summary>
+public sealed class FhirViewLoader(
+    AggregatorDbContext db, FhirRecordViewReader reader, RecordPageCache cache, CurrentTenant tenant, IOptions<ApiPublicOptions> options)
+{
+    /// <param name="render">Renders the response body from the view, or null when what was asked for is not there.</param>
+    public async Task<IResult> RespondAsync(
+        HttpContext http, Guid patientId, string query, Func<FhirRecordView, string, string?> render, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(render);
+        var baseUrl = PublicUrls.Base(http, options.Value);
+        var cacheKey = "fhir:" + baseUrl + ":" + query;
+        if (!PatientAccess.Allows(http.User, patientId))
+        {
+            return PatientMissing();
+        }
+
+        if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
+        {
+            return Answer(http, hit.Body, hit.ETag);
+        }
+
+        var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
+        if (version is null)
+        {
+            return PatientMissing();
+        }
+
+        var etag = RecordEndpoints.ETag(version.Value, cacheKey);
+        if (http.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
+        var view = await reader.ReadAsync(patientId, includeRetracted: false, item => $"{baseUrl}/v1/patients/{patientId}/documents/{item}/content", cancellationToken);
+        var body = render(view, baseUrl);
+        if (body is null)
+        {
+            return FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such resource in this patient's record.");
+        }
+
+        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
+        return Answer(http, body, etag);
+    }
+
+    private static IResult Answer(HttpContext http, string body, string etag) =>
+        http.Request.Headers.IfNoneMatch.Contains(etag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, body, etag: etag);
+
+    private static IResult PatientMissing() => FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such patient.");
+}

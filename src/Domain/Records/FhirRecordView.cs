@@ -1,0 +1,437 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace Aggregator.Domain.Records;
+
+/// <summary>One stored source resource, in R4 (DSTU2 resources already converted), as the view reads it.</summary>
+/// <param name="ResourceType">The type as the provider named it (e.g. <c>MedicationOrder</c> from a DSTU2 server).</param>
+public sealed record FhirViewSource(Guid ConnectionId, string Provider, string ResourceType, string ResourceId, DateTimeOffset? LastUpdated, JsonElement Resource);
+
+/// <summary>A source of a merged item, by the provider's names.</summary>
+public readonly record struct SourceKey(Guid ConnectionId, string ResourceType, string ResourceId);
+
+/// <summary>One merged item of the record: its sources, and the one whose content the record shows.</summary>
+public sealed record FhirViewItem(Guid Id, string Category, DateTimeOffset UpdatedAt, string? MergedBy, IReadOnlyList<SourceKey> Sources, SourceKey Shown);
+
+/// <summary>One resource of the view, with the merged item it stands for (null for a supporting resource such as a Practitioner).</summary>
+public sealed record FhirViewResource(string ResourceType, string Id, JsonObject Resource, Guid? ItemId);
+
+/// <summary>
+/// The merged record as FHIR R4 resources (pure). Each merged item becomes one resource: the content
+/// of the source the record shows, under the item's id. References are rewritten to the view's
+/// ids: to the merged patient, to the item that holds the referenced source, or to a supporting
+/// resource (Practitioner, Organization, Medication, ...) brought along; a reference that leads
+/// nowhere in the record keeps only its display. Each item gets a Provenance (same id) naming every
+/// source it was merged from.
+/// </summary>
+public sealed partial class FhirRecordView
+{
+    private const string SourceSystemPrefix = "urn:aggregator:connection:";
+    private static readonly XNamespace Xhtml = "http://www.w3.org/1999/xhtml";
+
+    private readonly Guid _patientId;
+    private readonly Dictionary<SourceKey, FhirViewSource> _sources = [];
+    private readonly Dictionary<SourceKey, (string Type, string Id)> _targets = [];
+    private readonly Dictionary<(Guid ConnectionId, string Id), SourceKey> _byBareId = [];
+    private readonly List<FhirViewResource> _supporting = [];
+    private readonly Func<Guid, string>? _documentUrl;
+
+    private FhirRecordView(Guid patientId, Func<Guid, string>? documentUrl)
+    {
+        _patientId = patientId;
+        _documentUrl = documentUrl;
+    }
+
+    /// <summary>The merged patient (null when no provider has sent a Patient yet).</summary>
+    public FhirViewResource? Patient { get; private set; }
+
+    /// <summary>One resource per merged item, in the items' order.</summary>
+    public IReadOnlyList<FhirViewResource> Items { get; private set; } = [];
+
+    /// <summary>Resources the items refer to that are not facts themselves (Practitioner, Organization, Location, Medication, ...).</summary>
+    public IReadOnlyList<FhirViewResource> Supporting => _supporting;
+
+    /// <summary>One Provenance per merged item (the patient's included), with the item's id.</summary>
+    public IReadOnlyList<FhirViewResource> Provenances { get; private set; } = [];
+
+    /// <param name="documentUrl">Where a document item's content is served (its attachment url is rewritten to it), by item id.</param>
+    public static FhirRecordView Build(Guid patientId, IEnumerable<FhirViewItem> items, IEnumerable<FhirViewSource> sources, Func<Guid, string>? documentUrl = null)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(sources);
+        var view = new FhirRecordView(patientId, documentUrl);
+        foreach (var source in sources)
+        {
+            view.Index(source);
+        }
+
+        var itemList = items.ToList();
+        var shown = new List<(FhirViewItem Item, FhirViewSource Source)>();
+        foreach (var item in itemList)
+        {
+            if (!view._sources.TryGetValue(item.Shown, out var source))
+            {
+                continue;
+            }
+
+            var type = TypeOf(source);
+            var id = item.Category == RecordCategory.Demographics ? patientId.ToString() : item.Id.ToString();
+            foreach (var member in item.Sources)
+            {
+                if (view._sources.TryGetValue(member, out var memberSource))
+                {
+                    view._targets[Key(memberSource.ConnectionId, TypeOf(memberSource), memberSource.ResourceId)] = (type, id);
+                    view._targets[member] = (type, id);
+                }
+            }
+
+            shown.Add((item, source));
+        }
+
+        var resources = new List<FhirViewResource>();
+        var provenances = new List<FhirViewResource>();
+        foreach (var (item, source) in shown)
+        {
+            var resource = item.Category == RecordCategory.Demographics
+                ? view.MergedPatient(item, source)
+                : view.Rewrite(source, TypeOf(source), item.Id.ToString());
+            if (item.Category == RecordCategory.Documents && documentUrl is not null)
+            {
+                view.PointAttachmentsAtUs(resource, item.Id);
+            }
+
+            var entry = new FhirViewResource(TypeOf(source), resource["id"]!.GetValue<string>(), resource, item.Id);
+            if (item.Category == RecordCategory.Demographics)
+            {
+                view.Patient = entry;
+            }
+            else
+            {
+                resources.Add(entry);
+            }
+
+            provenances.Add(view.ProvenanceFor(item, entry));
+        }
+
+        view.Items = resources;
+        view.Provenances = provenances;
+        return view;
+    }
+
+    private void Index(FhirViewSource source)
+    {
+        _sources[new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId)] = source;
+        _sources[Key(source.ConnectionId, TypeOf(source), source.ResourceId)] = source;
+        _byBareId.TryAdd((source.ConnectionId, source.ResourceId), new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId));
+    }
+
+    private static SourceKey Key(Guid connectionId, string type, string id) => new(connectionId, type, id);
+
+    private static string TypeOf(FhirViewSource source) => source.Resource.Str("resourceType") ?? source.ResourceType;
+
+    /// <summary>The source's content under the view's id, its references rewritten, provider-specific meta left behind.</summary>
+    private JsonObject Rewrite(FhirViewSource source, string type, string id)
+    {
+        var resource = JsonNode.Parse(source.Resource.GetRawText())!.AsObject();
+        resource["resourceType"] = type;
+        resource["id"] = id;
+        var meta = new JsonObject();
+        if (source.LastUpdated is { } updated)
+        {
+            meta["lastUpdated"] = updated.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        }
+
+        // The source's profiles and version ids were its claims about its copy, not about ours.
+        if (resource["meta"] is JsonObject original && original["tag"] is JsonArray tags)
+        {
+            meta["tag"] = tags.DeepClone();
+        }
+
+        resource.Remove("meta");
+        if (meta.Count > 0)
+        {
+            resource.Insert(2, "meta", meta);
+        }
+
+        RewriteReferences(resource, source);
+        NormalizeNarrative(resource);
+        return resource;
+    }
+
+    /// <summary>
+    /// R4 narrative is an XHTML <c>div</c> in the XHTML namespace; many servers (and DSTU2 samples) leave the
+    /// namespace out. It is added; a narrative that is not well-formed XML is dropped (it is optional; the data stays).
+    /// </summary>
+    private static void NormalizeNarrative(JsonObject resource)
+    {
+        if (resource["text"] is not JsonObject text || text["div"] is not JsonValue value || !value.TryGetValue<string>(out var div))
+        {
+            return;
+        }
+
+        try
+        {
+            var element = XElement.Parse(div);
+            if (element.Name.LocalName != "div")
+            {
+                resource.Remove("text");
+                return;
+            }
+
+            if (element.Name.Namespace != Xhtml)
+            {
+                foreach (var node in element.DescendantsAndSelf())
+                {
+                    node.Name = Xhtml + node.Name.LocalName;
+                }
+
+                foreach (var attribute in element.Attributes().Where(a => a.IsNamespaceDeclaration).ToList())
+                {
+                    attribute.Remove();
+                }
+
+                text["div"] = element.ToString(SaveOptions.DisableFormatting);
+            }
+        }
+        catch (XmlException)
+        {
+            resource.Remove("text");
+        }
+    }
+
+    private JsonObject MergedPatient(FhirViewItem item, FhirViewSource shown)
+    {
+        var patient = Rewrite(shown, "Patient", _patientId.ToString());
+        patient.Remove("link");
+        var identifiers = new JsonArray();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in item.Sources.Prepend(item.Shown))
+        {
+            if (!_sources.TryGetValue(member, out var source))
+            {
+                continue;
+            }
+
+            foreach (var identifier in source.Resource.Arr("identifier"))
+            {
+                if (seen.Add($"{identifier.Str("system")}|{identifier.Str("value")}"))
+                {
+                    identifiers.Add(JsonNode.Parse(identifier.GetRawText()));
+                }
+            }
+        }
+
+        if (identifiers.Count > 0)
+        {
+            patient["identifier"] = identifiers;
+        }
+
+        return patient;
+    }
+
+    private void RewriteReferences(JsonNode? node, FhirViewSource from)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                if (obj["reference"] is JsonValue value && value.TryGetValue<string>(out var reference))
+                {
+                    RewriteReference(obj, reference, from);
+                }
+
+                foreach (var (name, child) in obj.ToList())
+                {
+                    if (name != "reference" && name != "contained")
+                    {
+                        RewriteReferences(child, from);
+                    }
+                }
+
+                if (obj["contained"] is JsonArray contained)
+                {
+                    foreach (var inner in contained)
+                    {
+                        RewriteReferences(inner, from);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var child in array)
+                {
+                    RewriteReferences(child, from);
+                }
+
+                break;
+        }
+    }
+
+    private void RewriteReference(JsonObject reference, string value, FhirViewSource from)
+    {
+        if (value.StartsWith('#'))
+        {
+            return;
+        }
+
+        if (Resolve(value, from) is { } target)
+        {
+            reference["reference"] = $"{target.Type}/{target.Id}";
+            return;
+        }
+
+        // Not part of this record (never synced, or outside the patient's compartment): say what it was, link nowhere.
+        reference.Remove("reference");
+        if (reference.Count == 0 || (reference.Count == 1 && reference.ContainsKey("type")))
+        {
+            reference["display"] = $"{ParseReference(value)?.Type ?? "Resource"} at {from.Provider} (not in this record)";
+        }
+    }
+
+    private (string Type, string Id)? Resolve(string reference, FhirViewSource from)
+    {
+        SourceKey key;
+        if (reference.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!_byBareId.TryGetValue((from.ConnectionId, reference["urn:uuid:".Length..]), out key))
+            {
+                return null;
+            }
+        }
+        else if (ParseReference(reference) is { } parsed)
+        {
+            key = Key(from.ConnectionId, parsed.Type, parsed.Id);
+        }
+        else
+        {
+            return null;
+        }
+
+        if (key.ResourceType == "Patient" || (_sources.TryGetValue(key, out var patient) && TypeOf(patient) == "Patient"))
+        {
+            return ("Patient", _patientId.ToString());
+        }
+
+        if (_targets.TryGetValue(key, out var target))
+        {
+            return target;
+        }
+
+        if (_sources.TryGetValue(key, out var supporting) && RecordCategory.IsSupporting(TypeOf(supporting)))
+        {
+            return Include(supporting);
+        }
+
+        return null;
+    }
+
+    /// <summary>Brings a supporting resource into the view once, under an id derived from its source.</summary>
+    private (string Type, string Id) Include(FhirViewSource source)
+    {
+        var type = TypeOf(source);
+        var key = Key(source.ConnectionId, type, source.ResourceId);
+        var id = StableId($"{source.ConnectionId}|{type}|{source.ResourceId}");
+        _targets[key] = (type, id);
+        _targets[new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId)] = (type, id);
+        var resource = Rewrite(source, type, id);
+        _supporting.Add(new FhirViewResource(type, id, resource, null));
+        return (type, id);
+    }
+
+    private void PointAttachmentsAtUs(JsonObject document, Guid itemId)
+    {
+        if (document["content"] is not JsonArray content)
+        {
+            return;
+        }
+
+        foreach (var attachment in content.Select(c => c?["attachment"]).OfType<JsonObject>())
+        {
+            if (attachment["url"] is not null && attachment["data"] is null)
+            {
+                attachment["url"] = _documentUrl!(itemId);
+            }
+        }
+    }
+
+    private FhirViewResource ProvenanceFor(FhirViewItem item, FhirViewResource target)
+    {
+        var agents = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = Coded("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "assembler", "Assembler"),
+                ["who"] = new JsonObject { ["display"] = "Aggregator" },
+            },
+        };
+        var entities = new JsonArray();
+        var providers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in item.Sources)
+        {
+            var source = _sources.GetValueOrDefault(member);
+            var provider = source?.Provider ?? "unknown provider";
+            if (providers.Add(provider))
+            {
+                agents.Add(new JsonObject
+                {
+                    ["type"] = Coded("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "custodian", "Custodian"),
+                    ["who"] = new JsonObject { ["display"] = provider },
+                });
+            }
+
+            entities.Add(new JsonObject
+            {
+                ["role"] = "source",
+                ["what"] = new JsonObject
+                {
+                    ["type"] = member.ResourceType,
+                    ["identifier"] = new JsonObject
+                    {
+                        ["system"] = SourceSystemPrefix + member.ConnectionId,
+                        ["value"] = $"{member.ResourceType}/{member.ResourceId}",
+                    },
+                    ["display"] = source?.LastUpdated is { } updated
+                        ? $"{member.ResourceType}/{member.ResourceId} at {provider}, last updated {updated.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}"
+                        : $"{member.ResourceType}/{member.ResourceId} at {provider}",
+                },
+            });
+        }
+
+        var provenance = new JsonObject
+        {
+            ["resourceType"] = "Provenance",
+            ["id"] = item.Id.ToString(),
+            ["target"] = new JsonArray { new JsonObject { ["reference"] = $"{target.ResourceType}/{target.Id}" } },
+            ["recorded"] = item.UpdatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+        };
+        if (item.MergedBy is { } rule)
+        {
+            provenance["activity"] = new JsonObject { ["text"] = $"Merged from {item.Sources.Count} source resources by {rule}" };
+        }
+
+        provenance["agent"] = agents;
+        provenance["entity"] = entities;
+        return new FhirViewResource("Provenance", item.Id.ToString(), provenance, item.Id);
+    }
+
+    private static JsonObject Coded(string system, string code, string display) =>
+        new() { ["coding"] = new JsonArray { new JsonObject { ["system"] = system, ["code"] = code, ["display"] = display } } };
+
+    private static (string Type, string Id)? ParseReference(string reference)
+    {
+        var match = ReferencePattern().Match(reference);
+        return match.Success ? (match.Groups["type"].Value, match.Groups["id"].Value) : null;
+    }
+
+    /// <summary>A GUID-shaped id that is the same every time for the same source resource.</summary>
+    private static string StableId(string seed) => new Guid(SHA256.HashData(Encoding.UTF8.GetBytes(seed)).AsSpan(0, 16)).ToString();
+
+    /// <summary><c>Type/id</c>, optionally after a base url and before <c>/_history/v</c>.</summary>
+    [GeneratedRegex(@"(?:^|/)(?<type>[A-Z][A-Za-z]+)/(?<id>[A-Za-z0-9\-\.]{1,64})(?:/_history/[^/]+)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex ReferencePattern();
+}

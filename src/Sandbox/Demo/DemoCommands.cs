@@ -1,0 +1,201 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Aggregator.Sandbox.Generator;
+
+namespace Aggregator.Sandbox.Demo;
+
+/// <summary>
+/// <c>demo connect</c> and <c>demo accuracy</c>: the sandbox's generated people, connected to a running
+/// Aggregator the way a patient would (portal login and consent in the sandbox's own pages), for the
+/// run command's demo and for measuring de-duplication against the generator's ground truth.
+/// Both need the sandbox's test API (<c>Sandbox:TestApi=true</c>) for the logins and the truth.
+/// </summary>
+public static class DemoCommands
+{
+    /// <summary>Where a generated person is connected by <c>demo connect</c>: one R4 persona and one DSTU2 one.</summary>
+    private static readonly (string Persona, string FhirVersion)[] DemoSources = [("epic", "R4"), ("nextgen", "DSTU2")];
+
+    /// <summary>Where <c>demo accuracy</c> connects each person: every persona and version that serves generated people.</summary>
+    private static readonly (string Persona, string FhirVersion)[] AllSources = [("nextgen", "R4"), ("nextgen", "DSTU2"), ("epic", "R4"), ("cerner", "R4")];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static bool IsCommand(string[] args) => args is ["demo", ..];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var api = new Option<string>("--api") { Description = "Aggregator's base url", Required = true };
+        var sandbox = new Option<string>("--sandbox") { Description = "The sandbox's base url", Required = true };
+        var key = new Option<string>("--key") { Description = "A tenant API key (default: $AGGREGATOR_API_KEY)" };
+        var returnUrl = new Option<string?>("--return-url") { Description = "A return url registered for the tenant (default: {api}/demo/connected)" };
+
+        var patient = new Option<string>("--patient") { Description = "The tenant's id for the demo patient", DefaultValueFactory = _ => "demo-patient" };
+        var person = new Option<int>("--person") { Description = "Which generated person (0-based)", DefaultValueFactory = _ => 0 };
+        var connect = new Command("connect", "Connects a generated person to an R4 persona (Epic) and a DSTU2 one (NextGen), waits for the syncs, prints the merged record's summary and, last, the patient's id.")
+        {
+            api, sandbox, key, returnUrl, patient, person,
+        };
+        connect.SetAction((parse, cancellationToken) => WithSessionAsync(parse, api, sandbox, key, returnUrl,
+            session => ConnectDemoAsync(session, parse.GetValue(patient)!, parse.GetValue(person), cancellationToken)));
+
+        var people = new Option<int>("--people") { Description = "How many generated people to measure", DefaultValueFactory = _ => 3 };
+        var accuracy = new Command("accuracy", "Connects each generated person at every persona, then prints de-duplication precision and recall against the sandbox's ground truth. Exit code 3 when either is below 100%.")
+        {
+            api, sandbox, key, returnUrl, people,
+        };
+        accuracy.SetAction((parse, cancellationToken) => WithSessionAsync(parse, api, sandbox, key, returnUrl,
+            session => MeasureAsync(session, parse.GetValue(people), cancellationToken)));
+
+        var root = new RootCommand("Sandbox demo commands") { new Command("demo", "Drive a running Aggregator with the sandbox's generated people") { connect, accuracy } };
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static async Task<int> WithSessionAsync(
+        ParseResult parse, Option<string> api, Option<string> sandbox, Option<string> key, Option<string?> returnUrl, Func<DemoSession, Task<int>> command)
+    {
+        var apiKey = parse.GetValue(key) ?? Environment.GetEnvironmentVariable("AGGREGATOR_API_KEY");
+        if (string.IsNullOrEmpty(apiKey))
+        {
+            await Console.Error.WriteLineAsync("error: give a tenant API key with --key or AGGREGATOR_API_KEY.");
+            return 1;
+        }
+
+        if (!Uri.TryCreate(WithSlash(parse.GetValue(api)!), UriKind.Absolute, out var apiRoot)
+            || !Uri.TryCreate(WithSlash(parse.GetValue(sandbox)!), UriKind.Absolute, out var sandboxRoot))
+        {
+            await Console.Error.WriteLineAsync("error: --api and --sandbox take absolute urls, e.g. http://127.0.0.1:5080");
+            return 1;
+        }
+
+        using var apiClient = new HttpClient { BaseAddress = apiRoot, Timeout = TimeSpan.FromSeconds(60) };
+        apiClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        using var sandboxClient = new HttpClient { BaseAddress = sandboxRoot, Timeout = TimeSpan.FromSeconds(60) };
+        var session = new DemoSession(new AggregatorPartner(apiClient), new PatientAgent(sandboxRoot), sandboxClient,
+            parse.GetValue(returnUrl) is { } given ? new Uri(given) : new Uri(apiRoot, "demo/connected"));
+        try
+        {
+            return await command(session);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> ConnectDemoAsync(DemoSession session, string externalId, int person, CancellationToken cancellationToken)
+    {
+        var patientId = await session.Partner.PutPatientAsync(externalId, cancellationToken);
+        var connections = await session.ConnectAsync(patientId, person, DemoSources, cancellationToken);
+        var items = await session.Partner.AllItemsAsync(patientId, includeRetracted: false, cancellationToken);
+        var fromBoth = items.Count(i => i.GetProperty("sources").EnumerateArray().Select(s => s.GetProperty("connectionId").GetGuid()).Distinct().Count() > 1);
+        var categories = items.GroupBy(i => i.GetProperty("category").GetString()).OrderByDescending(g => g.Count()).Take(6)
+            .Select(g => $"{g.Key} {g.Count()}");
+        await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"Demo patient '{externalId}': {items.Count} merged items from {connections.Count} providers, {fromBoth} of them stated by both ({string.Join(", ", categories)}, ...)."));
+        await Console.Out.WriteLineAsync(patientId.ToString());
+        return 0;
+    }
+
+    private static async Task<int> MeasureAsync(DemoSession session, int people, CancellationToken cancellationToken)
+    {
+        var logins = await session.LoginsAsync(cancellationToken);
+        var persons = logins.Where(l => l.Source == "generated").Select(l => l.PersonId).Distinct().Order(StringComparer.Ordinal).Take(people).ToList();
+        var factOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var itemOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var allPerfect = true;
+        for (var index = 0; index < persons.Count; index++)
+        {
+            var patientId = await session.Partner.PutPatientAsync($"dedup-accuracy-{index}", cancellationToken);
+            var connections = await session.ConnectAsync(patientId, index, AllSources, cancellationToken);
+            var truth = await session.Sandbox.GetFromJsonAsync<List<PersonOverlap>>(
+                new Uri($"_test/overlap?personId={Uri.EscapeDataString(persons[index])}", UriKind.Relative), Json, cancellationToken) ?? [];
+            var personFacts = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var fact in truth.SelectMany(p => p.Facts))
+            {
+                foreach (var resource in fact.Resources)
+                {
+                    if (connections.TryGetValue((resource.Persona, resource.FhirVersion), out var connection))
+                    {
+                        personFacts[$"{connection}|{resource.ResourceType}/{resource.ResourceId}"] = fact.FactId;
+                    }
+                }
+            }
+
+            var personItems = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in await session.Partner.AllItemsAsync(patientId, includeRetracted: true, cancellationToken))
+            {
+                foreach (var source in item.GetProperty("sources").EnumerateArray())
+                {
+                    personItems[$"{source.GetProperty("connectionId").GetGuid()}|{source.GetProperty("resourceType").GetString()}/{source.GetProperty("resourceId").GetString()}"] =
+                        item.GetProperty("id").GetString()!;
+                }
+            }
+
+            var score = DeduplicationScore.Compute(personFacts, personItems);
+            allPerfect &= score.Precision == 1.0 && score.Recall == 1.0 && score.Missing.Count == 0;
+            await Console.Out.WriteLineAsync($"person {index} ({persons[index]}): {score}");
+            foreach (var (k, v) in personFacts)
+            {
+                factOf[k] = v;
+            }
+
+            foreach (var (k, v) in personItems)
+            {
+                itemOf[k] = v;
+            }
+        }
+
+        await Console.Out.WriteLineAsync($"all {persons.Count} people: {DeduplicationScore.Compute(factOf, itemOf)}");
+        return allPerfect ? 0 : 3;
+    }
+
+    private static string WithSlash(string url) => url.EndsWith('/') ? url : url + "/";
+
+    private sealed record DemoSession(AggregatorPartner Partner, PatientAgent Agent, HttpClient Sandbox, Uri ReturnUrl)
+    {
+        public async Task<List<PortalLogin>> LoginsAsync(CancellationToken cancellationToken) =>
+            await Sandbox.GetFromJsonAsync<List<PortalLogin>>(new Uri("_test/patients", UriKind.Relative), Json, cancellationToken)
+                ?? throw new InvalidOperationException("The sandbox listed no patients; is it running with Sandbox:TestApi=true?");
+
+        /// <summary>Connects generated person <paramref name="person"/> at each source (reusing active connections) and waits for their syncs.</summary>
+        public async Task<Dictionary<(string Persona, string FhirVersion), Guid>> ConnectAsync(
+            Guid patientId, int person, IEnumerable<(string Persona, string FhirVersion)> sources, CancellationToken cancellationToken)
+        {
+            var logins = await LoginsAsync(cancellationToken);
+            var connections = new Dictionary<(string, string), Guid>();
+            foreach (var (persona, version) in sources)
+            {
+                var login = logins.Where(l => l.Persona == persona && l.FhirVersion == version && l.Source == "generated")
+                    .OrderBy(l => l.PersonId, StringComparer.Ordinal).ElementAtOrDefault(person)
+                    ?? throw new InvalidOperationException($"The sandbox has no generated person {person} at {persona} {version}; start it with more Sandbox:Generator:People.");
+                var providerId = await Partner.ProviderIdAsync($"sandbox-{persona}-{version.ToLowerInvariant()}", cancellationToken);
+                if (await Partner.ActiveConnectionAsync(patientId, providerId, cancellationToken) is { } existing)
+                {
+                    connections[(persona, version)] = existing;
+                    continue;
+                }
+
+                var (connectionId, authorizeUrl) = await Partner.StartConnectAsync(patientId, providerId, ReturnUrl, cancellationToken);
+                var landing = await Agent.ConnectAsync(authorizeUrl, login, cancellationToken);
+                if (PatientAgent.Failure(landing) is { } failure)
+                {
+                    throw new InvalidOperationException($"Connecting {login.Username} at {persona} {version} failed: {failure}");
+                }
+
+                connections[(persona, version)] = connectionId;
+            }
+
+            foreach (var ((persona, version), connectionId) in connections)
+            {
+                var status = await Partner.WaitForSyncAsync(connectionId, TimeSpan.FromMinutes(5), cancellationToken);
+                await Console.Error.WriteLineAsync($"  {persona} {version}: connection {connectionId}, sync {status}");
+            }
+
+            return connections;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Aggregator.Domain.Records;
+
+namespace Aggregator.Domain.Tests.Records;
+
+/// <summary>The FHIR view of a merged record: one resource per item, references that lead somewhere inside it, a Provenance per item.</summary>
+public sealed class FhirRecordViewTests
+{
+    private static readonly Guid Patient = Guid.Parse("0199a000-0000-7000-8000-000000000001");
+    private static readonly Guid R4Connection = Guid.Parse("0199a000-0000-7000-8000-0000000000a1");
+    private static readonly Guid Dstu2Connection = Guid.Parse("0199a000-0000-7000-8000-0000000000b2");
+    private static readonly Guid PatientItem = Guid.Parse("0199a000-0000-7000-8000-000000000010");
+    private static readonly Guid EncounterItem = Guid.Parse("0199a000-0000-7000-8000-000000000011");
+    private static readonly Guid MedicationItem = Guid.Parse("0199a000-0000-7000-8000-000000000012");
+    private static readonly DateTimeOffset Rebuilt = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void References_point_at_the_merged_patient_the_item_holding_the_source_or_a_supporting_resource_brought_along()
+    {
+        var view = Build();
+
+        var medication = Assert.Single(view.Items, r => r.ResourceType == "MedicationRequest").Resource;
+        Assert.Equal(MedicationItem.ToString(), medication["id"]!.GetValue<string>());
+        Assert.Equal($"Patient/{Patient}", medication["subject"]!["reference"]!.GetValue<string>());
+        // The DSTU2 order pointed at its own encounter; that encounter is merged into an item whose shown source is the R4 one.
+        Assert.Equal($"Encounter/{EncounterItem}", medication["encounter"]!["reference"]!.GetValue<string>());
+        var prescriber = medication["requester"]!["reference"]!.GetValue<string>();
+        var practitioner = Assert.Single(view.Supporting);
+        Assert.Equal($"Practitioner/{practitioner.Id}", prescriber);
+        Assert.Equal("Dr. Ada Ng", practitioner.Resource["name"]![0]!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void A_reference_to_something_not_in_the_record_keeps_only_what_it_said()
+    {
+        var encounter = Assert.Single(Build().Items, r => r.ResourceType == "Encounter").Resource;
+
+        var location = encounter["location"]![0]!["location"]!.AsObject();
+        Assert.False(location.ContainsKey("reference"));
+        Assert.Equal("Main Street Clinic", location["display"]!.GetValue<string>());
+        var unnamed = encounter["serviceProvider"]!.AsObject();
+        Assert.False(unnamed.ContainsKey("reference"));
+        Assert.Equal("Organization at Epic (not in this record)", unnamed["display"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Each_item_has_a_provenance_of_its_id_naming_every_source_and_the_merge_rule()
+    {
+        var view = Build();
+
+        var provenance = Assert.Single(view.Provenances, p => p.Id == EncounterItem.ToString()).Resource;
+        Assert.Equal($"Encounter/{EncounterItem}", provenance["target"]![0]!["reference"]!.GetValue<string>());
+        var sources = provenance["entity"]!.AsArray().Select(e => e!["what"]!["identifier"]!).Select(i => $"{i["system"]}|{i["value"]}").Order().ToList();
+        Assert.Equal(new[] { $"urn:aggregator:connection:{R4Connection}|Encounter/enc-1", $"urn:aggregator:connection:{Dstu2Connection}|Encounter/77" }.Order(), sources);
+        Assert.Contains("code+time", provenance["activity"]!["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        var custodians = provenance["agent"]!.AsArray().Where(a => a!["type"]!["coding"]![0]!["code"]!.GetValue<string>() == "custodian")
+            .Select(a => a!["who"]!["display"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["Epic", "NextGen"], custodians);
+        Assert.Equal(3, view.Provenances.Count);
+    }
+
+    [Fact]
+    public void The_patient_is_ours_with_the_identifiers_of_every_source_and_the_shown_sources_content()
+    {
+        var patient = Build().Patient!.Resource;
+
+        Assert.Equal(Patient.ToString(), patient["id"]!.GetValue<string>());
+        Assert.Equal("1970-04-02", patient["birthDate"]!.GetValue<string>());
+        var identifiers = patient["identifier"]!.AsArray().Select(i => i!["value"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["E123", "MRN-9"], identifiers);
+        Assert.False(patient["meta"]!.AsObject().ContainsKey("versionId"));
+    }
+
+    [Fact]
+    public void A_document_points_at_our_content_endpoint_instead_of_the_providers_binary()
+    {
+        var documentItem = Guid.Parse("0199a000-0000-7000-8000-000000000013");
+        var document = Source(R4Connection, "Epic", "DocumentReference", "doc-1", """
+            {"resourceType":"DocumentReference","id":"doc-1","status":"current","subject":{"reference":"Patient/p-epic"},
+             "content":[{"attachment":{"contentType":"text/plain","url":"https://epic.example/fhir/Binary/b-1"}}]}
+            """);
+        var view = FhirRecordView.Build(Patient, [Item(documentItem, "documents", null, Key(document))], [document], id => $"https://agg.example/v1/patients/{Patient}/documents/{id}/content");
+
+        var url = view.Items[0].Resource["content"]![0]!["attachment"]!["url"]!.GetValue<string>();
+        Assert.Equal($"https://agg.example/v1/patients/{Patient}/documents/{documentItem}/content", url);
+    }
+
+    [Fact]
+    public void A_narrative_without_the_xhtml_namespace_gets_it_and_one_that_is_not_xml_is_dropped()
+    {
+        var withoutNamespace = Source(R4Connection, "NextGen", "Condition", "c-1",
+            """{"resourceType":"Condition","id":"c-1","text":{"status":"generated","div":"<div>Asthma <b>mild</b></div>"},"subject":{"reference":"Patient/p"}}""");
+        var broken = Source(R4Connection, "NextGen", "Condition", "c-2",
+            """{"resourceType":"Condition","id":"c-2","text":{"status":"generated","div":"<div>Asthma <b>mild</div>"},"subject":{"reference":"Patient/p"}}""");
+        var first = Guid.CreateVersion7();
+        var second = Guid.CreateVersion7();
+
+        var view = FhirRecordView.Build(Patient, [Item(first, "conditions", null, Key(withoutNamespace)), Item(second, "conditions", null, Key(broken))], [withoutNamespace, broken]);
+
+        var div = view.Items.Single(i => i.ItemId == first).Resource["text"]!["div"]!.GetValue<string>();
+        Assert.Equal("""<div xmlns="http://www.w3.org/1999/xhtml">Asthma <b>mild</b></div>""", div);
+        Assert.Null(view.Items.Single(i => i.ItemId == second).Resource["text"]);
+        Assert.NotNull(view.Items.Single(i => i.ItemId == second).Resource["subject"]);
+    }
+
+    private static FhirRecordView Build()
+    {
+        var epicPatient = Source(R4Connection, "Epic", "Patient", "p-epic", """
+            {"resourceType":"Patient","id":"p-epic","meta":{"versionId":"4","profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]},
+             "identifier":[{"system":"urn:oid:1.2.3","value":"E123"}],"birthDate":"1970-04-02","gender":"female"}
+            """);
+        var nextgenPatient = Source(Dstu2Connection, "NextGen", "Patient", "42", """
+            {"resourceType":"Patient","id":"42","identifier":[{"system":"urn:oid:9.9","value":"MRN-9"},{"system":"urn:oid:1.2.3","value":"E123"}],"birthDate":"1970-04-02"}
+            """);
+        var epicEncounter = Source(R4Connection, "Epic", "Encounter", "enc-1", """
+            {"resourceType":"Encounter","id":"enc-1","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/p-epic"},
+             "location":[{"location":{"reference":"Location/not-synced","display":"Main Street Clinic"}}],"serviceProvider":{"reference":"Organization/gone"}}
+            """);
+        var nextgenEncounter = Source(Dstu2Connection, "NextGen", "Encounter", "77", """
+            {"resourceType":"Encounter","id":"77","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/42"}}
+            """);
+        // A DSTU2 MedicationOrder, stored converted to R4: the view speaks R4 while the sources keep the provider's names.
+        var order = Source(Dstu2Connection, "NextGen", "MedicationOrder", "m-5", """
+            {"resourceType":"MedicationRequest","id":"m-5","status":"active","intent":"order","subject":{"reference":"Patient/42"},
+             "encounter":{"reference":"Encounter/77"},"requester":{"reference":"Practitioner/dr-1"},"medicationCodeableConcept":{"text":"Lisinopril 10 MG"}}
+            """);
+        var doctor = Source(Dstu2Connection, "NextGen", "Practitioner", "dr-1", """{"resourceType":"Practitioner","id":"dr-1","name":[{"text":"Dr. Ada Ng"}]}""");
+
+        FhirViewItem[] items =
+        [
+            Item(PatientItem, "demographics", "same-patient", Key(epicPatient), Key(nextgenPatient)),
+            Item(EncounterItem, "encounters", "code+time", Key(epicEncounter), Key(nextgenEncounter)),
+            Item(MedicationItem, "medications", null, Key(order)),
+        ];
+        return FhirRecordView.Build(Patient, items, [epicPatient, nextgenPatient, epicEncounter, nextgenEncounter, order, doctor]);
+    }
+
+    private static FhirViewItem Item(Guid id, string category, string? mergedBy, SourceKey shown, params SourceKey[] others) =>
+        new(id, category, Rebuilt, mergedBy, [shown, .. others], shown);
+
+    private static SourceKey Key(FhirViewSource source) => new(source.ConnectionId, source.ResourceType, source.ResourceId);
+
+    private static FhirViewSource Source(Guid connection, string provider, string type, string id, string json) =>
+        new(connection, provider, type, id, new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero), JsonDocument.Parse(json).RootElement);
+}
