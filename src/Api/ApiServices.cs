@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Aggregator.Api.Authentication;
+using Aggregator.Api.Auditing;
 using Aggregator.Api.Connections;
 using Aggregator.Api.Fhir;
 using Aggregator.Api.Providers;
@@ -40,6 +41,7 @@ public static class ApiServices
         app.MapRecordEndpoints();
         app.MapRecordFeedEndpoints();
         app.MapFhirEndpoints();
+        app.MapAuditEndpoints();
         app.MapDemoPages();
         return app;
     }

@@ -77,6 +77,9 @@ public static class DependencyInjection
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseNotifications>());
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService(provider => provider.GetRequiredService<ApiKeyUsage>());
+        services.AddOptions<Auditing.AuditOptions>().Bind(builder.Configuration.GetSection(Auditing.AuditOptions.Section));
+        services.AddSingleton<Auditing.AuditTrail>();
+        services.AddHostedService(provider => provider.GetRequiredService<Auditing.AuditTrail>());
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<PatientSessionTokens>();
         services.AddScoped<TenantAdministration>();

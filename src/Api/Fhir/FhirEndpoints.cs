@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
 using Aggregator.Api.Records;
 using Aggregator.Domain.Records;
@@ -29,7 +30,7 @@ public static class FhirEndpoints
         var group = endpoints.MapGroup(Base).WithTags("FHIR R4 view");
         group.MapGet("/metadata", Metadata).AllowAnonymous()
             .WithSummary("CapabilityStatement of the FHIR view");
-        var secured = group.MapGroup("").RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+        var secured = group.MapGroup("").RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy).AuditReads();
         secured.MapGet("/Patient/{patientId:guid}/$everything", Everything)
             .WithSummary("The patient's merged record as one FHIR R4 Bundle, a Provenance per item")
             .WithDescription("`_type` limits the resource types (comma-separated). Answers `application/fhir+json`, or `application/json` when the client asks for it (`Accept` or `_format`).");
@@ -301,6 +302,7 @@ public sealed class FhirViewLoader(
             return PatientMissing();
         }
 
+        http.Items[AuditEndpoints.PatientItem] = patientId;
         if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
         {
             return Answer(http, hit.Body, hit.ETag);

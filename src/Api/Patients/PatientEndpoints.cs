@@ -1,3 +1,4 @@
+using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
 using Aggregator.Domain.Patients;
 using Aggregator.Infrastructure.Hosting;
@@ -25,7 +26,8 @@ public static class PatientEndpoints
         endpoints.MapGet("/v1/patients/{id:guid}", GetPatient)
             .WithTags("Patients")
             .WithSummary("Read a patient")
-            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .AuditReads();
         group.MapGet("/", ListPatients)
             .WithSummary("List the tenant's patients, oldest first (cursor paging)");
         return endpoints;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
 using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Persistence;
@@ -17,7 +18,8 @@ public static class RecordEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/v1/patients/{patientId:guid}")
             .WithTags("Record")
-            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .AuditReads();
         group.MapGet("/record", GetRecord)
             .WithSummary("The patient's merged record: demographics, categories with counts, sources and their sync state");
         group.MapGet("/record/{category}", GetCategory)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
 using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Hosting;
@@ -20,7 +21,8 @@ public static class RecordFeedEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/v1/patients/{patientId:guid}")
             .WithTags("Record")
-            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .AuditReads();
         group.MapGet("/timeline", GetTimeline).WithSummary("Every dated item of the record, newest first (cursor paging)");
         group.MapGet("/labs/trends", GetTrend)
             .WithSummary("One lab test across providers as a series in one unit, with reference ranges, ready to plot")

@@ -25,6 +25,9 @@ public abstract class ApiTestBase(
 
     protected Guid TenantId { get; private set; }
 
+    /// <summary>The id of the tenant's API key (what audit events name as the actor).</summary>
+    protected Guid TenantKeyId { get; private set; }
+
     public virtual async ValueTask InitializeAsync()
     {
         await Database.InitializeAsync();
@@ -32,6 +35,7 @@ public abstract class ApiTestBase(
         var (client, key) = await Api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
         Tenant = client;
         TenantId = key.TenantId;
+        TenantKeyId = key.KeyId;
     }
 
     public virtual async ValueTask DisposeAsync()

@@ -1,0 +1,149 @@
+using System.Security.Claims;
+using System.Text;
+using Aggregator.Api.Authentication;
+using Aggregator.Domain.Auditing;
+using Aggregator.Infrastructure.Auditing;
+using Aggregator.Infrastructure.Paging;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.Api.Auditing;
+
+/// <summary>
+/// Every successful read of patient data leaves an audit event: who (API key or patient session),
+/// which patient, what (the route, with the category or FHIR type read), when, and the request id.
+/// Events are noted in memory when the response completes and written in batches by <see cref="AuditTrail"/>.
+/// </summary>
+public static class AuditEndpoints
+{
+    /// <summary>Where a handler names the patient it read when the route does not (FHIR searches and reads).</summary>
+    public const string PatientItem = "audit:patient";
+
+    /// <summary>Audits the GETs of these endpoints.</summary>
+    public static TBuilder AuditReads<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var result = await next(context);
+            var http = context.HttpContext;
+            if (HttpMethods.IsGet(http.Request.Method) && Actor(http.User) is { } actor)
+            {
+                var trail = http.RequestServices.GetRequiredService<AuditTrail>();
+                var clock = http.RequestServices.GetRequiredService<TimeProvider>();
+                var action = Action(http);
+                http.Response.OnCompleted(() =>
+                {
+                    if (http.Response.StatusCode is (>= 200 and < 300) or StatusCodes.Status304NotModified && PatientOf(http) is { } patientId)
+                    {
+                        trail.Record(new AuditEvent
+                        {
+                            TenantId = actor.TenantId,
+                            ActorType = actor.Type,
+                            ActorId = actor.Id,
+                            PatientId = patientId,
+                            Action = action,
+                            OccurredAt = clock.GetUtcNow(),
+                            RequestId = http.TraceIdentifier,
+                        });
+                    }
+
+                    return Task.CompletedTask;
+                });
+            }
+
+            return result;
+        });
+
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/v1/patients/{patientId:guid}/audit-events", ListEvents)
+            .WithTags("Patients")
+            .WithSummary("Who read this patient's data, newest first (cursor paging)")
+            .WithDescription("One event per successful read of the patient's record, FHIR view or patient resource: `actorType` (`api_key`, `session_token`), `actorId` (the key's id, or `session:{patientId}`), `action` (the route read), `occurredAt`, `requestId` (the `traceId` of that request's logs). Events are written within seconds of the read.")
+            .RequireAuthorization(AuthenticationSetup.TenantPolicy);
+        return endpoints;
+    }
+
+    private static async Task<IResult> ListEvents(
+        Guid patientId, AggregatorDbContext db, CursorCodec cursors, int? limit, string? cursor, CancellationToken cancellationToken)
+    {
+        if (!await db.Patients.AnyAsync(p => p.Id == patientId, cancellationToken))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var take = CursorCodec.ClampLimit(limit);
+        var listing = "audit:" + patientId;
+        var events = db.AuditEvents.AsNoTracking().Where(e => e.PatientId == patientId);
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            var before = cursors.Decode<long>(listing, cursor);
+            events = events.Where(e => e.Id < before);
+        }
+
+        var page = await events.OrderByDescending(e => e.Id).Take(take + 1)
+            .Select(e => new AuditEventResponse(e.Id, e.OccurredAt, e.ActorType, e.ActorId, e.Action, e.RequestId))
+            .ToListAsync(cancellationToken);
+        var next = page.Count > take ? cursors.Encode(listing, page[take - 1].Sequence) : null;
+        return TypedResults.Ok(new AuditEventPage(page.Take(take).ToList(), next));
+    }
+
+    private static (Guid TenantId, AuditActorType Type, string Id)? Actor(ClaimsPrincipal user)
+    {
+        if (!Guid.TryParse(user.FindFirstValue(ApiClaims.TenantId), out var tenantId) || user.FindFirstValue(ApiClaims.ActorId) is not { } id)
+        {
+            return null;
+        }
+
+        return user.FindFirstValue(ApiClaims.ActorType) switch
+        {
+            ApiClaims.ActorApiKey => (tenantId, AuditActorType.ApiKey, id),
+            ApiClaims.ActorSession => (tenantId, AuditActorType.SessionToken, id),
+            _ => null,
+        };
+    }
+
+    /// <summary><c>GET</c> and the route template, with the category or FHIR type read filled in (ids are not: they are in <c>patientId</c>).</summary>
+    private static string Action(HttpContext http)
+    {
+        var template = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.Value ?? "";
+        var action = new StringBuilder("GET ").Append(template);
+        foreach (var name in new[] { "category", "type" })
+        {
+            if (http.Request.RouteValues.TryGetValue(name, out var value) && value is string text)
+            {
+                action.Replace("{" + name + "}", text);
+            }
+        }
+
+        return action.Length <= 100 ? action.ToString() : action.ToString(0, 100);
+    }
+
+    private static Guid? PatientOf(HttpContext http)
+    {
+        if (http.Items.TryGetValue(PatientItem, out var named) && named is Guid fromHandler)
+        {
+            return fromHandler;
+        }
+
+        foreach (var name in new[] { "patientId", "id" })
+        {
+            if (http.Request.RouteValues.TryGetValue(name, out var value) && Guid.TryParse(value as string, out var fromRoute))
+            {
+                return fromRoute;
+            }
+        }
+
+        return null;
+    }
+}
+
+public sealed record AuditEventResponse(
+    [property: System.Text.Json.Serialization.JsonIgnore] long Sequence,
+    DateTimeOffset OccurredAt,
+    AuditActorType ActorType,
+    string ActorId,
+    string Action,
+    string? RequestId);
+
+public sealed record AuditEventPage(IReadOnlyList<AuditEventResponse> Items, string? NextCursor);

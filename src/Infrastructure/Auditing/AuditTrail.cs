@@ -1,0 +1,151 @@
+using System.Threading.Channels;
+using Aggregator.Domain.Auditing;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Infrastructure.Auditing;
+
+/// <summary><c>Audit:*</c>: how audit events are buffered and written.</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "Audit";
+
+    /// <summary>Events held in memory at most; beyond it new events are dropped (and counted in the log) rather than slowing reads.</summary>
+    public int BufferCapacity { get; set; } = 100_000;
+
+    /// <summary>Events written per batch at most.</summary>
+    public int BatchSize { get; set; } = 1_000;
+
+    /// <summary>How long a batch may wait for more events before it is written.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Who read which patient's data, written off the request path: a read puts its event in an
+/// in-memory channel (no database round trip, never waits) and this service writes them in
+/// batches. A failed write is retried with the next batch; stopping writes what is left.
+/// </summary>
+public sealed partial class AuditTrail : BackgroundService
+{
+    private readonly Channel<AuditEvent> _events;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<AuditTrail> _logger;
+    private readonly AuditOptions _options;
+    private readonly List<AuditEvent> _unwritten = [];
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private long _dropped;
+
+    public AuditTrail(IServiceScopeFactory scopes, TimeProvider clock, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _scopes = scopes;
+        _clock = clock;
+        _logger = logger;
+        _options = options.Value;
+        _events = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(_options.BufferCapacity)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        });
+    }
+
+    /// <summary>Notes an event; returns at once.</summary>
+    public void Record(AuditEvent auditEvent)
+    {
+        if (!_events.Writer.TryWrite(auditEvent))
+        {
+            Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _events.Reader.WaitToReadAsync(stoppingToken))
+            {
+                // Let a batch gather, then write what is there.
+                await Task.Delay(_options.FlushInterval, _clock, stoppingToken);
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what is left is written below.
+        }
+
+        await FlushAsync(CancellationToken.None);
+    }
+
+    /// <summary>Writes every event noted so far (in batches).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushLockedAsync(cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        _writing.Dispose();
+        base.Dispose();
+    }
+
+    private async Task FlushLockedAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _dropped, 0) is > 0 and var dropped)
+        {
+            LogDropped(_logger, dropped, _options.BufferCapacity);
+        }
+
+        while (true)
+        {
+            while (_unwritten.Count < _options.BatchSize && _events.Reader.TryRead(out var next))
+            {
+                _unwritten.Add(next);
+            }
+
+            if (_unwritten.Count == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                await using var scope = _scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+                db.AuditEvents.AddRange(_unwritten);
+                await db.SaveChangesAsync(cancellationToken);
+                _unwritten.Clear();
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or DbUpdateException or TimeoutException or InvalidOperationException)
+            {
+                // Kept for the next flush; the events themselves are not logged (they name patients).
+                LogWriteFailed(_logger, _unwritten.Count, ex.GetType().Name);
+                foreach (var pending in _unwritten)
+                {
+                    pending.Id = 0;
+                }
+
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Dropped} audit events were dropped")]
+    private static partial void LogDropped(ILogger logger, long dropped, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write {Count} audit events ({Error}); they are retried with the next batch")]
+    private static partial void LogWriteFailed(ILogger logger, int count, string error);
+}
