@@ -9,7 +9,7 @@ public static class OpenApiSetup
     public const string BearerScheme = "bearer";
 
     public static IServiceCollection AddApiDocument(this IServiceCollection services) =>
-        services.AddOpenApi(options => options.AddDocumentTransformer(Describe));
+        services.AddOpenApi(options => options.AddDocumentTransformer(Describe).AddOperationTransformer(OpenApiExamples.Apply));
 
     private static Task Describe(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {

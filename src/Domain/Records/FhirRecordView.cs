@@ -139,8 +139,11 @@ public sealed partial class FhirRecordView
     private JsonObject Rewrite(FhirViewSource source, string type, string id)
     {
         var resource = JsonNode.Parse(source.Resource.GetRawText())!.AsObject();
-        resource["resourceType"] = type;
-        resource["id"] = id;
+        // resourceType and id first, as FHIR JSON is usually written (stored JSON comes back with its keys reordered).
+        resource.Remove("resourceType");
+        resource.Remove("id");
+        resource.Insert(0, "resourceType", type);
+        resource.Insert(1, "id", id);
         var meta = new JsonObject();
         if (source.LastUpdated is { } updated)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Aggregator.IntegrationTests.Infrastructure;
 
 namespace Aggregator.IntegrationTests.Foundation;
@@ -33,6 +34,31 @@ public sealed class ApiDocumentTests(PostgresServer server) : IAsyncLifetime
             "/v1/connections/{connectionId}/reconnect", "/v1/oauth/callback",
         }, paths);
         Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+    }
+
+    [Fact]
+    public async Task The_record_and_fhir_view_are_described_with_examples_of_the_contract()
+    {
+        var document = await _api.CreateClient().GetJsonAsync("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+
+        var category = paths.GetProperty("/v1/patients/{patientId}/record/{category}").GetProperty("get").GetProperty("responses");
+        var page = category.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("example");
+        var source = page.GetProperty("items")[0].GetProperty("sources")[0];
+        Assert.All(new[] { "connectionId", "resourceType", "resourceId" }, name => Assert.Equal(JsonValueKind.String, source.GetProperty(name).ValueKind));
+        Assert.True(page.TryGetProperty("nextCursor", out _));
+        Assert.Equal("urn:aggregator:problem:invalid-cursor",
+            category.GetProperty("400").GetProperty("content").GetProperty("application/problem+json").GetProperty("example").GetProperty("type").GetString());
+
+        var everything = paths.GetProperty("/fhir/r4/Patient/{patientId}/$everything").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/fhir+json").GetProperty("example");
+        Assert.Equal("Bundle", everything.GetProperty("resourceType").GetString());
+        Assert.Contains(everything.GetProperty("entry").EnumerateArray(), e => e.GetProperty("resource").GetProperty("resourceType").GetString() == "Provenance");
+
+        var connect = paths.GetProperty("/v1/patients/{patientId}/connections").GetProperty("post");
+        Assert.True(connect.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("example").TryGetProperty("providerId", out _));
+        Assert.True(connect.GetProperty("responses").GetProperty("201").GetProperty("content").GetProperty("application/json").GetProperty("example").TryGetProperty("authorizeUrl", out _));
+        Assert.True(paths.TryGetProperty("/v1/patients/{patientId}/audit-events", out _));
     }
 
     [Fact]
