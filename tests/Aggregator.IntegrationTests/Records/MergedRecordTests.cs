@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aggregator.IntegrationTests.Infrastructure;
+using Aggregator.Sandbox.Tests.Hosting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aggregator.IntegrationTests.Records;
@@ -55,6 +56,38 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
         var epicLabs = epicObservations.Count(r => r.Contains("\"laboratory\"", StringComparison.Ordinal));
         // Each provider states every lab once; merged, each lab is one item (a lab recorded twice by one provider is one item too).
         Assert.InRange(labs.Count, 1, epicLabs);
+    }
+
+    [Fact]
+    public async Task The_same_person_served_as_DSTU2_by_one_persona_and_R4_by_another_gives_one_item_per_fact()
+    {
+        // Generated person 1 (read only here): NextGen serves it in DSTU2, Epic in R4; the generator says which facts both hold.
+        var dstu2Login = Sandbox.Generated("nextgen", "DSTU2", 1);
+        var (patientId, dstu2) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", dstu2Login, "dstu2-and-r4");
+        var r4 = await Api.ConnectExistingAsync(Tenant, Sandbox, patientId, "sandbox-epic-r4", Sandbox.Generated("epic", "R4", 1));
+        Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(dstu2)).GetProperty("status").GetString());
+        Assert.Equal("succeeded", (await Tenant.WaitForRunAsync(r4)).GetProperty("status").GetString());
+        var truth = (await Sandbox.Server.OverlapAsync(dstu2Login.PersonId)).Single().Facts
+            .Select(f => f with { Resources = f.Resources.Where(r => (r.Persona, r.FhirVersion) is ("nextgen", "DSTU2") or ("epic", "R4")).ToList() })
+            .Where(f => f.Resources.Count > 0)
+            .ToList();
+
+        var items = await Tenant.AllItemsAsync(patientId, includeRetracted: true);
+        var itemOf = items.SelectMany(i => i.GetProperty("sources").EnumerateArray().Select(s =>
+                (Key: (s.GetProperty("connectionId").GetGuid(), s.GetProperty("resourceType").GetString(), s.GetProperty("resourceId").GetString()), Item: i.GetProperty("id").GetString())))
+            .ToDictionary(p => p.Key, p => p.Item);
+
+        var shared = truth.Where(f => f.Resources.Any(r => r.Persona == "nextgen") && f.Resources.Any(r => r.Persona == "epic")).ToList();
+        Assert.NotEmpty(shared);
+        foreach (var fact in truth)
+        {
+            var holding = fact.Resources.Select(r => itemOf[(r.Persona == "epic" ? r4 : dstu2, r.ResourceType, r.ResourceId)]).Distinct().ToList();
+            Assert.True(holding.Count == 1, $"{fact.FactId} ({fact.Category}) is in {holding.Count} items");
+        }
+
+        // One item per fact: as many items as facts, the DSTU2 sources named as NextGen served them.
+        Assert.Equal(truth.Count, items.Count);
+        Assert.Contains(items.SelectMany(i => i.GetProperty("sources").EnumerateArray()), s => s.GetProperty("resourceType").GetString() == "MedicationOrder");
     }
 
     [Fact]
