@@ -7,6 +7,7 @@ using Aggregator.Api.Fhir;
 using Aggregator.Api.Providers;
 using Aggregator.Api.Records;
 using Aggregator.Api.Sync;
+using Aggregator.Api.Webhooks;
 using Aggregator.Api.Operations;
 using Aggregator.Api.Patients;
 using Scalar.AspNetCore;
@@ -42,6 +43,7 @@ public static class ApiServices
         app.MapRecordFeedEndpoints();
         app.MapFhirEndpoints();
         app.MapAuditEndpoints();
+        app.MapWebhookEndpoints();
         app.MapDemoPages();
         return app;
     }

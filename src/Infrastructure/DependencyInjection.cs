@@ -111,6 +111,15 @@ public static class DependencyInjection
         services.AddSingleton<Records.RecordPageCache>();
         services.AddScoped<Records.FhirRecordViewReader>();
         services.AddScoped<SyncDispatcher>();
+        services.AddOptions<Webhooks.WebhookOptions>().Bind(builder.Configuration.GetSection(Webhooks.WebhookOptions.Section));
+        services.AddScoped<Webhooks.WebhookOutbox>();
+        services.AddScoped<Webhooks.WebhookSender>();
+        services.AddScoped<Webhooks.WebhookSweep>();
+#pragma warning disable EXTEXP0001 // The supported way to opt one client out of the default resilience handler.
+        // Webhook deliveries are retried by their own schedule (minutes to hours), not by a handler in the request.
+        services.AddHttpClient(Webhooks.WebhookSender.HttpClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("Aggregator-Webhooks/1.0"))
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         services.AddTransient<SyncConnectionJob>();
         services.AddProviderHttpClients();
 

@@ -31,6 +31,11 @@ public static class TenantCommands
             var (tenant, key) = await admin.CreateTenantAsync(
                 parse.GetRequiredValue(name), settings, parse.GetValue(live) ? ApiKeyEnvironment.Live : ApiKeyEnvironment.Test, cancellationToken);
             await PrintTenantAsync(tenant);
+            if (parse.GetValue(webhook) is not null)
+            {
+                await PrintWebhookSecretAsync(admin, tenant.Id, rotate: false, cancellationToken);
+            }
+
             await Console.Out.WriteLineAsync($"API key {key.Prefix}… (shown once; store it now):");
             await Console.Out.WriteLineAsync(key.Key);
             return 0;
@@ -71,9 +76,27 @@ public static class TenantCommands
             var urls = parse.GetValue(updateReturnUrls) is { Length: > 0 } given ? given : existing.ReturnUrls.ToArray();
             var tenant = await admin.UpdateTenantAsync(id, new TenantSettings(urls, parse.GetValue(updateInterval), parse.GetValue(updateWebhook)), cancellationToken);
             await PrintTenantAsync(tenant);
+            if (parse.GetValue(updateWebhook) is not null)
+            {
+                await PrintWebhookSecretAsync(admin, tenant.Id, rotate: false, cancellationToken);
+            }
+
             return 0;
         }));
         tenants.Add(update);
+
+        var secretTenantId = new Argument<Guid>("tenant-id");
+        var rotate = new Option<bool>("--rotate") { Description = "Make a new secret; the old one stops verifying at once." };
+        var secret = new Command("webhook-secret", "Print the secret the tenant verifies webhook signatures with (Standard Webhooks, whsec_…).")
+        {
+            secretTenantId, rotate,
+        };
+        secret.SetAction((parse, cancellationToken) => run(async services =>
+        {
+            var admin = services.GetRequiredService<TenantAdministration>();
+            return await PrintWebhookSecretAsync(admin, parse.GetRequiredValue(secretTenantId), parse.GetValue(rotate), cancellationToken) ? 0 : 1;
+        }));
+        tenants.Add(secret);
 
         var demoReturnUrls = ReturnUrlOption();
         var demo = new Command("demo", $"Ensure the '{TenantAdministration.DemoTenantName}' tenant; revoke its old key and print a new one (last line).")
@@ -90,6 +113,18 @@ public static class TenantCommands
         }));
         tenants.Add(demo);
         return tenants;
+    }
+
+    private static async Task<bool> PrintWebhookSecretAsync(TenantAdministration admin, Guid tenantId, bool rotate, CancellationToken cancellationToken)
+    {
+        if (await admin.WebhookSecretAsync(tenantId, rotate, cancellationToken) is not { } secret)
+        {
+            await Console.Error.WriteLineAsync("error: the tenant has no webhook url; set one with tenants update --webhook-url.");
+            return false;
+        }
+
+        await Console.Out.WriteLineAsync($"Webhook signing secret (Standard Webhooks): {secret}");
+        return true;
     }
 
     public static Command CreateKeyCommands(ServiceRunner run)

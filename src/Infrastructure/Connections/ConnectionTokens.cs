@@ -21,6 +21,7 @@ public sealed partial class ConnectionTokens(
     SmartDiscovery discovery,
     ProviderTokenClient tokens,
     SecretProtector secrets,
+    Webhooks.WebhookOutbox webhooks,
     TimeProvider clock,
     ILogger<ConnectionTokens> logger)
 {
@@ -114,8 +115,18 @@ public sealed partial class ConnectionTokens(
         connection.Status = ConnectionStatus.ReauthRequired;
         connection.LastError = reason;
         connection.UpdatedAt = clock.GetUtcNow();
+        var externalId = await db.Patients.IgnoreQueryFilters().Where(p => p.Id == connection.PatientId).Select(p => p.ExternalId).SingleAsync(cancellationToken);
+        await webhooks.AddAsync(connection.TenantId, Webhooks.WebhookEventTypes.ConnectionReauthRequired, new
+        {
+            patientId = connection.PatientId,
+            externalId,
+            connectionId = connection.Id,
+            providerId = connection.ProviderId,
+            reason,
+        }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        webhooks.Dispatch();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Refreshed the access token of connection {ConnectionId}")]

@@ -20,6 +20,11 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurring) : IH
             JobQueues.Default,
             job => job.DispatchAsync(CancellationToken.None),
             Cron.Minutely());
+        recurring.AddOrUpdate<Webhooks.WebhookSweep>(
+            Webhooks.WebhookSweep.RecurringJobId,
+            JobQueues.Default,
+            job => job.RunAsync(CancellationToken.None),
+            Cron.Minutely());
         return Task.CompletedTask;
     }
 

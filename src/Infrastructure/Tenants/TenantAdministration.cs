@@ -1,6 +1,8 @@
+using System.Security.Cryptography;
 using Aggregator.Domain.Tenants;
 using Aggregator.Infrastructure.Notifications;
 using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Secrets;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aggregator.Infrastructure.Tenants;
@@ -11,7 +13,7 @@ public sealed record IssuedApiKey(Guid KeyId, Guid TenantId, string Prefix, stri
 public sealed record TenantSettings(IReadOnlyList<string> ReturnUrls, TimeSpan? SyncInterval, Uri? WebhookUrl);
 
 /// <summary>Operator work on tenants and their keys (the CLI's verbs). Sees every tenant.</summary>
-public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotifications notifications, TimeProvider clock)
+public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotifications notifications, SecretProtector secrets, TimeProvider clock)
 {
     public const string DemoTenantName = "Demo Health";
     public const string DemoKeyName = "demo";
@@ -128,7 +130,28 @@ public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotific
         return new IssuedApiKey(key.Id, tenantId, prefix, secret);
     }
 
-    private static void Apply(Tenant tenant, TenantSettings settings)
+    /// <summary>The tenant's webhook signing secret (<c>whsec_…</c>), made anew when <paramref name="rotate"/>; null without a webhook url.</summary>
+    public async Task<string?> WebhookSecretAsync(Guid tenantId, bool rotate, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Id == tenantId, cancellationToken) ?? throw new TenantNotFoundException(tenantId);
+        if (tenant.WebhookUrl is null)
+        {
+            return null;
+        }
+
+        if (rotate || tenant.WebhookSecretProtected is null)
+        {
+            tenant.WebhookSecretProtected = NewWebhookSecret();
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return secrets.Unprotect(SecretKind.WebhookSecret, tenant.WebhookSecretProtected);
+    }
+
+    /// <summary>A Standard Webhooks secret (<c>whsec_</c> + 32 random bytes, base64), encrypted for storage.</summary>
+    private string NewWebhookSecret() => secrets.Protect(SecretKind.WebhookSecret, "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+
+    private void Apply(Tenant tenant, TenantSettings settings)
     {
         foreach (var url in settings.ReturnUrls)
         {
@@ -148,7 +171,13 @@ public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotific
 
         if (settings.WebhookUrl is { } webhook)
         {
+            if (!webhook.IsAbsoluteUri || !(webhook.Scheme == Uri.UriSchemeHttps || (webhook.Scheme == Uri.UriSchemeHttp && webhook.IsLoopback)) || !string.IsNullOrEmpty(webhook.UserInfo))
+            {
+                throw new ArgumentException($"'{webhook}' is not a valid webhook url: https is needed (plain http only to loopback), without credentials.", nameof(settings));
+            }
+
             tenant.WebhookUrl = webhook.AbsoluteUri;
+            tenant.WebhookSecretProtected ??= NewWebhookSecret();
         }
     }
 }

@@ -26,7 +26,8 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
     {
         builder.ToTable("webhook_deliveries");
         builder.Property(w => w.EventType).HasMaxLength(100);
-        builder.Property(w => w.Payload).HasColumnType("jsonb");
+        // Text, not jsonb: the body is signed and sent exactly as it was composed.
+        builder.Property(w => w.Payload).HasColumnType("text");
         builder.HasIndex(w => new { w.Status, w.NextAttemptAt });
         builder.HasIndex(w => new { w.TenantId, w.CreatedAt });
         builder.HasOne<Tenant>().WithMany().HasForeignKey(w => w.TenantId).OnDelete(DeleteBehavior.Cascade);

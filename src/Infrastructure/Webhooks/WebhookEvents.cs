@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Aggregator.Domain.Webhooks;
+using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Persistence;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aggregator.Infrastructure.Webhooks;
+
+/// <summary>The events a tenant's webhook url receives. Payloads carry ids and states, never clinical data or tokens.</summary>
+public static class WebhookEventTypes
+{
+    /// <summary>A sync run finished (<c>succeeded</c>, <c>partial</c> or <c>failed</c>); the record may have a new version.</summary>
+    public const string SyncFinished = "sync.finished";
+
+    /// <summary>The provider no longer accepts the connection's grant: the patient must reconnect.</summary>
+    public const string ConnectionReauthRequired = "connection.reauth_required";
+}
+
+/// <summary>
+/// A transactional outbox for webhook events: an event is added to the caller's unit of work (so
+/// it is stored exactly when what it announces is), and handed to the job server once committed.
+/// Tenants without a webhook url get no rows.
+/// </summary>
+public sealed class WebhookOutbox(AggregatorDbContext db, IBackgroundJobClient jobs, TimeProvider clock)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly List<Guid> _added = [];
+
+    public async Task AddAsync(Guid tenantId, string eventType, object data, CancellationToken cancellationToken)
+    {
+        var hasUrl = await db.Tenants.IgnoreQueryFilters().AnyAsync(t => t.Id == tenantId && t.WebhookUrl != null, cancellationToken);
+        if (!hasUrl)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        var delivery = new WebhookDelivery
+        {
+            Id = Guid.CreateVersion7(),
+            TenantId = tenantId,
+            EventType = eventType,
+            Payload = JsonSerializer.Serialize(new { type = eventType, timestamp = now, data }, Json),
+            CreatedAt = now,
+            NextAttemptAt = now,
+        };
+        db.WebhookDeliveries.Add(delivery);
+        _added.Add(delivery.Id);
+    }
+
+    /// <summary>After the caller saved: queues the new deliveries (the sweep catches any whose queuing is lost).</summary>
+    public void Dispatch()
+    {
+        foreach (var id in _added)
+        {
+            jobs.Enqueue<WebhookSender>(JobQueues.Default, sender => sender.SendAsync(id, CancellationToken.None));
+        }
+
+        _added.Clear();
+    }
+}

@@ -1,0 +1,119 @@
+using System.Net;
+using System.Text.Json;
+using Aggregator.Infrastructure.Tenants;
+using Aggregator.IntegrationTests.Infrastructure;
+using Aggregator.Sandbox.Tests.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using StandardWebhooks;
+
+namespace Aggregator.IntegrationTests.Webhooks;
+
+/// <summary>What a partner's webhook endpoint sees: signed events for finished syncs and lost grants, retried until it answers 2xx.</summary>
+public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true,
+    settings: new Dictionary<string, string?> { ["Webhooks:RetryDelays:0"] = "00:00:01", ["Webhooks:RetryDelays:1"] = "00:00:01" })
+{
+    [Fact]
+    public async Task A_finished_sync_is_posted_signed_to_the_tenants_url_and_listed_as_delivered()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var secret = await UseWebhookAsync(receiver.Url);
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", 2), "webhook-patient");
+        await Tenant.WaitForRunAsync(connectionId);
+
+        var received = await receiver.WaitForAsync(r => r.Any(w => w.Body.Contains(connectionId.ToString(), StringComparison.Ordinal)));
+
+        var hook = Assert.Single(received);
+        new StandardWebhook(secret).Verify(hook.Body, hook.Headers); // throws when the signature does not match
+        var payload = JsonDocument.Parse(hook.Body).RootElement;
+        Assert.Equal("sync.finished", payload.GetProperty("type").GetString());
+        var data = payload.GetProperty("data");
+        Assert.Equal(patientId, data.GetProperty("patientId").GetGuid());
+        Assert.Equal("webhook-patient", data.GetProperty("externalId").GetString());
+        Assert.Equal("succeeded", data.GetProperty("status").GetString());
+        Assert.True(data.GetProperty("recordVersion").GetInt64() > 0);
+        Assert.DoesNotContain("token", hook.Body, StringComparison.OrdinalIgnoreCase);
+
+        var deliveries = await WaitForDeliveryAsync("delivered");
+        Assert.Equal(1, deliveries.GetProperty("attempts").GetInt32());
+        Assert.Equal(hook.Headers["webhook-id"].ToString(), deliveries.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task A_failing_endpoint_gets_the_same_event_again_until_it_answers_2xx()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.FailFirst = 2;
+        var secret = await UseWebhookAsync(receiver.Url);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", 2), "retried-patient");
+        await Tenant.WaitForRunAsync(connectionId);
+
+        var received = await receiver.WaitForAsync(r => r.Any(w => w.Answered == 204));
+
+        Assert.Equal([500, 500, 204], received.Select(r => r.Answered));
+        Assert.Single(received.Select(r => r.Headers["webhook-id"].ToString()).Distinct());
+        Assert.All(received, r => new StandardWebhook(secret).Verify(r.Body, r.Headers));
+        var delivery = await WaitForDeliveryAsync("delivered");
+        Assert.Equal(3, delivery.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_lost_grant_is_announced_as_connection_reauth_required()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await UseWebhookAsync(receiver.Url);
+        var login = Sandbox.Generated("cerner", "R4", 4);
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login, "lost-grant");
+        await Tenant.WaitForRunAsync(connectionId);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "revoke-grant") { PatientId = login.PatientId });
+
+        await Tenant.SyncNowAsync(connectionId);
+        var received = await receiver.WaitForAsync(r => r.Count(w => w.Answered == 204) == 3);
+
+        // The first sync's success, the grant lost during the second, and that second sync's failure (each sent on its own, in any order).
+        var events = received.Select(w => JsonDocument.Parse(w.Body).RootElement)
+            .Select(e => (Type: e.GetProperty("type").GetString(), Data: e.GetProperty("data"))).ToList();
+        var lost = Assert.Single(events, e => e.Type == "connection.reauth_required").Data;
+        Assert.Equal(connectionId, lost.GetProperty("connectionId").GetGuid());
+        Assert.Equal("lost-grant", lost.GetProperty("externalId").GetString());
+        Assert.Equal(["failed", "succeeded"], events.Where(e => e.Type == "sync.finished").Select(e => e.Data.GetProperty("status").GetString()).Order());
+    }
+
+    [Fact]
+    public async Task A_plain_http_webhook_url_outside_loopback_is_refused()
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<TenantAdministration>();
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() =>
+            admin.UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, new Uri("http://hooks.example/aggregator")), CancellationToken.None));
+        Assert.Contains("https", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await admin.WebhookSecretAsync(TenantId, rotate: false, CancellationToken.None));
+        var listing = await Tenant.GetAsync(new Uri("/v1/webhook-deliveries", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
+    }
+
+    /// <summary>Points the tenant's webhook at the receiver (as <c>tenants update --webhook-url</c> does); returns the signing secret.</summary>
+    private async Task<string> UseWebhookAsync(Uri url)
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<TenantAdministration>();
+        await admin.UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, url), CancellationToken.None);
+        var secret = await admin.WebhookSecretAsync(TenantId, rotate: false, CancellationToken.None);
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        return secret!;
+    }
+
+    private async Task<JsonElement> WaitForDeliveryAsync(string status)
+    {
+        for (var i = 0; ; i++)
+        {
+            var page = await Tenant.GetJsonAsync("/v1/webhook-deliveries?status=" + status);
+            if (page.GetProperty("items").GetArrayLength() > 0 || i == 100)
+            {
+                return page.GetProperty("items")[0];
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+}
