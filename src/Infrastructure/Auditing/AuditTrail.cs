@@ -1,11 +1,10 @@
 using System.Threading.Channels;
 using Aggregator.Domain.Auditing;
-using Aggregator.Infrastructure.Persistence;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Aggregator.Infrastructure.Auditing;
 
@@ -32,7 +31,7 @@ public sealed class AuditOptions
 public sealed partial class AuditTrail : BackgroundService
 {
     private readonly Channel<AuditEvent> _events;
-    private readonly IServiceScopeFactory _scopes;
+    private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _clock;
     private readonly ILogger<AuditTrail> _logger;
     private readonly AuditOptions _options;
@@ -40,10 +39,10 @@ public sealed partial class AuditTrail : BackgroundService
     private readonly SemaphoreSlim _writing = new(1, 1);
     private long _dropped;
 
-    public AuditTrail(IServiceScopeFactory scopes, TimeProvider clock, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
+    public AuditTrail(NpgsqlDataSource dataSource, TimeProvider clock, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _scopes = scopes;
+        _dataSource = dataSource;
         _clock = clock;
         _logger = logger;
         _options = options.Value;
@@ -123,24 +122,45 @@ public sealed partial class AuditTrail : BackgroundService
 
             try
             {
-                await using var scope = _scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
-                db.AuditEvents.AddRange(_unwritten);
-                await db.SaveChangesAsync(cancellationToken);
+                await WriteAsync(_unwritten, cancellationToken);
                 _unwritten.Clear();
             }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or DbUpdateException or TimeoutException or InvalidOperationException)
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 // Kept for the next flush; the events themselves are not logged (they name patients).
                 LogWriteFailed(_logger, _unwritten.Count, ex.GetType().Name);
-                foreach (var pending in _unwritten)
-                {
-                    pending.Id = 0;
-                }
-
                 return;
             }
         }
+    }
+
+    /// <summary>One binary COPY per batch: auditing every read must cost the database little.</summary>
+    private async Task WriteAsync(List<AuditEvent> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var copy = await connection.BeginBinaryImportAsync(
+            "COPY audit_events (tenant_id, actor_type, actor_id, patient_id, action, occurred_at, request_id) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var item in batch)
+        {
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(item.TenantId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(item.ActorType.ToString(), NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync(item.ActorId, NpgsqlDbType.Varchar, cancellationToken);
+            if (item.PatientId is { } patientId)
+            {
+                await copy.WriteAsync(patientId, NpgsqlDbType.Uuid, cancellationToken);
+            }
+            else
+            {
+                await copy.WriteNullAsync(cancellationToken);
+            }
+
+            await copy.WriteAsync(item.Action, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync(item.OccurredAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken);
+            await copy.WriteAsync(item.RequestId, NpgsqlDbType.Varchar, cancellationToken);
+        }
+
+        await copy.CompleteAsync(cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Dropped} audit events were dropped")]

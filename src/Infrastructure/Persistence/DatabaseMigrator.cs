@@ -1,5 +1,6 @@
 using Hangfire.PostgreSql;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,7 +64,10 @@ public sealed partial class DatabaseMigrator(
                 await creator.CreateAsync(cancellationToken);
             }
 
-            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            // A database without the history table gets every migration (asking it which are pending would log a failed query).
+            var pending = await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken)
+                ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList()
+                : [.. db.Database.GetMigrations()];
             if (pending.Count > 0)
             {
                 LogApplying(logger, pending.Count);

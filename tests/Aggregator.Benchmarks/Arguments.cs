@@ -1,0 +1,33 @@
+using System.Globalization;
+
+namespace Aggregator.Benchmarks;
+
+internal static class Arguments
+{
+    public static int Int(string[] args, string name, int fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+    }
+
+    /// <summary>The repository root: the folder above this program's that holds Aggregator.sln.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Aggregator.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run the benchmarks from the repository (Aggregator.sln not found above the program).");
+    }
+
+    /// <summary>The median and the 95th percentile of some durations, in milliseconds.</summary>
+    public static (double Median, double P95) Spread(List<double> values)
+    {
+        values.Sort();
+        return (values[values.Count / 2], values[Math.Min(values.Count - 1, (int)Math.Ceiling(values.Count * 0.95) - 1)]);
+    }
+}

@@ -1,0 +1,27 @@
+// Aggregator's benchmarks: dotnet run -c Release --project tests/Aggregator.Benchmarks [-- --copies N --seconds S]
+// Figures for DESIGN §6 on this machine: ingest (parse, convert, COPY + upsert), record rebuild, and reads over real HTTP.
+using System.Diagnostics;
+using System.Globalization;
+using Aggregator.Benchmarks;
+
+var copies = Arguments.Int(args, "--copies", 20);
+var seconds = Arguments.Int(args, "--seconds", 10);
+var repo = Arguments.RepositoryRoot();
+var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "..", "shared", "fhir-samples");
+if (!Directory.Exists(Path.Combine(samples, "r4")))
+{
+    Console.Error.WriteLine($"error: the FHIR samples were not found at {samples} (set AGGREGATOR_FHIR_SAMPLES).");
+    return 1;
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"Aggregator benchmarks — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {copies} copies of the R4 sample patients, {seconds} s per read run"));
+await using var database = await BenchDatabase.StartAsync(repo);
+var stopwatch = Stopwatch.StartNew();
+await using var bench = await IngestBench.PrepareAsync(database.ConnectionString, samples, copies);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Database ready and migrated in {stopwatch.Elapsed.TotalSeconds:0.0} s ({database.Description})"));
+
+await bench.IngestAsync();
+await bench.RebuildAsync();
+await ReadBench.RunAsync(repo, database.ConnectionString, bench, TimeSpan.FromSeconds(seconds));
+return 0;
