@@ -113,7 +113,7 @@ demo_login=$(curl -fsS -m 5 "$sandbox_url/_test/patients" 2>/dev/null \
 # 5. The demo patient: a generated person signs in at the Epic persona (R4) and the NextGen one (DSTU2)
 #    through the sandbox's own login and consent pages; both connections sync and merge into one record.
 say "Connecting the demo patient to two sandbox providers (R4 and DSTU2) and syncing ..."
-if demo_patient=$(dotnet "$sandbox_bin/Aggregator.Sandbox.dll" demo connect --api "$api_url" --sandbox "$sandbox_url" --key "$demo_key" \
+if demo_patient=$(AGGREGATOR_API_KEY=$demo_key dotnet "$sandbox_bin/Aggregator.Sandbox.dll" demo connect --api "$api_url" --sandbox "$sandbox_url" \
   --patient demo-patient 2>>"$local_dir/demo.log"); then
   demo_summary=$(printf '%s\n' "$demo_patient" | head -n -1)
   demo_patient_id=$(printf '%s\n' "$demo_patient" | tail -n 1)
@@ -149,7 +149,7 @@ Connect another patient yourself (open the printed authorizeUrl in a browser; sa
   curl -s -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \
        -d '{"providerId":"<id from above>","returnUrl":"$api_url/demo/connected"}' $api_url/v1/patients/<patient id>/connections
 Measure de-duplication against the sandbox's ground truth (connects 3 generated people at 4 providers):
-  dotnet $sandbox_bin/Aggregator.Sandbox.dll demo accuracy --api $api_url --sandbox $sandbox_url --key $demo_key
+  AGGREGATOR_API_KEY=$demo_key dotnet $sandbox_bin/Aggregator.Sandbox.dll demo accuracy --api $api_url --sandbox $sandbox_url
 TXT
 # Until Ctrl-C, or until either service stops by itself.
 wait -n "${pids[@]}" || true

@@ -24,6 +24,7 @@ public static class ApiServices
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower)));
         builder.Services.AddScoped<Fhir.FhirViewLoader>();
+        builder.Services.AddSingleton<Fhir.FhirViewCache>();
         builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
         return builder;
     }

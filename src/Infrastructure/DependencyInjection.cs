@@ -117,7 +117,9 @@ public static class DependencyInjection
         services.AddScoped<Webhooks.WebhookSweep>();
 #pragma warning disable EXTEXP0001 // The supported way to opt one client out of the default resilience handler.
         // Webhook deliveries are retried by their own schedule (minutes to hours), not by a handler in the request.
+        // Redirects are not followed (a 3xx is a failed attempt), and only public addresses are dialled.
         services.AddHttpClient(Webhooks.WebhookSender.HttpClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("Aggregator-Webhooks/1.0"))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectCallback = Webhooks.WebhookAddressPolicy.ConnectAsync })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         services.AddTransient<SyncConnectionJob>();

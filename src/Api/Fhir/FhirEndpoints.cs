@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -11,6 +12,7 @@ using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Aggregator.Api.Fhir;
@@ -45,23 +47,20 @@ public static class FhirEndpoints
     private static IResult Metadata(HttpContext http, IOptions<ApiPublicOptions> options)
     {
         var types = new JsonArray();
-        foreach (var type in SearchableTypes.Order(StringComparer.Ordinal))
+        types.Add(new JsonObject
         {
-            var resource = new JsonObject
+            ["type"] = "Patient",
+            ["interaction"] = new JsonArray { new JsonObject { ["code"] = "read" } },
+            ["operation"] = new JsonArray { new JsonObject { ["name"] = "everything", ["definition"] = "http://hl7.org/fhir/OperationDefinition/Patient-everything" } },
+        });
+        foreach (var type in SearchableTypes.Where(t => t != "Patient" && !SupportingTypes.Contains(t)).Order(StringComparer.Ordinal))
+        {
+            types.Add(new JsonObject
             {
                 ["type"] = type,
                 ["interaction"] = new JsonArray { new JsonObject { ["code"] = "read" }, new JsonObject { ["code"] = "search-type" } },
                 ["searchParam"] = new JsonArray { new JsonObject { ["name"] = "patient", ["type"] = "reference" } },
-            };
-            if (type == "Patient")
-            {
-                resource["operation"] = new JsonArray
-                {
-                    new JsonObject { ["name"] = "everything", ["definition"] = "http://hl7.org/fhir/OperationDefinition/Patient-everything" },
-                };
-            }
-
-            types.Add(resource);
+            });
         }
 
         var statement = new JsonObject
@@ -90,8 +89,14 @@ public static class FhirEndpoints
     private static async Task<IResult> Everything(
         Guid patientId, HttpContext http, FhirViewLoader loader, string? _type, CancellationToken cancellationToken)
     {
+        if (Unsupported(http, "_type") is { } refused)
+        {
+            return refused;
+        }
+
         var types = string.IsNullOrWhiteSpace(_type) ? null : _type.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
-        return await loader.RespondAsync(http, patientId, "everything" + http.Request.QueryString.Value, (view, baseUrl) =>
+        var key = "everything:" + (types is null ? "*" : string.Join(',', types.Order(StringComparer.Ordinal)));
+        return await loader.RespondAsync(http, patientId, key, (view, baseUrl) =>
         {
             var entries = new List<(FhirViewResource Resource, string Mode)>();
             if (view.Patient is { } patient && Wanted("Patient"))
@@ -101,16 +106,19 @@ public static class FhirEndpoints
 
             entries.AddRange(view.Items.Where(r => Wanted(r.ResourceType)).Select(r => (r, "match")));
             entries.AddRange(view.Supporting.Where(r => Wanted(r.ResourceType)).Select(r => (r, "match")));
-            var shown = entries.Select(e => e.Resource.ItemId).OfType<Guid>().ToHashSet();
-            entries.AddRange(view.Provenances.Where(p => Wanted("Provenance") && shown.Contains(p.ItemId!.Value)).Select(p => (p, "match")));
-            return Bundle(baseUrl, http, entries);
+            if (Wanted("Provenance"))
+            {
+                entries.AddRange(view.Provenances.Select(p => (p, "match")));
+            }
+
+            return Bundle(baseUrl, $"{Base}/Patient/{patientId}/$everything" + (types is null ? "" : "?_type=" + string.Join(',', types.Order(StringComparer.Ordinal))), entries);
         }, cancellationToken);
 
         bool Wanted(string type) => types is null || types.Contains(type);
     }
 
     private static async Task<IResult> ReadPatient(Guid patientId, HttpContext http, FhirViewLoader loader, CancellationToken cancellationToken) =>
-        await loader.RespondAsync(http, patientId, "patient", (view, _) => view.Patient?.Resource.ToJsonString(), cancellationToken);
+        Unsupported(http) ?? await loader.RespondAsync(http, patientId, "patient", (view, _) => view.Patient?.Resource.ToJsonString(), cancellationToken);
 
     private static async Task<IResult> Search(
         string type, HttpContext http, FhirViewLoader loader, string? patient, string? _revinclude, CancellationToken cancellationToken)
@@ -120,27 +128,37 @@ public static class FhirEndpoints
             return Outcome(StatusCodes.Status404NotFound, "not-supported", $"This server does not serve {type} resources.");
         }
 
+        if (Unsupported(http, "patient", "_revinclude") is { } refused)
+        {
+            return refused;
+        }
+
+        if (_revinclude is not null && _revinclude != "Provenance:target")
+        {
+            return Outcome(StatusCodes.Status400BadRequest, "not-supported", "Only _revinclude=Provenance:target is supported.");
+        }
+
         var id = patient?.StartsWith("Patient/", StringComparison.Ordinal) == true ? patient["Patient/".Length..] : patient;
         if (!Guid.TryParse(id, out var patientId))
         {
             return Outcome(StatusCodes.Status400BadRequest, "required", "Searches need the `patient` parameter: a patient id of this server (or Patient/{id}).");
         }
 
-        var withProvenance = string.Equals(_revinclude, "Provenance:target", StringComparison.Ordinal);
-        return await loader.RespondAsync(http, patientId, $"search:{type}" + http.Request.QueryString.Value, (view, baseUrl) =>
+        var withProvenance = _revinclude is not null;
+        return await loader.RespondAsync(http, patientId, $"search:{type}:{withProvenance}", (view, baseUrl) =>
         {
             var all = view.Items.Concat(view.Supporting).Concat(view.Provenances);
             var matches = type == "Patient" ? (view.Patient is { } p ? [p] : []) : all.Where(r => r.ResourceType == type).ToList();
             var entries = matches.Select(r => (r, "match")).ToList();
             var referenced = ReferencedIds(matches);
-            entries.AddRange(view.Supporting.Where(s => s.ResourceType != type && referenced.Contains($"{s.ResourceType}/{s.Id}")).Select(s => (s, "include")));
+            entries.AddRange(view.Supporting.Where(s => s.ResourceType != type && referenced.Contains("urn:uuid:" + s.Id)).Select(s => (s, "include")));
             if (withProvenance && type != "Provenance")
             {
                 var targets = matches.Select(m => m.ItemId).OfType<Guid>().ToHashSet();
                 entries.AddRange(view.Provenances.Where(pr => targets.Contains(pr.ItemId!.Value)).Select(pr => (pr, "include")));
             }
 
-            return Bundle(baseUrl, http, entries);
+            return Bundle(baseUrl, $"{Base}/{type}?patient={patientId}" + (withProvenance ? "&_revinclude=Provenance:target" : ""), entries);
         }, cancellationToken);
     }
 
@@ -150,6 +168,11 @@ public static class FhirEndpoints
         if (!SearchableTypes.Contains(type))
         {
             return Outcome(StatusCodes.Status404NotFound, "not-supported", $"This server does not serve {type} resources.");
+        }
+
+        if (Unsupported(http) is { } refused)
+        {
+            return refused;
         }
 
         // Items (and their Provenances) are found by id; supporting resources only through the record that holds them.
@@ -165,10 +188,12 @@ public static class FhirEndpoints
             view.Items.Concat(view.Provenances).FirstOrDefault(r => r.ResourceType == type && r.Id == id)?.Resource.ToJsonString(), cancellationToken);
     }
 
+    /// <summary>Types brought along into Bundles (urn:uuid fullUrls), found by searching a patient's record, not read on their own.</summary>
+    private static readonly string[] SupportingTypes = ["Practitioner", "PractitionerRole", "Organization", "Location", "Medication"];
+
     /// <summary>Every type the view may hold: the R4 patient compartment, the patient, and supporting types.</summary>
     private static readonly HashSet<string> SearchableTypes = new(
-        PatientCompartment.R4Types.Concat(["Patient", "Provenance", "Practitioner", "PractitionerRole", "Organization", "Location", "Medication"]),
-        StringComparer.Ordinal);
+        PatientCompartment.R4Types.Concat(["Patient", "Provenance"]).Concat(SupportingTypes), StringComparer.Ordinal);
 
     private static HashSet<string> ReferencedIds(IEnumerable<FhirViewResource> resources)
     {
@@ -204,7 +229,23 @@ public static class FhirEndpoints
         }
     }
 
-    private static string Bundle(string baseUrl, HttpContext http, IReadOnlyCollection<(FhirViewResource Resource, string Mode)> entries)
+    /// <summary>
+    /// A search parameter we do not apply is refused (400), so that no client takes unfiltered results for filtered ones;
+    /// with <c>Prefer: handling=lenient</c> it is ignored instead, and the Bundle's self link shows what was applied.
+    /// </summary>
+    private static IResult? Unsupported(HttpContext http, params string[] supported)
+    {
+        var unknown = http.Request.Query.Keys.Where(k => k != "_format" && !supported.Contains(k, StringComparer.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        if (unknown.Count == 0 || http.Request.Headers["Prefer"].Any(p => p?.Contains("handling=lenient", StringComparison.OrdinalIgnoreCase) == true))
+        {
+            return null;
+        }
+
+        return Outcome(StatusCodes.Status400BadRequest, "not-supported",
+            $"Not supported here: {string.Join(", ", unknown)}. Supported: {(supported.Length == 0 ? "none" : string.Join(", ", supported))} (and _format). Send Prefer: handling=lenient to have unknown parameters ignored.");
+    }
+
+    private static string Bundle(string baseUrl, string self, IReadOnlyCollection<(FhirViewResource Resource, string Mode)> entries)
     {
         var bundle = new JsonObject
         {
@@ -213,10 +254,10 @@ public static class FhirEndpoints
             ["meta"] = new JsonObject { ["lastUpdated"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) },
             ["type"] = "searchset",
             ["total"] = entries.Count(e => e.Mode == "match"),
-            ["link"] = new JsonArray { new JsonObject { ["relation"] = "self", ["url"] = baseUrl + http.Request.Path + http.Request.QueryString } },
+            ["link"] = new JsonArray { new JsonObject { ["relation"] = "self", ["url"] = baseUrl + self } },
             ["entry"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject
             {
-                ["fullUrl"] = $"{baseUrl}{Base}/{e.Resource.ResourceType}/{e.Resource.Id}",
+                ["fullUrl"] = e.Resource.ItemId is null ? "urn:uuid:" + e.Resource.Id : $"{baseUrl}{Base}/{e.Resource.ResourceType}/{e.Resource.Id}",
                 ["resource"] = e.Resource.Resource.DeepClone(),
                 ["search"] = new JsonObject { ["mode"] = e.Mode },
             })]),
@@ -287,7 +328,7 @@ public static class FhirEndpoints
 
 /// <summary>Loads (or finds in the record cache) the FHIR view of a patient for one request.</summary>
 public sealed class FhirViewLoader(
-    AggregatorDbContext db, FhirRecordViewReader reader, RecordPageCache cache, CurrentTenant tenant, IOptions<ApiPublicOptions> options)
+    AggregatorDbContext db, FhirRecordViewReader reader, RecordPageCache cache, FhirViewCache views, CurrentTenant tenant, IOptions<ApiPublicOptions> options)
 {
     /// <param name="render">Renders the response body from the view, or null when what was asked for is not there.</param>
     public async Task<IResult> RespondAsync(
@@ -320,7 +361,14 @@ public sealed class FhirViewLoader(
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        var view = await reader.ReadAsync(patientId, includeRetracted: false, item => $"{baseUrl}/v1/patients/{patientId}/documents/{item}/content", cancellationToken);
+        // Built once per record version and reused by every query and read of it (building loads every source resource).
+        var viewKey = (tenant.Required, patientId, version.Value, baseUrl);
+        if (!views.TryGet(viewKey, out var view))
+        {
+            view = await reader.ReadAsync(patientId, includeRetracted: false, item => $"{baseUrl}/v1/patients/{patientId}/documents/{item}/content", cancellationToken);
+            views.Set(viewKey, view);
+        }
+
         var body = render(view, baseUrl);
         if (body is null)
         {
@@ -335,4 +383,18 @@ public sealed class FhirViewLoader(
         http.Request.Headers.IfNoneMatch.Contains(etag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, body, etag: etag);
 
     private static IResult PatientMissing() => FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such patient.");
+}
+
+/// <summary>The last few FHIR views built, by tenant, patient, record version and base url (a new version is a new key).</summary>
+public sealed class FhirViewCache : IDisposable
+{
+    private readonly MemoryCache _views = new(new MemoryCacheOptions { SizeLimit = 16 });
+
+    public bool TryGet((Guid Tenant, Guid Patient, long Version, string BaseUrl) key, [NotNullWhen(true)] out FhirRecordView? view) =>
+        _views.TryGetValue(key, out view) && view is not null;
+
+    public void Set((Guid Tenant, Guid Patient, long Version, string BaseUrl) key, FhirRecordView view) =>
+        _views.Set(key, view, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(5) });
+
+    public void Dispose() => _views.Dispose();
 }

@@ -74,7 +74,9 @@ public static class WebhookEndpoints
                 type: ProblemTypes.Conflict);
         }
 
+        // A fresh round of attempts (the retry schedule starts over); the webhook-id stays the same.
         delivery.Status = WebhookDeliveryStatus.Pending;
+        delivery.Attempts = 0;
         delivery.NextAttemptAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         jobs.Enqueue<WebhookSender>(JobQueues.Default, sender => sender.SendAsync(delivery.Id, CancellationToken.None));

@@ -34,12 +34,17 @@ public sealed partial class FhirRecordView
 {
     private const string SourceSystemPrefix = "urn:aggregator:connection:";
     private static readonly XNamespace Xhtml = "http://www.w3.org/1999/xhtml";
+    private static readonly HashSet<string> ActiveElements = new(StringComparer.Ordinal) { "script", "iframe", "object", "embed", "form", "input", "button", "base", "link", "meta", "style", "applet", "frame", "frameset" };
+
+    /// <summary>The types brought along when an item refers to them; other non-fact types (Binary, Bundle, the provider's own Provenance) are not.</summary>
+    private static readonly HashSet<string> Bringable = new(StringComparer.Ordinal) { "Practitioner", "PractitionerRole", "Organization", "Location", "Medication" };
 
     private readonly Guid _patientId;
     private readonly Dictionary<SourceKey, FhirViewSource> _sources = [];
     private readonly Dictionary<SourceKey, (string Type, string Id)> _targets = [];
     private readonly Dictionary<(Guid ConnectionId, string Id), SourceKey> _byBareId = [];
     private readonly List<FhirViewResource> _supporting = [];
+    private readonly HashSet<string> _supportingIds = new(StringComparer.Ordinal);
     private readonly Func<Guid, string>? _documentUrl;
 
     private FhirRecordView(Guid patientId, Func<Guid, string>? documentUrl)
@@ -54,7 +59,10 @@ public sealed partial class FhirRecordView
     /// <summary>One resource per merged item, in the items' order.</summary>
     public IReadOnlyList<FhirViewResource> Items { get; private set; } = [];
 
-    /// <summary>Resources the items refer to that are not facts themselves (Practitioner, Organization, Location, Medication, ...).</summary>
+    /// <summary>
+    /// Resources the items refer to that are not facts themselves (Practitioner, Organization, Location, Medication, ...);
+    /// they exist only inside the view, so their fullUrl is <c>urn:uuid:{id}</c> and references to them say so.
+    /// </summary>
     public IReadOnlyList<FhirViewResource> Supporting => _supporting;
 
     /// <summary>One Provenance per merged item (the patient's included), with the item's id.</summary>
@@ -150,10 +158,17 @@ public sealed partial class FhirRecordView
             meta["lastUpdated"] = updated.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         }
 
-        // The source's profiles and version ids were its claims about its copy, not about ours.
-        if (resource["meta"] is JsonObject original && original["tag"] is JsonArray tags)
+        // The source's profiles and version ids were its claims about its copy, not about ours; its
+        // security labels (confidentiality, sensitivity) and tags travel with the data.
+        if (resource["meta"] is JsonObject original)
         {
-            meta["tag"] = tags.DeepClone();
+            foreach (var kept in new[] { "security", "tag" })
+            {
+                if (original[kept] is JsonArray labels)
+                {
+                    meta[kept] = labels.DeepClone();
+                }
+            }
         }
 
         resource.Remove("meta");
@@ -180,7 +195,17 @@ public sealed partial class FhirRecordView
 
         try
         {
-            var element = XElement.Parse(div);
+            // No DTDs (entity expansion), nothing active (script, event handlers, javascript: links): such a narrative is dropped.
+            using var reader = XmlReader.Create(new StringReader(div), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+            var element = XElement.Load(reader);
+            if (element.DescendantsAndSelf().Any(e => ActiveElements.Contains(e.Name.LocalName.ToLowerInvariant())
+                || e.Attributes().Any(a => a.Name.LocalName.StartsWith("on", StringComparison.OrdinalIgnoreCase)
+                    || a.Value.TrimStart().StartsWith("javascript:", StringComparison.OrdinalIgnoreCase))))
+            {
+                resource.Remove("text");
+                return;
+            }
+
             if (element.Name.LocalName != "div")
             {
                 resource.Remove("text");
@@ -284,7 +309,8 @@ public sealed partial class FhirRecordView
 
         if (Resolve(value, from) is { } target)
         {
-            reference["reference"] = $"{target.Type}/{target.Id}";
+            // Supporting resources live only inside the view (they are not served on their own): referenced by their urn:uuid fullUrl.
+            reference["reference"] = _supportingIds.Contains(target.Id) ? "urn:uuid:" + target.Id : $"{target.Type}/{target.Id}";
             return;
         }
 
@@ -315,7 +341,8 @@ public sealed partial class FhirRecordView
             return null;
         }
 
-        if (key.ResourceType == "Patient" || (_sources.TryGetValue(key, out var patient) && TypeOf(patient) == "Patient"))
+        // The connection's own Patient is the merged patient; another Patient (a relative, say) is not in this record.
+        if (_sources.TryGetValue(key, out var patient) && TypeOf(patient) == "Patient")
         {
             return ("Patient", _patientId.ToString());
         }
@@ -325,7 +352,7 @@ public sealed partial class FhirRecordView
             return target;
         }
 
-        if (_sources.TryGetValue(key, out var supporting) && RecordCategory.IsSupporting(TypeOf(supporting)))
+        if (_sources.TryGetValue(key, out var supporting) && Bringable.Contains(TypeOf(supporting)))
         {
             return Include(supporting);
         }
@@ -341,6 +368,7 @@ public sealed partial class FhirRecordView
         var id = StableId($"{source.ConnectionId}|{type}|{source.ResourceId}");
         _targets[key] = (type, id);
         _targets[new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId)] = (type, id);
+        _supportingIds.Add(id);
         var resource = Rewrite(source, type, id);
         _supporting.Add(new FhirViewResource(type, id, resource, null));
         return (type, id);
@@ -353,12 +381,11 @@ public sealed partial class FhirRecordView
             return;
         }
 
-        foreach (var attachment in content.Select(c => c?["attachment"]).OfType<JsonObject>())
+        // Our content endpoint serves the document's first attachment (inline data, or the Binary fetched at sync): only that one points at it.
+        var first = content.Select(c => c?["attachment"]).OfType<JsonObject>().FirstOrDefault();
+        if (first is not null && first["url"] is not null && first["data"] is null)
         {
-            if (attachment["url"] is not null && attachment["data"] is null)
-            {
-                attachment["url"] = _documentUrl!(itemId);
-            }
+            first["url"] = _documentUrl!(itemId);
         }
     }
 

@@ -125,6 +125,12 @@ public sealed partial class AuditTrail : BackgroundService
                 await WriteAsync(_unwritten, cancellationToken);
                 _unwritten.Clear();
             }
+            catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal))
+            {
+                // Data the table refuses would be refused again: the batch is given up (and said so) rather than blocking every later event.
+                LogBatchRefused(_logger, _unwritten.Count, ex.SqlState);
+                _unwritten.Clear();
+            }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 // Kept for the next flush; the events themselves are not logged (they name patients).
@@ -162,6 +168,9 @@ public sealed partial class AuditTrail : BackgroundService
 
         await copy.CompleteAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The database refused a batch of {Count} audit events ({SqlState}); they are lost")]
+    private static partial void LogBatchRefused(ILogger logger, int count, string sqlState);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Dropped} audit events were dropped")]
     private static partial void LogDropped(ILogger logger, long dropped, int capacity);

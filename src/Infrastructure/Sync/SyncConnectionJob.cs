@@ -45,12 +45,23 @@ public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobC
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
-        await db.SyncRuns.IgnoreQueryFilters()
-            .Where(r => r.Id == syncRunId && (r.Status == SyncRunStatus.Queued || r.Status == SyncRunStatus.Running))
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(r => r.Status, SyncRunStatus.Failed)
-                .SetProperty(r => r.FinishedAt, clock.GetUtcNow())
-                .SetProperty(r => r.Error, "The sync stopped on an internal error; operators can see the details in the logs."));
+        const string Reason = "The sync stopped on an internal error; operators can see the details in the logs.";
+        var run = await db.SyncRuns.IgnoreQueryFilters()
+            .SingleOrDefaultAsync(r => r.Id == syncRunId && (r.Status == SyncRunStatus.Queued || r.Status == SyncRunStatus.Running));
+        if (run is null)
+        {
+            return;
+        }
+
+        run.Status = SyncRunStatus.Failed;
+        run.FinishedAt = clock.GetUtcNow();
+        run.Error = Reason;
+        // The partner hears of this run's end too, as of any other.
+        var patientId = await db.Connections.IgnoreQueryFilters().Where(c => c.Id == run.ConnectionId).Select(c => c.PatientId).SingleAsync();
+        var webhooks = scope.ServiceProvider.GetRequiredService<Webhooks.WebhookOutbox>();
+        await webhooks.AddSyncFinishedAsync(run.TenantId, patientId, run.ConnectionId, run.Id, run.Status, run.Error, CancellationToken.None);
+        await db.SaveChangesAsync();
+        webhooks.Dispatch();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} postponed: {Reason}")]

@@ -124,17 +124,7 @@ public sealed partial class SyncEngine(
         run.FinishedAt = clock.GetUtcNow();
         run.DurationMs = stopwatch.ElapsedMilliseconds;
         await UpdateCoverageAsync(connection, state, cancellationToken);
-        var patient = await db.Patients.AsNoTracking().Where(p => p.Id == connection.PatientId).Select(p => new { p.ExternalId, p.RecordVersion }).SingleAsync(cancellationToken);
-        await webhooks.AddAsync(connection.TenantId, Webhooks.WebhookEventTypes.SyncFinished, new
-        {
-            patientId = connection.PatientId,
-            externalId = patient.ExternalId,
-            connectionId = connection.Id,
-            syncRunId = run.Id,
-            status = run.Status.ToString().ToLowerInvariant(),
-            error = run.Error,
-            recordVersion = patient.RecordVersion,
-        }, cancellationToken);
+        await webhooks.AddSyncFinishedAsync(connection.TenantId, connection.PatientId, connection.Id, run.Id, run.Status, run.Error, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         webhooks.Dispatch();
         LogFinished(logger, run.Id, run.Status, stopwatch.ElapsedMilliseconds);

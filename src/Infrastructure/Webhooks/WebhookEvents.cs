@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Aggregator.Domain.Sync;
 using Aggregator.Domain.Webhooks;
 using Aggregator.Infrastructure.Jobs;
 using Aggregator.Infrastructure.Persistence;
@@ -47,6 +48,23 @@ public sealed class WebhookOutbox(AggregatorDbContext db, IBackgroundJobClient j
         };
         db.WebhookDeliveries.Add(delivery);
         _added.Add(delivery.Id);
+    }
+
+    /// <summary>A <c>sync.finished</c> event for a run that has just ended (with the patient's record version as it now is).</summary>
+    public async Task AddSyncFinishedAsync(Guid tenantId, Guid patientId, Guid connectionId, Guid syncRunId, SyncRunStatus status, string? error, CancellationToken cancellationToken)
+    {
+        var patient = await db.Patients.IgnoreQueryFilters().AsNoTracking().Where(p => p.Id == patientId)
+            .Select(p => new { p.ExternalId, p.RecordVersion }).SingleAsync(cancellationToken);
+        await AddAsync(tenantId, WebhookEventTypes.SyncFinished, new
+        {
+            patientId,
+            externalId = patient.ExternalId,
+            connectionId,
+            syncRunId,
+            status = status.ToString().ToLowerInvariant(),
+            error,
+            recordVersion = patient.RecordVersion,
+        }, cancellationToken);
     }
 
     /// <summary>After the caller saved: queues the new deliveries (the sweep catches any whose queuing is lost).</summary>

@@ -17,8 +17,9 @@ namespace Aggregator.Infrastructure.Webhooks;
 /// Delivers one stored event to the tenant's webhook url, signed per Standard Webhooks
 /// (<c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c>, HMAC-SHA256 with the
 /// tenant's <c>whsec_</c> secret). A 2xx answer delivers it; anything else is retried after the
-/// configured delays, then the delivery is <c>failed</c>. The row is locked while it is sent, so
-/// two workers never send one delivery at once; the <c>webhook-id</c> stays the same across retries.
+/// configured delays (redirects are not followed), then the delivery is <c>failed</c>. An attempt is
+/// claimed before it is sent, so two workers never send one delivery at once; the <c>webhook-id</c>
+/// stays the same across retries.
 /// </summary>
 public sealed partial class WebhookSender(
     AggregatorDbContext db,
@@ -34,54 +35,75 @@ public sealed partial class WebhookSender(
     [AutomaticRetry(Attempts = 0)]
     public async Task SendAsync(Guid deliveryId, CancellationToken cancellationToken)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var delivery = await db.WebhookDeliveries
-            .FromSqlInterpolated($"SELECT * FROM webhook_deliveries WHERE id = {deliveryId} FOR UPDATE SKIP LOCKED")
-            .IgnoreQueryFilters()
-            .SingleOrDefaultAsync(cancellationToken);
-        // Gone, settled, being sent by another worker, or waiting for a later attempt (a sweep may queue it early).
-        if (delivery is null || delivery.Status != WebhookDeliveryStatus.Pending || delivery.NextAttemptAt > clock.GetUtcNow() + TimeSpan.FromSeconds(1))
+        if (await ClaimAsync(deliveryId, cancellationToken) is not { } delivery)
         {
             return;
         }
 
-        var tenant = await db.Tenants.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.Id == delivery.TenantId, cancellationToken);
+        // Sent outside any transaction: no connection waits on the tenant's endpoint. Whatever goes wrong is an attempt.
         var now = clock.GetUtcNow();
-        delivery.Attempts++;
-        if (tenant.WebhookUrl is null || tenant.WebhookSecretProtected is null)
+        string? error;
+        try
         {
-            delivery.Status = WebhookDeliveryStatus.Failed;
-            delivery.LastError = "The tenant has no webhook url any more.";
+            var tenant = await db.Tenants.IgnoreQueryFilters().AsNoTracking().SingleAsync(t => t.Id == delivery.TenantId, cancellationToken);
+            error = tenant.WebhookUrl is null || tenant.WebhookSecretProtected is null
+                ? "The tenant has no webhook url."
+                : await PostAsync(delivery, new Uri(tenant.WebhookUrl), secrets.Unprotect(SecretKind.WebhookSecret, tenant.WebhookSecretProtected), now, cancellationToken);
         }
-        else if (await PostAsync(delivery, new Uri(tenant.WebhookUrl), secrets.Unprotect(SecretKind.WebhookSecret, tenant.WebhookSecretProtected), now, cancellationToken) is { } error)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            delivery.LastError = error;
-            var delays = options.Value.EffectiveRetryDelays;
-            if (delivery.Attempts <= delays.Count)
-            {
-                var delay = delays[delivery.Attempts - 1];
-                delivery.NextAttemptAt = now + delay;
-                jobs.Schedule<WebhookSender>(JobQueues.Default, sender => sender.SendAsync(delivery.Id, CancellationToken.None), delay);
-            }
-            else
-            {
-                delivery.Status = WebhookDeliveryStatus.Failed;
-                delivery.NextAttemptAt = null;
-            }
+            error = "The event could not be sent (" + ex.GetType().Name + ").";
+        }
 
-            LogNotDelivered(logger, delivery.Id, delivery.EventType, delivery.Attempts, error);
-        }
-        else
+        if (error is null)
         {
             delivery.Status = WebhookDeliveryStatus.Delivered;
             delivery.DeliveredAt = now;
             delivery.NextAttemptAt = null;
             delivery.LastError = null;
+            await db.SaveChangesAsync(CancellationToken.None);
             LogDelivered(logger, delivery.Id, delivery.EventType, delivery.Attempts);
+            return;
         }
 
+        delivery.LastError = error;
+        var delays = options.Value.EffectiveRetryDelays;
+        TimeSpan? retryIn = delivery.Attempts <= delays.Count ? delays[delivery.Attempts - 1] : null;
+        delivery.Status = retryIn is null ? WebhookDeliveryStatus.Failed : WebhookDeliveryStatus.Pending;
+        delivery.NextAttemptAt = now + retryIn;
+        await db.SaveChangesAsync(CancellationToken.None);
+        if (retryIn is { } delay)
+        {
+            jobs.Schedule<WebhookSender>(JobQueues.Default, sender => sender.SendAsync(delivery.Id, CancellationToken.None), delay);
+        }
+
+        LogNotDelivered(logger, delivery.Id, delivery.EventType, delivery.Attempts, error);
+    }
+
+    /// <summary>
+    /// Takes a due, pending delivery for one attempt: counts the attempt and moves its next attempt past the send's
+    /// time limit (a worker that dies mid-send leaves it to the sweep), in a short transaction that skips a row another
+    /// worker holds. Null when there is nothing to send now.
+    /// </summary>
+    private async Task<WebhookDelivery?> ClaimAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var delivery = await db.WebhookDeliveries
+            .FromSqlInterpolated($"SELECT * FROM webhook_deliveries WHERE id = {deliveryId} FOR UPDATE SKIP LOCKED")
+            .IgnoreQueryFilters()
+            .SingleOrDefaultAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        // Gone, settled, held by another worker, or waiting for a later attempt (a sweep may queue it early).
+        if (delivery is null || delivery.Status != WebhookDeliveryStatus.Pending || delivery.NextAttemptAt > now + TimeSpan.FromSeconds(1))
+        {
+            return null;
+        }
+
+        delivery.Attempts++;
+        delivery.NextAttemptAt = now + options.Value.Timeout + TimeSpan.FromMinutes(1);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return delivery;
     }
 
     /// <summary>Returns null when the tenant's endpoint accepted the event, else why not (no response content: it is not ours to log).</summary>
@@ -99,7 +121,8 @@ public sealed partial class WebhookSender(
         timeout.CancelAfter(options.Value.Timeout);
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            // Only the status matters: the body is neither read nor kept.
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             return response.IsSuccessStatusCode ? null : $"The endpoint answered {(int)response.StatusCode}.";
         }
         catch (HttpRequestException ex)

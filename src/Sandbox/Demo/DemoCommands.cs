@@ -89,7 +89,9 @@ public static class DemoCommands
     private static async Task<int> ConnectDemoAsync(DemoSession session, string externalId, int person, CancellationToken cancellationToken)
     {
         var patientId = await session.Partner.PutPatientAsync(externalId, cancellationToken);
-        var connections = await session.ConnectAsync(patientId, person, DemoSources, cancellationToken);
+        var personId = (await session.LoginsAsync(cancellationToken)).Where(l => l.Source == "generated").Select(l => l.PersonId).Distinct()
+            .Order(StringComparer.Ordinal).ElementAtOrDefault(person) ?? throw new InvalidOperationException($"The sandbox has no generated person {person}.");
+        var connections = await session.ConnectAsync(patientId, personId, DemoSources, cancellationToken);
         var items = await session.Partner.AllItemsAsync(patientId, includeRetracted: false, cancellationToken);
         var fromBoth = items.Count(i => i.GetProperty("sources").EnumerateArray().Select(s => s.GetProperty("connectionId").GetGuid()).Distinct().Count() > 1);
         var categories = items.GroupBy(i => i.GetProperty("category").GetString()).OrderByDescending(g => g.Count()).Take(6)
@@ -110,7 +112,7 @@ public static class DemoCommands
         for (var index = 0; index < persons.Count; index++)
         {
             var patientId = await session.Partner.PutPatientAsync($"dedup-accuracy-{index}", cancellationToken);
-            var connections = await session.ConnectAsync(patientId, index, AllSources, cancellationToken);
+            var connections = await session.ConnectAsync(patientId, persons[index], AllSources, cancellationToken);
             var truth = await session.Sandbox.GetFromJsonAsync<List<PersonOverlap>>(
                 new Uri($"_test/overlap?personId={Uri.EscapeDataString(persons[index])}", UriKind.Relative), Json, cancellationToken) ?? [];
             var personFacts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -161,17 +163,16 @@ public static class DemoCommands
             await Sandbox.GetFromJsonAsync<List<PortalLogin>>(new Uri("_test/patients", UriKind.Relative), Json, cancellationToken)
                 ?? throw new InvalidOperationException("The sandbox listed no patients; is it running with Sandbox:TestApi=true?");
 
-        /// <summary>Connects generated person <paramref name="person"/> at each source (reusing active connections) and waits for their syncs.</summary>
+        /// <summary>Connects the generated person <paramref name="personId"/> at each source (reusing active connections) and waits for their syncs.</summary>
         public async Task<Dictionary<(string Persona, string FhirVersion), Guid>> ConnectAsync(
-            Guid patientId, int person, IEnumerable<(string Persona, string FhirVersion)> sources, CancellationToken cancellationToken)
+            Guid patientId, string personId, IEnumerable<(string Persona, string FhirVersion)> sources, CancellationToken cancellationToken)
         {
             var logins = await LoginsAsync(cancellationToken);
             var connections = new Dictionary<(string, string), Guid>();
             foreach (var (persona, version) in sources)
             {
-                var login = logins.Where(l => l.Persona == persona && l.FhirVersion == version && l.Source == "generated")
-                    .OrderBy(l => l.PersonId, StringComparer.Ordinal).ElementAtOrDefault(person)
-                    ?? throw new InvalidOperationException($"The sandbox has no generated person {person} at {persona} {version}; start it with more Sandbox:Generator:People.");
+                var login = logins.FirstOrDefault(l => l.Persona == persona && l.FhirVersion == version && l.Source == "generated" && l.PersonId == personId)
+                    ?? throw new InvalidOperationException($"The sandbox does not serve {personId} at {persona} {version}.");
                 var providerId = await Partner.ProviderIdAsync($"sandbox-{persona}-{version.ToLowerInvariant()}", cancellationToken);
                 if (await Partner.ActiveConnectionAsync(patientId, providerId, cancellationToken) is { } existing)
                 {

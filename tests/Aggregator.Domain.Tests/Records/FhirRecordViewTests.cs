@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Aggregator.Domain.Records;
 
 namespace Aggregator.Domain.Tests.Records;
@@ -26,7 +27,7 @@ public sealed class FhirRecordViewTests
         Assert.Equal($"Encounter/{EncounterItem}", medication["encounter"]!["reference"]!.GetValue<string>());
         var prescriber = medication["requester"]!["reference"]!.GetValue<string>();
         var practitioner = Assert.Single(view.Supporting);
-        Assert.Equal($"Practitioner/{practitioner.Id}", prescriber);
+        Assert.Equal($"urn:uuid:{practitioner.Id}", prescriber);
         Assert.Equal("Dr. Ada Ng", practitioner.Resource["name"]![0]!["text"]!.GetValue<string>());
     }
 
@@ -101,6 +102,41 @@ public sealed class FhirRecordViewTests
         Assert.Equal("""<div xmlns="http://www.w3.org/1999/xhtml">Asthma <b>mild</b></div>""", div);
         Assert.Null(view.Items.Single(i => i.ItemId == second).Resource["text"]);
         Assert.NotNull(view.Items.Single(i => i.ItemId == second).Resource["subject"]);
+    }
+
+    [Theory]
+    [InlineData("""<!DOCTYPE div [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><div>&b;&b;</div>""")]
+    [InlineData("""<div xmlns="http://www.w3.org/1999/xhtml">Asthma<script>alert(1)</script></div>""")]
+    [InlineData("""<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:alert(1)">Asthma</a></div>""")]
+    [InlineData("""<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="alert(1)">Asthma</p></div>""")]
+    public void A_narrative_with_a_dtd_or_anything_active_is_dropped(string div)
+    {
+        var condition = Source(R4Connection, "NextGen", "Condition", "c-1",
+            new JsonObject { ["resourceType"] = "Condition", ["id"] = "c-1", ["text"] = new JsonObject { ["status"] = "generated", ["div"] = div } }.ToJsonString());
+        var item = Guid.CreateVersion7();
+
+        var view = FhirRecordView.Build(Patient, [Item(item, "conditions", null, Key(condition))], [condition]);
+
+        Assert.Null(view.Items.Single().Resource["text"]);
+    }
+
+    [Fact]
+    public void Security_labels_stay_and_a_reference_to_another_patient_is_not_taken_for_ours()
+    {
+        var patient = Source(R4Connection, "Epic", "Patient", "p-1", """{"resourceType":"Patient","id":"p-1"}""");
+        var condition = Source(R4Connection, "Epic", "Condition", "c-1", """
+            {"resourceType":"Condition","id":"c-1","meta":{"versionId":"3","security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]},
+             "subject":{"reference":"Patient/p-1"},"asserter":{"reference":"Patient/mother-7","display":"Her mother"}}
+            """);
+
+        var view = FhirRecordView.Build(Patient, [Item(PatientItem, "demographics", null, Key(patient)), Item(EncounterItem, "conditions", null, Key(condition))], [patient, condition]);
+
+        var resource = view.Items.Single().Resource;
+        Assert.Equal("R", resource["meta"]!["security"]![0]!["code"]!.GetValue<string>());
+        Assert.Null(resource["meta"]!["versionId"]);
+        Assert.Equal($"Patient/{Patient}", resource["subject"]!["reference"]!.GetValue<string>());
+        Assert.False(resource["asserter"]!.AsObject().ContainsKey("reference"));
+        Assert.Equal("Her mother", resource["asserter"]!["display"]!.GetValue<string>());
     }
 
     private static FhirRecordView Build()

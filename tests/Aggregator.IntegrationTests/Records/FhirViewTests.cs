@@ -54,7 +54,8 @@ public sealed class FhirViewTests(PostgresServer server, SandboxProvider sandbox
         var fhirBase = firstUrl[..(firstUrl.IndexOf("/fhir/r4/", StringComparison.Ordinal) + "/fhir/r4/".Length)];
         var references = References(JsonDocument.Parse(json).RootElement).Where(r => !r.StartsWith('#')).ToList();
         Assert.NotEmpty(references);
-        Assert.All(references, r => Assert.Contains(fhirBase + r, fullUrls));
+        Assert.All(references, r => Assert.Contains(r.StartsWith("urn:uuid:", StringComparison.Ordinal) ? r : fhirBase + r, fullUrls));
+        Assert.Contains(references, r => r.StartsWith("urn:uuid:", StringComparison.Ordinal)); // a Practitioner or Organization brought along
 
         // The DSTU2 source is named as the provider named it.
         Assert.Contains(provenances.Values.SelectMany(p => p.Entity), e => e.What!.Identifier!.System == $"urn:aggregator:connection:{dstu2}" && e.What.Type == "MedicationOrder");
@@ -88,6 +89,15 @@ public sealed class FhirViewTests(PostgresServer server, SandboxProvider sandbox
         var xml = await Tenant.SendAsync(asXml, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotAcceptable, xml.StatusCode);
 
+        // A filter we do not apply is refused, not silently ignored; asked to be lenient, we ignore it and the self link says what was applied.
+        var filtered = await Tenant.GetAsync(new Uri($"/fhir/r4/Observation?patient={patientId}&code=4548-4", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, filtered.StatusCode);
+        Assert.Contains("code", ((OperationOutcome)Deserializer.DeserializeResource(await filtered.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))).Issue[0].Diagnostics, StringComparison.Ordinal);
+        using var lenient = new HttpRequestMessage(HttpMethod.Get, $"/fhir/r4/Observation?patient={patientId}&code=4548-4");
+        lenient.Headers.Add("Prefer", "handling=lenient");
+        var ignored = (Bundle)Deserializer.DeserializeResource(await (await Tenant.SendAsync(lenient, TestContext.Current.CancellationToken)).Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.DoesNotContain("code=", ignored.Link.Single(l => l.Relation == "self").Url, StringComparison.Ordinal);
+
         var noPatient = await Tenant.GetAsync(new Uri("/fhir/r4/Condition", UriKind.Relative), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, noPatient.StatusCode);
         Assert.IsType<OperationOutcome>(Deserializer.DeserializeResource(await noPatient.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
@@ -112,6 +122,13 @@ public sealed class FhirViewTests(PostgresServer server, SandboxProvider sandbox
         Assert.All(bundle.Entry, e => Assert.Contains(e.Resource!.TypeName, new[] { "Patient", "Condition" }));
         Assert.Equal(HttpStatusCode.NotFound, stranger.StatusCode);
         Assert.IsType<OperationOutcome>(Deserializer.DeserializeResource(await stranger.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
+
+        // Another tenant's key finds neither the record nor one of its resources by id.
+        var condition = bundle.Entry.Select(e => e.Resource).OfType<Condition>().First();
+        var (otherTenant, _) = await Api.CreateTenantClientAsync("Other Health", ConnectedPatients.ReturnUrl);
+        Assert.Equal(HttpStatusCode.NotFound, (await otherTenant.GetAsync(new Uri($"/fhir/r4/Condition/{condition.Id}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await otherTenant.GetAsync(new Uri($"/fhir/r4/Patient/{patientId}/$everything", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await otherTenant.GetAsync(new Uri($"/v1/patients/{patientId}/audit-events", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
     }
 
     /// <summary>Generated person 0 (read only here) at Epic R4 and at NextGen's DSTU2 base, as one patient.</summary>

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Aggregator.Infrastructure.Tenants;
+using Aggregator.Infrastructure.Webhooks;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +27,10 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
 
         var hook = Assert.Single(received);
         new StandardWebhook(secret).Verify(hook.Body, hook.Headers); // throws when the signature does not match
+        // And by hand, as a receiver without that library would: HMAC-SHA256 over "{id}.{timestamp}.{body}" with the secret's bytes.
+        var expected = Convert.ToBase64String(HMACSHA256.HashData(Convert.FromBase64String(secret["whsec_".Length..]),
+            Encoding.UTF8.GetBytes($"{hook.Headers["webhook-id"]}.{hook.Headers["webhook-timestamp"]}.{hook.Body}")));
+        Assert.Equal("v1," + expected, hook.Headers["webhook-signature"].ToString());
         var payload = JsonDocument.Parse(hook.Body).RootElement;
         Assert.Equal("sync.finished", payload.GetProperty("type").GetString());
         var data = payload.GetProperty("data");
@@ -36,6 +43,12 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         var deliveries = await WaitForDeliveryAsync("delivered");
         Assert.Equal(1, deliveries.GetProperty("attempts").GetInt32());
         Assert.Equal(hook.Headers["webhook-id"].ToString(), deliveries.GetProperty("id").GetString());
+
+        // Another tenant neither sees the delivery nor can send it again.
+        var (other, _) = await Api.CreateTenantClientAsync("Other Health", ConnectedPatients.ReturnUrl);
+        Assert.Equal(0, (await other.GetJsonAsync("/v1/webhook-deliveries")).GetProperty("items").GetArrayLength());
+        var retry = await other.PostAsync(new Uri($"/v1/webhook-deliveries/{deliveries.GetProperty("id").GetString()}/retry", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, retry.StatusCode);
     }
 
     [Fact]
@@ -88,9 +101,23 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
             admin.UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, new Uri("http://hooks.example/aggregator")), CancellationToken.None));
         Assert.Contains("https", refused.Message, StringComparison.Ordinal);
         Assert.Null(await admin.WebhookSecretAsync(TenantId, rotate: false, CancellationToken.None));
-        var listing = await Tenant.GetAsync(new Uri("/v1/webhook-deliveries", UriKind.Relative), TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.OK, listing.StatusCode);
     }
+
+    [Theory]
+    [InlineData("203.0.113.7", true)]
+    [InlineData("2001:db8::1", true)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.20.0.1", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("169.254.169.254", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("::1", false)]
+    [InlineData("fd00::1", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("::ffff:10.0.0.1", false)]
+    public void Webhooks_dial_public_addresses_only(string address, bool allowed) =>
+        Assert.Equal(allowed, WebhookAddressPolicy.IsPublic(IPAddress.Parse(address)));
 
     /// <summary>Points the tenant's webhook at the receiver (as <c>tenants update --webhook-url</c> does); returns the signing secret.</summary>
     private async Task<string> UseWebhookAsync(Uri url)

@@ -28,7 +28,7 @@ public sealed class ListMapperTests
             ["resourceType"] = "List",
             ["id"] = "meds",
             ["status"] = "retired",
-            ["mode"] = "working",
+            ["mode"] = "changes",
             ["title"] = "Home medications",
             ["note"] = "Reviewed at discharge",
             ["entry"] = new JsonArray
@@ -41,7 +41,7 @@ public sealed class ListMapperTests
         var r4 = R4Assert.Converts(list);
 
         Assert.Equal("retired", r4.At("status"));
-        Assert.Equal("working", r4.At("mode"));
+        Assert.Equal("changes", r4.At("mode"));
         Assert.Equal("Reviewed at discharge", r4.At("note[0].text"));
         Assert.Equal("MedicationStatement/7", r4.At("entry[0].item.reference"));
         Assert.Equal("true", r4.At("entry[0].deleted"));
