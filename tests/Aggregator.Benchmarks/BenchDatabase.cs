@@ -42,6 +42,12 @@ internal sealed class BenchDatabase : IAsyncDisposable
         }
         var port = FreePort();
         await ClusterAsync(repo, "start", dir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Ctrl-C still removes the throwaway cluster.
+        Console.CancelKeyPress += (_, _) =>
+        {
+            ClusterAsync(repo, "destroy", dir).GetAwaiter().GetResult();
+            Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
+        };
         return new BenchDatabase(repo, $"Host=127.0.0.1;Port={port};Username=aggregator;Database={database}", dir, "a throwaway cluster from the machine's binaries");
     }
 
