@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Jobs;
 using Aggregator.Infrastructure.Providers;
@@ -69,9 +70,22 @@ public static class DependencyInjection
         }
 
         services.AddScoped<CurrentTenant>();
-        services.AddDataProtection()
+        var dataProtection = services.AddDataProtection()
             .SetApplicationName("Aggregator")
             .PersistKeysToDbContext<AggregatorDbContext>();
+        // The key ring (which decrypts every stored token) is itself encrypted at rest with a certificate when one is given;
+        // the certificates listed under UnprotectWith still read keys written under earlier ones (certificate rotation).
+        var keyRing = builder.Configuration.GetSection("DataProtection");
+        if (keyRing["CertificatePath"] is { Length: > 0 } certificatePath)
+        {
+            dataProtection.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(certificatePath, keyRing["CertificatePassword"]));
+            var previous = keyRing.GetSection("UnprotectWith").GetChildren()
+                .Select(c => X509CertificateLoader.LoadPkcs12FromFile(c["Path"]!, c["Password"])).ToArray();
+            if (previous.Length > 0)
+            {
+                dataProtection.UnprotectKeysWithAnyCertificate(previous);
+            }
+        }
         services.AddSingleton<CursorCodec>();
         services.AddSingleton<DatabaseNotifications>();
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseNotifications>());
