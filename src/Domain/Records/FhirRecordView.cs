@@ -9,9 +9,9 @@ using System.Xml.Linq;
 
 namespace Aggregator.Domain.Records;
 
-/// <summary>One stored source resource, in R4 (DSTU2 resources already converted), as the view reads it.</summary>
+/// <summary>One stored source resource, in R4 (DSTU2 resources already converted), with the provider that served it.</summary>
 /// <param name="ResourceType">The type as the provider named it (e.g. <c>MedicationOrder</c> from a DSTU2 server).</param>
-public sealed record FhirViewSource(Guid ConnectionId, string Provider, string ResourceType, string ResourceId, DateTimeOffset? LastUpdated, JsonElement Resource);
+public sealed record StoredResource(Guid ConnectionId, string Provider, string ResourceType, string ResourceId, DateTimeOffset? LastUpdated, JsonElement Resource);
 
 /// <summary>A source of a merged item, by the provider's names.</summary>
 public readonly record struct SourceKey(Guid ConnectionId, string ResourceType, string ResourceId);
@@ -40,7 +40,7 @@ public sealed partial class FhirRecordView
     private static readonly HashSet<string> Bringable = new(StringComparer.Ordinal) { "Practitioner", "PractitionerRole", "Organization", "Location", "Medication" };
 
     private readonly Guid _patientId;
-    private readonly Dictionary<SourceKey, FhirViewSource> _sources = [];
+    private readonly Dictionary<SourceKey, StoredResource> _sources = [];
     private readonly Dictionary<SourceKey, (string Type, string Id)> _targets = [];
     private readonly Dictionary<(Guid ConnectionId, string Id), SourceKey> _byBareId = [];
     private readonly List<FhirViewResource> _supporting = [];
@@ -69,7 +69,7 @@ public sealed partial class FhirRecordView
     public IReadOnlyList<FhirViewResource> Provenances { get; private set; } = [];
 
     /// <param name="documentUrl">Where a document item's content is served (its attachment url is rewritten to it), by item id.</param>
-    public static FhirRecordView Build(Guid patientId, IEnumerable<FhirViewItem> items, IEnumerable<FhirViewSource> sources, Func<Guid, string>? documentUrl = null)
+    public static FhirRecordView Build(Guid patientId, IEnumerable<FhirViewItem> items, IEnumerable<StoredResource> sources, Func<Guid, string>? documentUrl = null)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(sources);
@@ -80,7 +80,7 @@ public sealed partial class FhirRecordView
         }
 
         var itemList = items.ToList();
-        var shown = new List<(FhirViewItem Item, FhirViewSource Source)>();
+        var shown = new List<(FhirViewItem Item, StoredResource Source)>();
         foreach (var item in itemList)
         {
             if (!view._sources.TryGetValue(item.Shown, out var source))
@@ -129,10 +129,14 @@ public sealed partial class FhirRecordView
 
         view.Items = resources;
         view.Provenances = provenances;
+        // The view is complete and may be kept; the parsed sources belong to the caller.
+        view._sources.Clear();
+        view._targets.Clear();
+        view._byBareId.Clear();
         return view;
     }
 
-    private void Index(FhirViewSource source)
+    private void Index(StoredResource source)
     {
         _sources[new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId)] = source;
         _sources[Key(source.ConnectionId, TypeOf(source), source.ResourceId)] = source;
@@ -141,10 +145,10 @@ public sealed partial class FhirRecordView
 
     private static SourceKey Key(Guid connectionId, string type, string id) => new(connectionId, type, id);
 
-    private static string TypeOf(FhirViewSource source) => source.Resource.Str("resourceType") ?? source.ResourceType;
+    private static string TypeOf(StoredResource source) => source.Resource.Str("resourceType") ?? source.ResourceType;
 
     /// <summary>The source's content under the view's id, its references rewritten, provider-specific meta left behind.</summary>
-    private JsonObject Rewrite(FhirViewSource source, string type, string id)
+    private JsonObject Rewrite(StoredResource source, string type, string id)
     {
         var resource = JsonNode.Parse(source.Resource.GetRawText())!.AsObject();
         // resourceType and id first, as FHIR JSON is usually written (stored JSON comes back with its keys reordered).
@@ -233,7 +237,7 @@ public sealed partial class FhirRecordView
         }
     }
 
-    private JsonObject MergedPatient(FhirViewItem item, FhirViewSource shown)
+    private JsonObject MergedPatient(FhirViewItem item, StoredResource shown)
     {
         var patient = Rewrite(shown, "Patient", _patientId.ToString());
         patient.Remove("link");
@@ -263,7 +267,7 @@ public sealed partial class FhirRecordView
         return patient;
     }
 
-    private void RewriteReferences(JsonNode? node, FhirViewSource from)
+    private void RewriteReferences(JsonNode? node, StoredResource from)
     {
         switch (node)
         {
@@ -300,7 +304,7 @@ public sealed partial class FhirRecordView
         }
     }
 
-    private void RewriteReference(JsonObject reference, string value, FhirViewSource from)
+    private void RewriteReference(JsonObject reference, string value, StoredResource from)
     {
         if (value.StartsWith('#'))
         {
@@ -322,7 +326,7 @@ public sealed partial class FhirRecordView
         }
     }
 
-    private (string Type, string Id)? Resolve(string reference, FhirViewSource from)
+    private (string Type, string Id)? Resolve(string reference, StoredResource from)
     {
         SourceKey key;
         if (reference.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase))
@@ -361,7 +365,7 @@ public sealed partial class FhirRecordView
     }
 
     /// <summary>Brings a supporting resource into the view once, under an id derived from its source.</summary>
-    private (string Type, string Id) Include(FhirViewSource source)
+    private (string Type, string Id) Include(StoredResource source)
     {
         var type = TypeOf(source);
         var key = Key(source.ConnectionId, type, source.ResourceId);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Persistence;
@@ -18,34 +17,9 @@ public sealed class FhirRecordViewReader(AggregatorDbContext db)
             .OrderByDescending(i => i.EffectiveAt.HasValue).ThenByDescending(i => i.EffectiveAt).ThenByDescending(i => i.Id)
             .Select(i => new { i.Id, i.Category, i.UpdatedAt, i.Display, i.Sources })
             .ToListAsync(cancellationToken);
-        var connections = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId)
-            .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new { c.Id, p.Name })
-            .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
-        var ids = connections.Keys.ToList();
-        var rows = await db.SourceResources.AsNoTracking()
-            .Where(r => ids.Contains(r.ConnectionId) && r.DeletedAt == null && r.Resource != null)
-            .Select(r => new { r.ConnectionId, r.ResourceType, r.ResourceId, r.LastUpdated, r.Resource })
-            .ToListAsync(cancellationToken);
-
-        var documents = new List<JsonDocument>(rows.Count);
-        try
-        {
-            var sources = rows.Select(r =>
-            {
-                var json = JsonDocument.Parse(r.Resource!);
-                documents.Add(json);
-                return new FhirViewSource(r.ConnectionId, connections[r.ConnectionId], r.ResourceType, r.ResourceId, r.LastUpdated, json.RootElement);
-            }).ToList();
-            var viewItems = items.Select(i => ToViewItem(i.Id, i.Category, i.UpdatedAt, i.Display, i.Sources)).ToList();
-            return FhirRecordView.Build(patientId, viewItems, sources, documentUrl);
-        }
-        finally
-        {
-            foreach (var document in documents)
-            {
-                document.Dispose();
-            }
-        }
+        using var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
+        var viewItems = items.Select(i => ToViewItem(i.Id, i.Category, i.UpdatedAt, i.Display, i.Sources)).ToList();
+        return FhirRecordView.Build(patientId, viewItems, sources.Resources, documentUrl);
     }
 
     private static FhirViewItem ToViewItem(Guid id, string category, DateTimeOffset updatedAt, string display, string sourcesJson)

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Notifications;
@@ -46,51 +45,26 @@ public sealed partial class RecordBuilder(
     private async Task<long?> RebuildLockedAsync(Guid patientId, CancellationToken cancellationToken)
     {
         var patient = await db.Patients.SingleAsync(p => p.Id == patientId, cancellationToken);
-        var sources = await db.Connections.Where(c => c.PatientId == patientId)
-            .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new { c.Id, p.Name })
-            .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
-        var ids = sources.Keys.ToList();
-        var rows = await db.SourceResources.AsNoTracking()
-            .Where(r => ids.Contains(r.ConnectionId) && r.DeletedAt == null && r.Resource != null)
-            .Select(r => new { r.ConnectionId, r.ResourceType, r.ResourceId, r.LastUpdated, r.Resource })
-            .ToListAsync(cancellationToken);
+        using var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
 
-        var documents = new List<JsonDocument>(rows.Count);
-        try
+        // Supporting resources (e.g. the Medication an order points to), per connection, by R4 reference.
+        var supporting = sources.Resources
+            .Where(r => RecordCategory.IsSupporting(r.Resource.GetProperty("resourceType").GetString() ?? ""))
+            .GroupBy(r => r.ConnectionId)
+            .ToDictionary(g => g.Key, g => g.GroupBy(r => $"{r.Resource.GetProperty("resourceType").GetString()}/{r.ResourceId}")
+                .ToDictionary(x => x.Key, x => x.First().Resource, StringComparer.Ordinal));
+        var items = new List<ClinicalItem>();
+        foreach (var resource in sources.Resources)
         {
-            var parsed = rows.Select(r =>
+            var lookup = supporting.GetValueOrDefault(resource.ConnectionId);
+            var source = new SourceRef(resource.ConnectionId, resource.Provider, resource.ResourceType, resource.ResourceId, resource.LastUpdated);
+            if (ClinicalNormalizer.Normalize(source, resource.Resource, reference => lookup is not null && lookup.TryGetValue(reference, out var found) ? found : null) is { } item)
             {
-                var document = JsonDocument.Parse(r.Resource!);
-                documents.Add(document);
-                return (Row: r, Json: document.RootElement);
-            }).ToList();
-
-            // Supporting resources (e.g. the Medication an order points to), per connection, by R4 reference.
-            var supporting = parsed
-                .Where(p => RecordCategory.IsSupporting(p.Json.GetProperty("resourceType").GetString() ?? ""))
-                .GroupBy(p => p.Row.ConnectionId)
-                .ToDictionary(g => g.Key, g => g.GroupBy(p => $"{p.Json.GetProperty("resourceType").GetString()}/{p.Row.ResourceId}")
-                    .ToDictionary(x => x.Key, x => x.First().Json, StringComparer.Ordinal));
-            var items = new List<ClinicalItem>();
-            foreach (var (row, json) in parsed)
-            {
-                var lookup = supporting.GetValueOrDefault(row.ConnectionId);
-                var source = new SourceRef(row.ConnectionId, sources[row.ConnectionId], row.ResourceType, row.ResourceId, row.LastUpdated);
-                if (ClinicalNormalizer.Normalize(source, json, reference => lookup is not null && lookup.TryGetValue(reference, out var found) ? found : null) is { } item)
-                {
-                    items.Add(item);
-                }
-            }
-
-            return await WriteAsync(patient, RecordMerger.Merge(items), cancellationToken);
-        }
-        finally
-        {
-            foreach (var document in documents)
-            {
-                document.Dispose();
+                items.Add(item);
             }
         }
+
+        return await WriteAsync(patient, RecordMerger.Merge(items), cancellationToken);
     }
 
     private async Task<long?> WriteAsync(Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, CancellationToken cancellationToken)

@@ -174,8 +174,8 @@ public sealed class FhirRecordViewTests
     private static FhirViewItem Item(Guid id, string category, string? mergedBy, SourceKey shown, params SourceKey[] others) =>
         new(id, category, Rebuilt, mergedBy, [shown, .. others], shown);
 
-    private static SourceKey Key(FhirViewSource source) => new(source.ConnectionId, source.ResourceType, source.ResourceId);
+    private static SourceKey Key(StoredResource source) => new(source.ConnectionId, source.ResourceType, source.ResourceId);
 
-    private static FhirViewSource Source(Guid connection, string provider, string type, string id, string json) =>
+    private static StoredResource Source(Guid connection, string provider, string type, string id, string json) =>
         new(connection, provider, type, id, new DateTimeOffset(2026, 10, 1, 0, 0, 0, TimeSpan.Zero), JsonDocument.Parse(json).RootElement);
 }
