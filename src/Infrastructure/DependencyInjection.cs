@@ -57,7 +57,8 @@ public static class DependencyInjection
 
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         services.AddDbContext<AggregatorDbContext>((provider, options) =>
-            AggregatorDbContext.Configure(options, provider.GetRequiredService<NpgsqlDataSource>()));
+            AggregatorDbContext.Configure(options, provider.GetRequiredService<NpgsqlDataSource>())
+                .AddInterceptors(new TenantSessionInterceptor(provider.GetRequiredService<CurrentTenant>())));
 
         services.AddSingleton<DatabaseState>();
         services.AddSingleton<DatabaseMigrator>();
