@@ -103,6 +103,39 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         Assert.Null(await admin.WebhookSecretAsync(TenantId, rotate: false, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Deliveries_are_listed_newest_first_page_by_page_and_filtered_by_status()
+    {
+        await using (var db = Database.CreateContext())
+        {
+            var now = DateTimeOffset.UtcNow;
+            db.WebhookDeliveries.AddRange(Enumerable.Range(0, 5).Select(i => new Domain.Webhooks.WebhookDelivery
+            {
+                Id = Guid.CreateVersion7(now.AddSeconds(i)),
+                TenantId = TenantId,
+                EventType = "sync.finished",
+                Payload = "{}",
+                CreatedAt = now.AddSeconds(i),
+                Status = i == 4 ? Domain.Webhooks.WebhookDeliveryStatus.Failed : Domain.Webhooks.WebhookDeliveryStatus.Delivered,
+                Attempts = 1,
+            }));
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var first = await Tenant.GetJsonAsync("/v1/webhook-deliveries?limit=2");
+        var second = await Tenant.GetJsonAsync("/v1/webhook-deliveries?limit=2&cursor=" + Uri.EscapeDataString(first.GetProperty("nextCursor").GetString()!));
+        var third = await Tenant.GetJsonAsync("/v1/webhook-deliveries?limit=2&cursor=" + Uri.EscapeDataString(second.GetProperty("nextCursor").GetString()!));
+        var failed = await Tenant.GetJsonAsync("/v1/webhook-deliveries?status=failed");
+        var badStatus = await Tenant.GetAsync(new Uri("/v1/webhook-deliveries?status=lost", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        var ids = new[] { first, second, third }.SelectMany(p => p.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid())).ToList();
+        Assert.Equal(5, ids.Distinct().Count());
+        Assert.Equal(ids.OrderDescending(), ids);
+        Assert.Equal(JsonValueKind.Null, third.GetProperty("nextCursor").ValueKind);
+        Assert.Equal(ids[0], Assert.Single(failed.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus.StatusCode);
+    }
+
     [Theory]
     [InlineData("203.0.113.7", true)]
     [InlineData("2001:db8::1", true)]
