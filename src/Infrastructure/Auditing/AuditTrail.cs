@@ -26,7 +26,7 @@ public sealed class AuditOptions
 /// <summary>
 /// Who read which patient's data, written off the request path: a read puts its event in an
 /// in-memory channel (no database round trip, never waits) and this service writes them in
-/// batches. A failed write is retried with the next batch; stopping writes what is left.
+/// batches. A failed write is retried after the flush interval; stopping writes what is left.
 /// </summary>
 public sealed partial class AuditTrail : BackgroundService
 {
@@ -66,8 +66,14 @@ public sealed partial class AuditTrail : BackgroundService
     {
         try
         {
-            while (await _events.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                // Wait for events unless a batch is still waiting to be written (a failed write is retried on its own).
+                if (_unwritten.Count == 0 && !await _events.Reader.WaitToReadAsync(stoppingToken))
+                {
+                    break;
+                }
+
                 // Let a batch gather, then write what is there.
                 await Task.Delay(_options.FlushInterval, _clock, stoppingToken);
                 await FlushAsync(stoppingToken);
@@ -134,7 +140,7 @@ public sealed partial class AuditTrail : BackgroundService
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 // Kept for the next flush; the events themselves are not logged (they name patients).
-                LogWriteFailed(_logger, _unwritten.Count, ex.GetType().Name);
+                LogWriteFailed(_logger, _unwritten.Count, ex is PostgresException postgres ? $"{ex.GetType().Name} {postgres.SqlState}" : ex.GetType().Name);
                 return;
             }
         }
@@ -175,6 +181,6 @@ public sealed partial class AuditTrail : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Dropped} audit events were dropped")]
     private static partial void LogDropped(ILogger logger, long dropped, int capacity);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write {Count} audit events ({Error}); they are retried with the next batch")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write {Count} audit events ({Error}); they are retried shortly")]
     private static partial void LogWriteFailed(ILogger logger, int count, string error);
 }

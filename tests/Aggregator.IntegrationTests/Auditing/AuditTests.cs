@@ -53,7 +53,8 @@ public sealed class AuditTests(PostgresServer server, SandboxProvider sandbox) :
     public async Task Many_reads_are_written_in_batches_and_listed_page_by_page()
     {
         var patientId = (await Tenant.PutPatientAsync("popular")).GetProperty("id").GetGuid();
-        await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => Tenant.GetAsync(new Uri($"/v1/patients/{patientId}/timeline", UriKind.Relative), TestContext.Current.CancellationToken)));
+        var reads = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ => Tenant.GetAsync(new Uri($"/v1/patients/{patientId}/timeline", UriKind.Relative), TestContext.Current.CancellationToken)));
+        Assert.All(reads, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
 
         var events = await WaitForEventsAsync(patientId, 60, pageSize: 25);
 

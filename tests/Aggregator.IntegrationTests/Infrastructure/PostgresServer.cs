@@ -195,8 +195,9 @@ public sealed class PostgresServer : IAsyncLifetime
             start.ArgumentList.Add(arg);
         }
 
-        // Fast, throwaway: durability is not what these tests are about.
-        start.Environment["PG_EXTRA_OPTS"] = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        // Fast, throwaway: durability is not what these tests are about. Test classes run in parallel, each with its own
+        // Api, job server and pools, so the server allows more connections than a developer's cluster needs.
+        start.Environment["PG_EXTRA_OPTS"] = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
