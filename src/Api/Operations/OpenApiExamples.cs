@@ -39,7 +39,8 @@ internal static partial class OpenApiExamples
         {
             foreach (var (status, problem) in errors)
             {
-                Describe(operation.Responses, status, "application/problem+json", problem!);
+                // The FHIR view answers errors with OperationOutcomes; the REST API with problem details.
+                Describe(operation.Responses, status, mediaType == "application/fhir+json" ? mediaType : "application/problem+json", problem!);
             }
         }
 

@@ -53,6 +53,11 @@ public sealed class ApiDocumentTests(PostgresServer server) : IAsyncLifetime
         var everything = paths.GetProperty("/fhir/r4/Patient/{patientId}/$everything").GetProperty("get").GetProperty("responses").GetProperty("200")
             .GetProperty("content").GetProperty("application/fhir+json").GetProperty("example");
         Assert.Equal("Bundle", everything.GetProperty("resourceType").GetString());
+        var refused = paths.GetProperty("/fhir/r4/{type}").GetProperty("get").GetProperty("responses").GetProperty("400")
+            .GetProperty("content").GetProperty("application/fhir+json").GetProperty("example");
+        Assert.Equal("OperationOutcome", refused.GetProperty("resourceType").GetString());
+        Assert.True(paths.GetProperty("/fhir/r4/metadata").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/fhir+json").TryGetProperty("example", out _));
         Assert.Contains(everything.GetProperty("entry").EnumerateArray(), e => e.GetProperty("resource").GetProperty("resourceType").GetString() == "Provenance");
 
         var connect = paths.GetProperty("/v1/patients/{patientId}/connections").GetProperty("post");
