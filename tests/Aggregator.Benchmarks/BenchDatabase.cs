@@ -72,7 +72,8 @@ internal sealed class BenchDatabase : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A free TCP port on loopback.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Aggregator.Domain.Tenants;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +28,7 @@ internal static class ReadBench
 
         await using var scope = bench.Services.CreateAsyncScope();
         var key = await scope.ServiceProvider.GetRequiredService<TenantAdministration>().CreateKeyAsync(bench.TenantId, "bench", ApiKeyEnvironment.Test, CancellationToken.None);
-        var port = FreePort();
+        var port = BenchDatabase.FreePort();
         var start = new ProcessStartInfo("dotnet", [api, "--urls", $"http://127.0.0.1:{port}", "--contentRoot", Path.GetDirectoryName(api)!])
         {
             RedirectStandardOutput = true,
@@ -127,12 +126,5 @@ internal static class ReadBench
         }
 
         throw new InvalidOperationException("The Api did not become ready within 120 s.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

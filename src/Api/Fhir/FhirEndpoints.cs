@@ -1,18 +1,13 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
-using Aggregator.Api.Records;
 using Aggregator.Domain.Records;
 using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Persistence;
-using Aggregator.Infrastructure.Records;
-using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Aggregator.Api.Fhir;
@@ -150,8 +145,8 @@ public static class FhirEndpoints
             var all = view.Items.Concat(view.Supporting).Concat(view.Provenances);
             var matches = type == "Patient" ? (view.Patient is { } p ? [p] : []) : all.Where(r => r.ResourceType == type).ToList();
             var entries = matches.Select(r => (r, "match")).ToList();
-            var referenced = ReferencedIds(matches);
-            entries.AddRange(view.Supporting.Where(s => s.ResourceType != type && referenced.Contains("urn:uuid:" + s.Id)).Select(s => (s, "include")));
+            var referenced = matches.SelectMany(m => m.SupportingRefs).ToHashSet(StringComparer.Ordinal);
+            entries.AddRange(view.Supporting.Where(s => s.ResourceType != type && referenced.Contains(s.Id)).Select(s => (s, "include")));
             if (withProvenance && type != "Provenance")
             {
                 var targets = matches.Select(m => m.ItemId).OfType<Guid>().ToHashSet();
@@ -194,40 +189,6 @@ public static class FhirEndpoints
     /// <summary>Every type the view may hold: the R4 patient compartment, the patient, and supporting types.</summary>
     private static readonly HashSet<string> SearchableTypes = new(
         PatientCompartment.R4Types.Concat(["Patient", "Provenance"]).Concat(SupportingTypes), StringComparer.Ordinal);
-
-    private static HashSet<string> ReferencedIds(IEnumerable<FhirViewResource> resources)
-    {
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var resource in resources)
-        {
-            Collect(resource.Resource);
-        }
-
-        return found;
-
-        void Collect(JsonNode? node)
-        {
-            if (node is JsonObject obj)
-            {
-                if (obj["reference"] is JsonValue value && value.TryGetValue<string>(out var reference))
-                {
-                    found.Add(reference);
-                }
-
-                foreach (var (_, child) in obj)
-                {
-                    Collect(child);
-                }
-            }
-            else if (node is JsonArray array)
-            {
-                foreach (var child in array)
-                {
-                    Collect(child);
-                }
-            }
-        }
-    }
 
     /// <summary>
     /// A search parameter we do not apply is refused (400), so that no client takes unfiltered results for filtered ones;
@@ -324,77 +285,4 @@ public static class FhirEndpoints
 
         return null;
     }
-}
-
-/// <summary>Loads (or finds in the record cache) the FHIR view of a patient for one request.</summary>
-public sealed class FhirViewLoader(
-    AggregatorDbContext db, FhirRecordViewReader reader, RecordPageCache cache, FhirViewCache views, CurrentTenant tenant, IOptions<ApiPublicOptions> options)
-{
-    /// <param name="render">Renders the response body from the view, or null when what was asked for is not there.</param>
-    public async Task<IResult> RespondAsync(
-        HttpContext http, Guid patientId, string query, Func<FhirRecordView, string, string?> render, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(render);
-        var baseUrl = PublicUrls.Base(http, options.Value);
-        var cacheKey = "fhir:" + baseUrl + ":" + query;
-        if (!PatientAccess.Allows(http.User, patientId))
-        {
-            return PatientMissing();
-        }
-
-        http.Items[AuditEndpoints.PatientItem] = patientId;
-        if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
-        {
-            return Answer(http, hit.Body, hit.ETag);
-        }
-
-        var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
-        if (version is null)
-        {
-            return PatientMissing();
-        }
-
-        var etag = RecordEndpoints.ETag(version.Value, cacheKey);
-        if (http.Request.Headers.IfNoneMatch.Contains(etag))
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
-        // Built once per record version and reused by every query and read of it (building loads every source resource).
-        var viewKey = (tenant.Required, patientId, version.Value, baseUrl);
-        if (!views.TryGet(viewKey, out var view))
-        {
-            view = await reader.ReadAsync(patientId, includeRetracted: false, item => $"{baseUrl}/v1/patients/{patientId}/documents/{item}/content", cancellationToken);
-            views.Set(viewKey, view);
-        }
-
-        var body = render(view, baseUrl);
-        if (body is null)
-        {
-            return FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such resource in this patient's record.");
-        }
-
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
-        return Answer(http, body, etag);
-    }
-
-    private static IResult Answer(HttpContext http, string body, string etag) =>
-        http.Request.Headers.IfNoneMatch.Contains(etag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, body, etag: etag);
-
-    private static IResult PatientMissing() => FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such patient.");
-}
-
-/// <summary>The last few FHIR views built, by tenant, patient, record version and base url (a new version is a new key).</summary>
-public sealed class FhirViewCache : IDisposable
-{
-    private readonly MemoryCache _views = new(new MemoryCacheOptions { SizeLimit = 16 });
-
-    public bool TryGet((Guid Tenant, Guid Patient, long Version, string BaseUrl) key, [NotNullWhen(true)] out FhirRecordView? view) =>
-        _views.TryGetValue(key, out view) && view is not null;
-
-    public void Set((Guid Tenant, Guid Patient, long Version, string BaseUrl) key, FhirRecordView view) =>
-        _views.Set(key, view, new MemoryCacheEntryOptions { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(5) });
-
-    public void Dispose() => _views.Dispose();
 }

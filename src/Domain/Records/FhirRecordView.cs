@@ -19,8 +19,11 @@ public readonly record struct SourceKey(Guid ConnectionId, string ResourceType, 
 /// <summary>One merged item of the record: its sources, and the one whose content the record shows.</summary>
 public sealed record FhirViewItem(Guid Id, string Category, DateTimeOffset UpdatedAt, string? MergedBy, IReadOnlyList<SourceKey> Sources, SourceKey Shown);
 
-/// <summary>One resource of the view, with the merged item it stands for (null for a supporting resource such as a Practitioner).</summary>
-public sealed record FhirViewResource(string ResourceType, string Id, JsonObject Resource, Guid? ItemId);
+/// <summary>
+/// One resource of the view, with the merged item it stands for (null for a supporting resource such as a Practitioner),
+/// and the ids of the supporting resources it refers to.
+/// </summary>
+public sealed record FhirViewResource(string ResourceType, string Id, JsonObject Resource, Guid? ItemId, IReadOnlySet<string> SupportingRefs);
 
 /// <summary>
 /// The merged record as FHIR R4 resources (pure). Each merged item becomes one resource: the content
@@ -45,6 +48,7 @@ public sealed partial class FhirRecordView
     private readonly Dictionary<(Guid ConnectionId, string Id), SourceKey> _byBareId = [];
     private readonly List<FhirViewResource> _supporting = [];
     private readonly HashSet<string> _supportingIds = new(StringComparer.Ordinal);
+    private HashSet<string> _referencing = new(StringComparer.Ordinal);
     private readonly Func<Guid, string>? _documentUrl;
 
     private FhirRecordView(Guid patientId, Func<Guid, string>? documentUrl)
@@ -106,7 +110,7 @@ public sealed partial class FhirRecordView
         var provenances = new List<FhirViewResource>();
         foreach (var (item, source) in shown)
         {
-            var resource = item.Category == RecordCategory.Demographics
+            var (resource, refs) = item.Category == RecordCategory.Demographics
                 ? view.MergedPatient(item, source)
                 : view.Rewrite(source, TypeOf(source), item.Id.ToString());
             if (item.Category == RecordCategory.Documents && documentUrl is not null)
@@ -114,7 +118,7 @@ public sealed partial class FhirRecordView
                 view.PointAttachmentsAtUs(resource, item.Id);
             }
 
-            var entry = new FhirViewResource(TypeOf(source), resource["id"]!.GetValue<string>(), resource, item.Id);
+            var entry = new FhirViewResource(TypeOf(source), resource["id"]!.GetValue<string>(), resource, item.Id, refs);
             if (item.Category == RecordCategory.Demographics)
             {
                 view.Patient = entry;
@@ -148,7 +152,7 @@ public sealed partial class FhirRecordView
     private static string TypeOf(StoredResource source) => source.Resource.Str("resourceType") ?? source.ResourceType;
 
     /// <summary>The source's content under the view's id, its references rewritten, provider-specific meta left behind.</summary>
-    private JsonObject Rewrite(StoredResource source, string type, string id)
+    private (JsonObject Resource, IReadOnlySet<string> SupportingRefs) Rewrite(StoredResource source, string type, string id)
     {
         var resource = JsonNode.Parse(source.Resource.GetRawText())!.AsObject();
         // resourceType and id first, as FHIR JSON is usually written (stored JSON comes back with its keys reordered).
@@ -181,9 +185,14 @@ public sealed partial class FhirRecordView
             resource.Insert(2, "meta", meta);
         }
 
+        // Rewriting may bring a supporting resource along, which is rewritten in turn: each keeps its own list.
+        var outer = _referencing;
+        _referencing = new HashSet<string>(StringComparer.Ordinal);
         RewriteReferences(resource, source);
+        var refs = _referencing;
+        _referencing = outer;
         NormalizeNarrative(resource);
-        return resource;
+        return (resource, refs);
     }
 
     /// <summary>
@@ -237,9 +246,9 @@ public sealed partial class FhirRecordView
         }
     }
 
-    private JsonObject MergedPatient(FhirViewItem item, StoredResource shown)
+    private (JsonObject Resource, IReadOnlySet<string> SupportingRefs) MergedPatient(FhirViewItem item, StoredResource shown)
     {
-        var patient = Rewrite(shown, "Patient", _patientId.ToString());
+        var (patient, refs) = Rewrite(shown, "Patient", _patientId.ToString());
         patient.Remove("link");
         var identifiers = new JsonArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -264,7 +273,7 @@ public sealed partial class FhirRecordView
             patient["identifier"] = identifiers;
         }
 
-        return patient;
+        return (patient, refs);
     }
 
     private void RewriteReferences(JsonNode? node, StoredResource from)
@@ -314,7 +323,13 @@ public sealed partial class FhirRecordView
         if (Resolve(value, from) is { } target)
         {
             // Supporting resources live only inside the view (they are not served on their own): referenced by their urn:uuid fullUrl.
-            reference["reference"] = _supportingIds.Contains(target.Id) ? "urn:uuid:" + target.Id : $"{target.Type}/{target.Id}";
+            var supporting = _supportingIds.Contains(target.Id);
+            if (supporting)
+            {
+                _referencing.Add(target.Id);
+            }
+
+            reference["reference"] = supporting ? "urn:uuid:" + target.Id : $"{target.Type}/{target.Id}";
             return;
         }
 
@@ -373,8 +388,8 @@ public sealed partial class FhirRecordView
         _targets[key] = (type, id);
         _targets[new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId)] = (type, id);
         _supportingIds.Add(id);
-        var resource = Rewrite(source, type, id);
-        _supporting.Add(new FhirViewResource(type, id, resource, null));
+        var (resource, refs) = Rewrite(source, type, id);
+        _supporting.Add(new FhirViewResource(type, id, resource, null, refs));
         return (type, id);
     }
 
@@ -450,7 +465,7 @@ public sealed partial class FhirRecordView
 
         provenance["agent"] = agents;
         provenance["entity"] = entities;
-        return new FhirViewResource("Provenance", item.Id.ToString(), provenance, item.Id);
+        return new FhirViewResource("Provenance", item.Id.ToString(), provenance, item.Id, new HashSet<string>());
     }
 
     private static JsonObject Coded(string system, string code, string display) =>

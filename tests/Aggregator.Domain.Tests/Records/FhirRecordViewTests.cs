@@ -28,6 +28,7 @@ public sealed class FhirRecordViewTests
         var prescriber = medication["requester"]!["reference"]!.GetValue<string>();
         var practitioner = Assert.Single(view.Supporting);
         Assert.Equal($"urn:uuid:{practitioner.Id}", prescriber);
+        Assert.Equal([practitioner.Id], Assert.Single(view.Items, r => r.ResourceType == "MedicationRequest").SupportingRefs);
         Assert.Equal("Dr. Ada Ng", practitioner.Resource["name"]![0]!["text"]!.GetValue<string>());
     }
 

@@ -47,16 +47,11 @@ public sealed class DeduplicationAccuracyTests(PostgresServer server, SandboxPro
         }
 
         var itemOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        var record = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
-        foreach (var category in record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!))
+        foreach (var item in await Tenant.AllItemsAsync(patientId, includeRetracted: true))
         {
-            var page = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/{category}?limit=500&includeRetracted=true");
-            foreach (var item in page.GetProperty("items").EnumerateArray())
+            foreach (var source in item.GetProperty("sources").EnumerateArray())
             {
-                foreach (var source in item.GetProperty("sources").EnumerateArray())
-                {
-                    itemOf[Key(source.GetProperty("connectionId").GetGuid(), source.GetProperty("resourceType").GetString()!, source.GetProperty("resourceId").GetString()!)] = item.GetProperty("id").GetString()!;
-                }
+                itemOf[Key(source.GetProperty("connectionId").GetGuid(), source.GetProperty("resourceType").GetString()!, source.GetProperty("resourceId").GetString()!)] = item.GetProperty("id").GetString()!;
             }
         }
 
