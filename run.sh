@@ -74,7 +74,7 @@ sandbox_port=$(free_port 5090)
 api_port=$(free_port 5080)
 sandbox_url=http://127.0.0.1:$sandbox_port
 api_url=http://127.0.0.1:$api_port
-samples=$repo/../shared/fhir-samples
+samples=${AGGREGATOR_FHIR_SAMPLES:-$repo/data/fhir-samples}
 
 sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
 sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db"

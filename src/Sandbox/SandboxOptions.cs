@@ -8,7 +8,7 @@ public sealed class SandboxOptions
 {
     public const string SectionName = "Sandbox";
 
-    /// <summary>A folder of FHIR bundles laid out like the shared samples: <c>r4/</c> and <c>dstu2/</c>.</summary>
+    /// <summary>A folder of FHIR bundles laid out like the sample patients: <c>r4/</c> and <c>dstu2/</c>.</summary>
     public string? DataDir { get; set; }
 
     /// <summary>Enables the <c>/_test</c> API (credentials of every patient). Off by default.</summary>

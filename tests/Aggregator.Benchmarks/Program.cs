@@ -7,7 +7,7 @@ using Aggregator.Benchmarks;
 var copies = Arguments.Int(args, "--copies", 20);
 var seconds = Arguments.Int(args, "--seconds", 10);
 var repo = Arguments.RepositoryRoot();
-var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "..", "shared", "fhir-samples");
+var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "data", "fhir-samples");
 if (!Directory.Exists(Path.Combine(samples, "r4")))
 {
     Console.Error.WriteLine($"error: the FHIR samples were not found at {samples} (set AGGREGATOR_FHIR_SAMPLES).");

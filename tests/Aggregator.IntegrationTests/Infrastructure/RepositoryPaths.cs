@@ -1,6 +1,6 @@
 namespace Aggregator.IntegrationTests.Infrastructure;
 
-/// <summary>Finds the repository (and the shared samples beside it) from the test assembly's folder.</summary>
+/// <summary>Finds the repository root from the test assembly's folder.</summary>
 public static class RepositoryPaths
 {
     private static readonly Lazy<string> RootPath = new(() =>

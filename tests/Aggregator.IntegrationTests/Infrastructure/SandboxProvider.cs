@@ -11,7 +11,7 @@ public sealed record SandboxLogin(string Persona, string FhirVersion, string Pat
 
 /// <summary>
 /// The provider every test of ours talks to: the Sandbox on real Kestrel at 127.0.0.1, loaded with
-/// the shared real-world samples, test API on. One for the whole run; tests use distinct patients.
+/// the sample patients, test API on. One for the whole run; tests use distinct patients.
 /// </summary>
 public sealed class SandboxProvider : IAsyncLifetime
 {

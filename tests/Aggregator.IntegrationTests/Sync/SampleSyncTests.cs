@@ -8,7 +8,7 @@ using Task = System.Threading.Tasks.Task;
 
 namespace Aggregator.IntegrationTests.Sync;
 
-/// <summary>Data we did not shape ourselves: every patient of the shared samples, served by the sandbox, syncs whole.</summary>
+/// <summary>Data we did not shape ourselves: every patient of the sample patients, served by the sandbox, syncs whole.</summary>
 public sealed class SampleSyncTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
 {
     private static readonly HashSet<string> DirectoryTypes = new(StringComparer.Ordinal) { "Practitioner", "Organization", "Location", "Medication" };

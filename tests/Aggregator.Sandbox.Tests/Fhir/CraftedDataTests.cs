@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Aggregator.Sandbox.Tests.Fhir;
 
-/// <summary>Loading rules and search features the shared samples do not exercise, over a bundle made here.</summary>
+/// <summary>Loading rules and search features the sample patients do not exercise, over a bundle made here.</summary>
 public sealed class CraftedDataTests : IAsyncLifetime
 {
     private static readonly TimeSpan LinkLifetime = TimeSpan.FromMinutes(5);

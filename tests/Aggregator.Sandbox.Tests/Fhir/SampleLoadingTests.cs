@@ -3,7 +3,7 @@ using Aggregator.Sandbox.Tests.Hosting;
 
 namespace Aggregator.Sandbox.Tests.Fhir;
 
-/// <summary>Every shared sample file loads whole and comes back from the FHIR API as a client would ask for it.</summary>
+/// <summary>Every sample file loads whole and comes back from the FHIR API as a client would ask for it.</summary>
 public sealed class SampleLoadingTests(SamplesSandbox sandbox)
 {
     private static readonly HashSet<string> SharedTypes = ["Organization", "Practitioner", "PractitionerRole", "Location", "Medication"];

@@ -1,8 +1,8 @@
 namespace Aggregator.Sandbox.Tests.Hosting;
 
 /// <summary>
-/// The shared real-world samples: <c>AGGREGATOR_FHIR_SAMPLES</c>, else <c>shared/fhir-samples</c> found by walking
-/// up from the test assembly (i.e. <c>&lt;repo&gt;/../shared/fhir-samples</c>). Missing samples fail the tests.
+/// The repository's real-world sample patients: <c>AGGREGATOR_FHIR_SAMPLES</c>, else <c>data/fhir-samples</c> of the
+/// repository found by walking up from the test assembly. Missing samples fail the tests.
 /// </summary>
 public static class FhirSamples
 {
@@ -24,14 +24,14 @@ public static class FhirSamples
 
         for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
-            var candidate = Path.Combine(folder.FullName, "shared", "fhir-samples");
-            if (System.IO.Directory.Exists(Path.Combine(candidate, "r4")))
+            var candidate = Path.Combine(folder.FullName, "data", "fhir-samples");
+            if (File.Exists(Path.Combine(folder.FullName, "Aggregator.sln")) && System.IO.Directory.Exists(Path.Combine(candidate, "r4")))
             {
                 return candidate;
             }
         }
 
         throw new InvalidOperationException(
-            "The FHIR samples were not found: expected <repo>/../shared/fhir-samples or AGGREGATOR_FHIR_SAMPLES.");
+            "The FHIR samples were not found: expected data/fhir-samples in the repository, or AGGREGATOR_FHIR_SAMPLES.");
     }
 }

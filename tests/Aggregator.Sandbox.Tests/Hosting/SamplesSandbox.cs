@@ -6,7 +6,7 @@ using System.Net.Http.Headers;
 namespace Aggregator.Sandbox.Tests.Hosting;
 
 /// <summary>
-/// One sandbox for the whole assembly, serving every shared sample file and three generated people (seed 42), with
+/// One sandbox for the whole assembly, serving every sample file and three generated people (seed 42), with
 /// the test API on and short token lifetimes (5 minutes access, 1 hour refresh). Tests here only read; tests that
 /// inject faults or change data start a sandbox of their own.
 /// </summary>

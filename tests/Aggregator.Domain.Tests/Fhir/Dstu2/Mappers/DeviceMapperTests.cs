@@ -1,6 +1,6 @@
 namespace Aggregator.Domain.Tests.Fhir.Dstu2.Mappers;
 
-/// <summary>A DSTU2 blood glucose meter (the shared samples have no Device).</summary>
+/// <summary>A DSTU2 blood glucose meter (the sample patients have no Device).</summary>
 public sealed class DeviceMapperTests
 {
     [Fact]

@@ -1,6 +1,6 @@
 namespace Aggregator.Domain.Tests.Fhir.Dstu2.Mappers;
 
-/// <summary>DSTU2 document references: a discharge summary and a consult note addendum (the shared samples have none).</summary>
+/// <summary>DSTU2 document references: a discharge summary and a consult note addendum (the sample patients have none).</summary>
 public sealed class DocumentReferenceMapperTests
 {
     [Fact]

@@ -1,6 +1,6 @@
 namespace Aggregator.Domain.Tests.Fhir.Dstu2.Mappers;
 
-/// <summary>A DSTU2 ambulance (the shared samples have no Location).</summary>
+/// <summary>A DSTU2 ambulance (the sample patients have no Location).</summary>
 public sealed class LocationMapperTests
 {
     [Fact]

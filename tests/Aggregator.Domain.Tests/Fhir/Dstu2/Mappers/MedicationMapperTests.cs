@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Aggregator.Domain.Tests.Fhir.Dstu2.Mappers;
 
-/// <summary>A DSTU2 compound medication (the shared samples have no Medication).</summary>
+/// <summary>A DSTU2 compound medication (the sample patients have no Medication).</summary>
 public sealed class MedicationMapperTests
 {
     [Fact]

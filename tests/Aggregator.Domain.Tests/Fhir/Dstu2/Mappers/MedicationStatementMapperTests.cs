@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Aggregator.Domain.Tests.Fhir.Dstu2.Mappers;
 
-/// <summary>DSTU2 medication statements (the shared samples have none).</summary>
+/// <summary>DSTU2 medication statements (the sample patients have none).</summary>
 public sealed class MedicationStatementMapperTests
 {
     [Fact]

@@ -1,6 +1,6 @@
 namespace Aggregator.Domain.Tests.Fhir.Dstu2.Mappers;
 
-/// <summary>A DSTU2 family physician (the shared samples have no Practitioner).</summary>
+/// <summary>A DSTU2 family physician (the sample patients have no Practitioner).</summary>
 public sealed class PractitionerMapperTests
 {
     [Fact]
