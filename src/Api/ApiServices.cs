@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Aggregator.Api.Authentication;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Connections;
+using Aggregator.Api.Events;
 using Aggregator.Api.Fhir;
 using Aggregator.Api.Providers;
 using Aggregator.Api.Records;
@@ -44,6 +45,7 @@ public static class ApiServices
         app.MapRecordFeedEndpoints();
         app.MapFhirEndpoints();
         app.MapAuditEndpoints();
+        app.MapEventEndpoints();
         app.MapWebhookEndpoints();
         app.MapDemoPages();
         return app;

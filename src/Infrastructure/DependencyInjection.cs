@@ -115,6 +115,14 @@ public static class DependencyInjection
         services.AddScoped<ConnectionTokens>();
         services.AddScoped<ConnectFlow>();
         services.AddScoped<ConnectionRevocation>();
+        services.AddScoped<ConnectionBinding>();
+        services.AddScoped<ConnectionConfirmationSweep>();
+        services.AddScoped<RefreshExpiryNotices>();
+        services.AddOptions<Events.EventOptions>().Bind(builder.Configuration.GetSection(Events.EventOptions.Section));
+        services.AddScoped<Events.PatientEventLog>();
+        services.AddScoped<Events.EventStreamTickets>();
+        services.AddScoped<Events.EventRetentionSweep>();
+        services.AddSingleton<Events.PatientEventSignals>();
         services.AddScoped<SyncScheduler>();
         services.AddOptions<SyncOptions>().Bind(builder.Configuration.GetSection(SyncOptions.Section));
         services.AddScoped<ProviderFhirClient>();

@@ -81,7 +81,7 @@ internal sealed class IngestBench : IAsyncDisposable
                 var connection = new Connection
                 {
                     Id = Guid.CreateVersion7(), TenantId = tenant.Id, PatientId = patient.Id, ProviderId = provider.Id,
-                    Status = ConnectionStatus.Active, ProviderPatientId = "p" + file, CreatedAt = now, UpdatedAt = now,
+                    Status = ConnectionStatus.Active, ProviderPatientId = "p" + file, ConfirmedAt = now, CreatedAt = now, UpdatedAt = now,
                 };
                 db.Patients.Add(patient);
                 db.Connections.Add(connection);

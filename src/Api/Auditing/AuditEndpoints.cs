@@ -60,14 +60,15 @@ public static class AuditEndpoints
             .WithTags("Patients")
             .WithSummary("Who read this patient's data, newest first (cursor paging)")
             .WithDescription("One event per successful read of the patient's record, FHIR view or patient resource: `actorType` (`api_key`, `session_token`), `actorId` (the key's id, or `session:{patientId}`), `action` (the route read), `occurredAt`, `requestId` (the `traceId` of that request's logs). Events are written within seconds of the read.")
-            .RequireAuthorization(AuthenticationSetup.TenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
         return endpoints;
     }
 
     private static async Task<IResult> ListEvents(
-        Guid patientId, AggregatorDbContext db, CursorCodec cursors, int? limit, string? cursor, CancellationToken cancellationToken)
+        Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, int? limit, string? cursor, CancellationToken cancellationToken)
     {
-        if (!await db.Patients.AnyAsync(p => p.Id == patientId, cancellationToken))
+        // A patient's own session token may read who accessed its data.
+        if (!PatientAccess.Allows(http.User, patientId) || !await db.Patients.AnyAsync(p => p.Id == patientId, cancellationToken))
         {
             return ApiProblems.PatientNotFound();
         }

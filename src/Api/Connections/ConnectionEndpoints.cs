@@ -29,9 +29,12 @@ public static class ConnectionEndpoints
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
         connections.MapGet("/{connectionId:guid}", GetConnection).WithSummary("One connection");
         connections.MapDelete("/{connectionId:guid}", Disconnect)
-            .RequireAuthorization(AuthenticationSetup.TenantPolicy)
             .WithSummary("Disconnect: revoke the grant at the provider and destroy the tokens")
-            .WithDescription("With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it.");
+            .WithDescription("With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it. A patient's session token may disconnect its own patient's connections.");
+        connections.MapPost("/{connectionId:guid}/confirm", Confirm)
+            .RequireAuthorization(AuthenticationSetup.TenantPolicy)
+            .WithSummary("Confirm a new connection with the result code from the return url")
+            .WithDescription("A first connection ends `pending_confirmation`: it syncs, but nothing it fetched shows anywhere until your backend redeems the `result_code` it received on the return url, from the session of the user who started the flow. Single use; valid for `Connect:ConfirmationWindow` (15 minutes), after which the connection is revoked at the provider and deleted.");
         connections.MapPost("/{connectionId:guid}/reconnect", Reconnect)
             .WithSummary("Re-authorise a connection, keeping its data")
             .WithDescription("Refused with reason `patient_mismatch` on the return url when the provider now names a different patient.");
@@ -98,6 +101,28 @@ public static class ConnectionEndpoints
         return TypedResults.NoContent();
     }
 
+    private static async Task<Results<Ok<ConfirmResponse>, ProblemHttpResult>> Confirm(
+        Guid connectionId, ConfirmRequest? body, ConnectionBinding binding, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(body?.ResultCode))
+        {
+            return TypedResults.Problem(title: "resultCode is required", detail: "Send the result_code from the return url: { \"resultCode\": \"...\" }.",
+                statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.Validation);
+        }
+
+        var result = await binding.ConfirmAsync(connectionId, body.ResultCode, cancellationToken);
+        return result.Outcome switch
+        {
+            ConfirmOutcome.Confirmed => TypedResults.Ok(new ConfirmResponse(result.ConnectionId, result.Status!.Value)),
+            ConfirmOutcome.NotFound => ApiProblems.ConnectionNotFound(),
+            _ => TypedResults.Problem(
+                title: "Invalid result code",
+                detail: "This result code is not this connection's, was already used, or is past the confirmation window.",
+                statusCode: StatusCodes.Status400BadRequest,
+                type: ProblemTypes.InvalidResultCode),
+        };
+    }
+
     private static async Task<Results<Ok<PageResponse<ConnectionResponse>>, ProblemHttpResult>> ListConnections(
         Guid patientId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
     {
@@ -142,6 +167,10 @@ public sealed record ConnectRequest(Guid ProviderId, string ReturnUrl);
 
 public sealed record ReconnectRequest(string ReturnUrl);
 
+public sealed record ConfirmRequest(string? ResultCode);
+
+public sealed record ConfirmResponse(Guid ConnectionId, ConnectionStatus Status);
+
 public sealed record ConnectResponse(Guid ConnectionId, string AuthorizeUrl, DateTimeOffset ExpiresAt);
 
 public sealed record ConnectionResponse(
@@ -156,6 +185,7 @@ public sealed record ConnectionResponse(
     DateTimeOffset? LastSuccessAt,
     DateTimeOffset? NextSyncAt,
     string? LastError,
+    DateTimeOffset? RefreshTokenExpiresAt,
     DateTimeOffset CreatedAt)
 {
     /// <summary>Connections matching <paramref name="filter"/>, oldest first, with their provider's name.</summary>
@@ -163,8 +193,10 @@ public sealed record ConnectionResponse(
     {
         ArgumentNullException.ThrowIfNull(db);
         return db.Connections.AsNoTracking().Where(filter).OrderBy(c => c.CreatedAt).Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new ConnectionResponse(
-            c.Id, c.PatientId, c.ProviderId, p.Name, c.Status, c.ProviderPatientId, c.GrantedScopes,
-            c.LastSyncAt, c.LastSuccessAt, c.NextSyncAt, c.LastError, c.CreatedAt));
+            c.Id, c.PatientId, c.ProviderId, p.Name, c.Status,
+            // Who signed in at the provider is not told until the binding is confirmed.
+            c.ConfirmedAt == null ? null : c.ProviderPatientId,
+            c.GrantedScopes, c.LastSyncAt, c.LastSuccessAt, c.NextSyncAt, c.LastError, c.RefreshTokenExpiresAt, c.CreatedAt));
     }
 }
 

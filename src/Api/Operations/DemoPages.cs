@@ -15,11 +15,11 @@ public static class DemoPages
         return endpoints;
     }
 
-    private static ContentHttpResult Connected(string? status, string? reason, string? connection_id)
+    private static ContentHttpResult Connected(string? status, string? reason, string? connection_id, string? result_code)
     {
         var message = status switch
         {
-            "connected" => "Connected. The first sync has been queued.",
+            "connected" => "Connected. Confirm it with the result code below (your backend's job in production); the first sync has been queued.",
             "denied" => "The patient did not authorise access at the provider.",
             _ => "The connection did not complete.",
         };
@@ -31,6 +31,8 @@ public static class DemoPages
             <p>status: <code>{WebUtility.HtmlEncode(status ?? "")}</code></p>
             <p>connection: <code>{WebUtility.HtmlEncode(connection_id ?? "")}</code></p>
             <p>reason: <code>{WebUtility.HtmlEncode(reason ?? "")}</code></p>
+            <p>result code: <code>{WebUtility.HtmlEncode(result_code ?? "")}</code></p>
+            <p>POST /v1/connections/{WebUtility.HtmlEncode(connection_id ?? "")}/confirm with the result code as <code>resultCode</code> (JSON) and the tenant's key.</p>
             </body></html>
             """;
         return TypedResults.Content(html, "text/html; charset=utf-8");

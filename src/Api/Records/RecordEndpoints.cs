@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
+using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Records;
@@ -24,7 +26,10 @@ public static class RecordEndpoints
             .WithSummary("The patient's merged record: demographics, categories with counts, sources and their sync state");
         group.MapGet("/record/{category}", GetCategory)
             .WithSummary("One category of the merged record, newest first")
-            .WithDescription("Filters: `from`, `to` (dates), `code` (a code, or system|code), `status`, `provider` (a connection id), `includeRetracted`. Cursor paging; `ETag`/`If-None-Match` answer 304 while the record is unchanged.");
+            .WithDescription("Filters: `from`, `to` (dates), `code` (a code, or system|code), `status`, `provider` (a connection id), `q` (words in the display text or codes, any provider's), `includeRetracted`. Cursor paging; `ETag`/`If-None-Match` answer 304 while the record is unchanged.");
+        group.MapGet("/record/items/{itemId:guid}", GetItem)
+            .WithSummary("One merged item with every source that states it")
+            .WithDescription("Each source says what that provider stated; `mergedBy` names the rule that joined them. With `include=raw`, each source also carries the provider's resource as stored (`resource`, in R4 form) and, where it had to be converted (DSTU2), the original as received (`original`).");
         return endpoints;
     }
 
@@ -41,7 +46,8 @@ public static class RecordEndpoints
         var categories = await live.Where(i => !i.Retracted && i.Category != "demographics")
             .GroupBy(i => i.Category).OrderBy(g => g.Key).Select(g => new CategoryCount(g.Key, g.Count())).ToListAsync(cancellationToken);
         var demographics = await live.Where(i => i.Category == "demographics").Select(i => i.Compact).FirstOrDefaultAsync(cancellationToken);
-        var sources = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId)
+        // An unconfirmed binding is quarantined: it is nobody's source yet.
+        var sources = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId && c.ConfirmedAt != null)
             .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new RecordSource(c.Id, p.Name, p.FhirVersion == Domain.Providers.FhirVersion.Dstu2 ? "DSTU2" : "R4", c.Status, c.LastSyncAt, c.LastSuccessAt))
             .ToListAsync(cancellationToken);
         http.Response.Headers.ETag = ETag(patient.RecordVersion, "record");
@@ -53,7 +59,7 @@ public static class RecordEndpoints
 
     private static async Task<IResult> GetCategory(
         Guid patientId, string category, HttpContext http, AggregatorDbContext db, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
-        int? limit, string? cursor, DateOnly? from, DateOnly? to, string? code, string? status, Guid? provider, bool? includeRetracted,
+        int? limit, string? cursor, DateOnly? from, DateOnly? to, string? code, string? status, Guid? provider, string? q, bool? includeRetracted,
         CancellationToken cancellationToken)
     {
         var cacheKey = "category:" + category + http.Request.QueryString.Value;
@@ -80,7 +86,7 @@ public static class RecordEndpoints
         }
 
         var take = CursorCodec.ClampLimit(limit);
-        var listing = $"record:{patientId}:{category}:{from}:{to}:{code}:{status}:{provider}:{includeRetracted}";
+        var listing = $"record:{patientId}:{category}:{from}:{to}:{code}:{status}:{provider}:{q}:{includeRetracted}";
         var items = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.Category == category && i.DeletedAt == null);
         if (includeRetracted != true)
         {
@@ -109,6 +115,7 @@ public static class RecordEndpoints
             items = items.WithCode(code);
         }
 
+        items = items.WithText(q);
         if (provider is { } connectionId)
         {
             var containment = $"[{{\"connectionId\":\"{connectionId}\"}}]";
@@ -119,6 +126,57 @@ public static class RecordEndpoints
         cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, patient.RecordVersion, body, etag));
         http.Response.Headers.ETag = etag;
         return TypedResults.Text(body, "application/json", Encoding.UTF8);
+    }
+
+    private static async Task<IResult> GetItem(
+        Guid patientId, Guid itemId, string? include, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        if (include is not (null or "" or "raw"))
+        {
+            return TypedResults.Problem(title: "Unknown include", detail: "`include` takes `raw` (each source's resource as stored).",
+                statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.Validation);
+        }
+
+        var compact = PatientAccess.Allows(http.User, patientId)
+            ? await db.RecordItems.AsNoTracking().Where(i => i.Id == itemId && i.PatientId == patientId && i.DeletedAt == null)
+                .Select(i => i.Compact).SingleOrDefaultAsync(cancellationToken)
+            : null;
+        if (compact is null)
+        {
+            return TypedResults.Problem(title: "Item not found", detail: "No item with this id is in this patient's record.",
+                statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+        }
+
+        var item = JsonNode.Parse(compact)!.AsObject();
+        if (include == "raw")
+        {
+            foreach (var source in item["sources"]!.AsArray().OfType<JsonObject>())
+            {
+                var connectionId = Guid.Parse(source["connectionId"]!.GetValue<string>());
+                var type = source["resourceType"]!.GetValue<string>();
+                var id = source["resourceId"]!.GetValue<string>();
+                var stored = await db.SourceResources.AsNoTracking()
+                    .Where(r => r.ConnectionId == connectionId && r.ResourceType == type && r.ResourceId == id)
+                    .Select(r => new { r.Resource, r.Original }).SingleOrDefaultAsync(cancellationToken);
+                source["resource"] = stored?.Resource is { } resource ? JsonNode.Parse(resource) : null;
+                source["original"] = stored?.Original is { } original ? ParseOrText(original) : null;
+            }
+        }
+
+        return TypedResults.Text(item.ToJsonString(), "application/json", Encoding.UTF8);
+    }
+
+    /// <summary>An original as received is JSON, except where it could not be read at all: then it is given as text.</summary>
+    private static JsonNode? ParseOrText(string original)
+    {
+        try
+        {
+            return JsonNode.Parse(original);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return JsonValue.Create(original);
+        }
     }
 
     /// <summary>A page from memory: no database round trip, conditional requests answered as from the database.</summary>

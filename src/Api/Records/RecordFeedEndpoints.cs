@@ -23,7 +23,9 @@ public static class RecordFeedEndpoints
             .WithTags("Record")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
             .AuditReads();
-        group.MapGet("/timeline", GetTimeline).WithSummary("Every dated item of the record, newest first (cursor paging)");
+        group.MapGet("/timeline", GetTimeline)
+            .WithSummary("Every dated item of the record, newest first (cursor paging)")
+            .WithDescription("`q` keeps the items whose display text or codes (any provider's) contain every word of it.");
         group.MapGet("/labs/trends", GetTrend)
             .WithSummary("One lab test across providers as a series in one unit, with reference ranges, ready to plot")
             .WithDescription("`code` is a LOINC code (or system|code). Values are converted to the unit of the most recent result where UCUM allows.");
@@ -36,7 +38,7 @@ public static class RecordFeedEndpoints
 
     private static async Task<IResult> GetTimeline(
         Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
-        int? limit, string? cursor, CancellationToken cancellationToken)
+        int? limit, string? cursor, string? q, CancellationToken cancellationToken)
     {
         var cacheKey = "timeline" + http.Request.QueryString.Value;
         if (PatientAccess.Allows(http.User, patientId) && cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
@@ -51,9 +53,10 @@ public static class RecordFeedEndpoints
         }
 
         var items = db.RecordItems.AsNoTracking()
-            .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics);
+            .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
+            .WithText(q);
         var etag = RecordEndpoints.ETag(version.Value, cacheKey);
-        var body = await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}", CursorCodec.ClampLimit(limit), cursor, cancellationToken);
+        var body = await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken);
         cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
         if (http.Request.Headers.IfNoneMatch.Contains(etag))
         {

@@ -17,4 +17,16 @@ public static class RecordItemFilters
             : JsonSerializer.Serialize(new { codes = new[] { new { code } } });
         return items.Where(i => EF.Functions.JsonContains(i.Display, containment));
     }
+
+    /// <summary>Items whose display text or codes (any source's) contain every word of <paramref name="q"/>, case-insensitively.</summary>
+    public static IQueryable<RecordItem> WithText(this IQueryable<RecordItem> items, string? q)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        foreach (var word in (q ?? "").ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(8))
+        {
+            items = items.Where(i => i.SearchText.Contains(word));
+        }
+
+        return items;
+    }
 }

@@ -32,6 +32,21 @@ public sealed class Connection : ITenantOwned
     public DateTimeOffset? LastFullSyncAt { get; set; }
 
     public string? LastError { get; set; }
+
+    /// <summary>
+    /// When the tenant's backend redeemed the result code of the first binding. Until then the connection
+    /// is quarantined: it syncs, but nothing it fetched reaches any read path, event or webhook.
+    /// </summary>
+    public DateTimeOffset? ConfirmedAt { get; set; }
+
+    /// <summary>SHA-256 of the single-use result code handed out on the return url; null once redeemed.</summary>
+    public byte[]? ResultCodeHash { get; set; }
+
+    /// <summary>When the result code was issued: the confirmation window runs from here.</summary>
+    public DateTimeOffset? ResultCodeIssuedAt { get; set; }
+
+    /// <summary>The refresh-token expiry a <c>connection.refresh_expiring</c> webhook was sent for (one per expiry).</summary>
+    public DateTimeOffset? RefreshExpiryNoticeFor { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -42,6 +57,9 @@ public sealed class Connection : ITenantOwned
 public enum ConnectionStatus
 {
     Pending,
+
+    /// <summary>The provider's login succeeded; the tenant has not redeemed the result code yet.</summary>
+    PendingConfirmation,
     Active,
     ReauthRequired,
     Revoked,

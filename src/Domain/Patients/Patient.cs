@@ -14,4 +14,7 @@ public sealed class Patient : ITenantOwned
     public long RecordVersion { get; set; }
 
     public DateTimeOffset? RecordUpdatedAt { get; set; }
+
+    /// <summary>The id of the patient's latest event (the events stream's per-patient sequence).</summary>
+    public long EventSequence { get; set; }
 }

@@ -21,6 +21,9 @@ public sealed class RecordItem : ITenantOwned
     /// <summary>Compact pre-rendered JSON, written to responses as is.</summary>
     public required string Compact { get; set; }
 
+    /// <summary>Lower-case text the <c>q</c> filter matches: the item's display text, its codes and their displays.</summary>
+    public string SearchText { get; set; } = "";
+
     public DateTimeOffset? EffectiveAt { get; set; }
     public string? Status { get; set; }
 

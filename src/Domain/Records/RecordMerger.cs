@@ -12,6 +12,35 @@ public sealed record MergedItem(string Category, string ItemKey, ClinicalItem Wi
 
     public DateTimeOffset? EffectiveAt => Winner.Time?.At;
 
+    /// <summary>
+    /// What a text search matches, lower-cased: every source's display text and every code with its display,
+    /// so that a patient finds a fact by the words any of their providers used.
+    /// </summary>
+    public string SearchText()
+    {
+        var words = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var member in Members)
+        {
+            AddText(words, member.Fields["display"]?.GetValue<string>());
+            AddText(words, member.Text);
+            foreach (var code in member.Codes)
+            {
+                AddText(words, code.Code);
+                AddText(words, code.Display);
+            }
+        }
+
+        return string.Join(' ', words);
+    }
+
+    private static void AddText(SortedSet<string> words, string? text)
+    {
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            words.Add(text.Trim().ToLowerInvariant());
+        }
+    }
+
     /// <summary>The item as the API shows it (without its id, which storage assigns).</summary>
     public JsonObject Render()
     {

@@ -21,12 +21,22 @@ public sealed record ConnectStart(Guid ConnectionId, Uri AuthorizeUrl, DateTimeO
 public sealed record CallbackParameters(string? Code, string? State, string? Error, string? Issuer);
 
 /// <summary>Where the patient's browser goes next; no return url means the state was not ours at all.</summary>
-public sealed record CallbackOutcome(Uri? RedirectTo, string Status, string? Reason, Guid? ConnectionId);
+public sealed record CallbackOutcome(Uri? RedirectTo, string Status, string? Reason, Guid? ConnectionId)
+{
+    /// <summary>Set when the patient connected.</summary>
+    public CallbackBinding? Binding { get; init; }
+}
+
+/// <summary>A successful callback: the connection and the single-use result code its tenant redeems to confirm it.</summary>
+public sealed record CallbackBinding(Guid ConnectionId, string ResultCode, bool NeedsConfirmation);
 
 /// <summary>
 /// The SMART standalone launch: <see cref="StartAsync"/> builds the authorize url (state, PKCE S256,
 /// aud), <see cref="CompleteAsync"/> checks the state, exchanges the code and stores the tokens
 /// encrypted. Every failure ends on the tenant's return url with a reason, and stores nothing half-done.
+/// A first binding ends <c>pending_confirmation</c> with a single-use result code on the return url: only the
+/// tenant's backend can redeem it (<see cref="ConnectionBinding"/>), so an authorize url completed by someone
+/// else never attaches their record to the patient who started the flow.
 /// </summary>
 public sealed partial class ConnectFlow(
     AggregatorDbContext db,
@@ -37,6 +47,7 @@ public sealed partial class ConnectFlow(
     ProviderTokenClient tokens,
     SecretProtector secrets,
     SyncScheduler sync,
+    Events.PatientEventLog events,
     TimeProvider clock,
     IOptions<ConnectOptions> options,
     ILogger<ConnectFlow> logger)
@@ -240,18 +251,30 @@ public sealed partial class ConnectFlow(
             response.IdentityToken);
         connection.TokenSetProtected = set.Protect(secrets);
         connection.AccessTokenExpiresAt = set.ExpiresAt;
-        connection.RefreshTokenExpiresAt = await RefreshTokenExpiryAsync(server, client, response.RefreshToken, cancellationToken);
+        connection.RefreshTokenExpiresAt = await tokens.RefreshTokenExpiryAsync(server, client, response.RefreshToken, cancellationToken);
         connection.ProviderPatientId = providerPatient;
         connection.GrantedScopes = response.Scope ?? connection.GrantedScopes;
-        connection.Status = ConnectionStatus.Active;
+        // Only a binding the tenant has confirmed before may go straight to active (a re-authorisation of the
+        // same provider patient); a first binding waits, quarantined, for the tenant's backend to redeem the code.
+        var needsConfirmation = connection.ConfirmedAt is null;
+        connection.Status = needsConfirmation ? ConnectionStatus.PendingConfirmation : ConnectionStatus.Active;
+        var resultCode = ConnectionBinding.NewResultCode();
+        connection.ResultCodeHash = ConnectionBinding.Hash(resultCode);
+        connection.ResultCodeIssuedAt = now;
         connection.LastError = null;
         // The first sync is queued below; the dispatcher takes over after one interval.
         connection.NextSyncAt = now + await db.Tenants.Where(t => t.Id == request.TenantId).Select(t => t.SyncInterval).SingleAsync(cancellationToken);
         connection.UpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
+        await events.ConnectionUpdatedAsync(connection, cancellationToken);
         await sync.EnqueueAsync(connection.Id, Domain.Sync.SyncTrigger.Initial, cancellationToken);
-        LogConnected(logger, connection.Id, provider.Slug);
-        return new CallbackOutcome(WithOutcome(request.ReturnUrl, CallbackStatuses.Connected, null, connection.Id), CallbackStatuses.Connected, null, connection.Id);
+        LogConnected(logger, connection.Id, provider.Slug, needsConfirmation);
+        return new CallbackOutcome(
+            WithOutcome(request.ReturnUrl, CallbackStatuses.Connected, null, connection.Id, resultCode),
+            CallbackStatuses.Connected, null, connection.Id)
+        {
+            Binding = new CallbackBinding(connection.Id, resultCode, needsConfirmation),
+        };
     }
 
     /// <summary>The scopes asked for: the directory's or registration's override, else read-all in the server's SMART version.</summary>
@@ -262,26 +285,6 @@ public sealed partial class ConnectFlow(
         ArgumentNullException.ThrowIfNull(server);
         var read = client.Scopes ?? provider.Scopes ?? (server.UseV2Scopes ? "patient/*.rs" : "patient/*.read");
         return $"{BaseScopes} {read}";
-    }
-
-    private async Task<DateTimeOffset?> RefreshTokenExpiryAsync(SmartConfiguration server, ProviderClient client, string? refreshToken, CancellationToken cancellationToken)
-    {
-        if (refreshToken is null || server.IntrospectionEndpoint is null)
-        {
-            return null;
-        }
-
-        try
-        {
-            var introspection = await tokens.IntrospectAsync(server, client, refreshToken, "refresh_token", cancellationToken);
-            var exp = introspection.IsActive ? introspection.Claims.FirstOrDefault(c => c.Type == "exp")?.Value : null;
-            return long.TryParse(exp, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
-        }
-        catch (HttpRequestException)
-        {
-            // Introspection is a nicety: the connection works without knowing the refresh token's expiry.
-            return null;
-        }
     }
 
     private async Task RevokeQuietlyAsync(SmartConfiguration server, ProviderClient client, TokenResponse response, CancellationToken cancellationToken)
@@ -321,7 +324,7 @@ public sealed partial class ConnectFlow(
     private static CallbackOutcome Fail(AuthRequest request, string status, string reason, Guid? connectionId = null) =>
         new(WithOutcome(request.ReturnUrl, status, reason, connectionId ?? request.ConnectionId), status, reason, connectionId ?? request.ConnectionId);
 
-    private static Uri WithOutcome(string returnUrl, string status, string? reason, Guid? connectionId)
+    private static Uri WithOutcome(string returnUrl, string status, string? reason, Guid? connectionId, string? resultCode = null)
     {
         var query = new List<KeyValuePair<string, string?>> { new("status", status) };
         if (connectionId is { } id)
@@ -332,6 +335,11 @@ public sealed partial class ConnectFlow(
         if (reason is not null)
         {
             query.Add(new("reason", reason));
+        }
+
+        if (resultCode is not null)
+        {
+            query.Add(new("result_code", resultCode));
         }
 
         return new Uri(QueryHelpers.AddQueryString(returnUrl, query));
@@ -345,8 +353,8 @@ public sealed partial class ConnectFlow(
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} sent to authorize at {Provider}")]
     private static partial void LogStarted(ILogger logger, Guid connectionId, string provider);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} connected to {Provider}")]
-    private static partial void LogConnected(ILogger logger, Guid connectionId, string provider);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} connected to {Provider} (awaiting the tenant's confirmation: {AwaitingConfirmation})")]
+    private static partial void LogConnected(ILogger logger, Guid connectionId, string provider, bool awaitingConfirmation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth callback with an unknown state")]
     private static partial void LogUnknownState(ILogger logger);

@@ -19,6 +19,7 @@ public sealed partial class ConnectionRevocation(
     SmartDiscovery discovery,
     ProviderTokenClient tokens,
     SecretProtector secrets,
+    Events.PatientEventLog events,
     TimeProvider clock,
     ILogger<ConnectionRevocation> logger)
 {
@@ -39,12 +40,34 @@ public sealed partial class ConnectionRevocation(
         connection.UpdatedAt = clock.GetUtcNow();
         await db.AuthRequests.Where(a => a.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await events.ConnectionUpdatedAsync(connection, cancellationToken);
 
         var purged = purge
             ? await db.SourceResources.Where(r => r.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken)
             : 0;
         LogDisconnected(logger, connectionId, revoked, purged);
         return new DisconnectResult(true, revoked, purged);
+    }
+
+    /// <summary>
+    /// Deletes a connection that never became the patient's (an unconfirmed binding, an abandoned attempt):
+    /// its grant is revoked at the provider, then the row goes with everything fetched through it.
+    /// </summary>
+    /// <param name="stillDue">Checked on the connection as it is now: a removal decided a moment ago may no longer apply.</param>
+    public async Task<bool> RemoveAsync(Guid connectionId, Func<Connection, bool> stillDue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stillDue);
+        var connection = await db.Connections.SingleOrDefaultAsync(c => c.Id == connectionId, cancellationToken);
+        if (connection is null || !stillDue(connection))
+        {
+            return false;
+        }
+
+        var revoked = connection.TokenSetProtected is { } stored && await RevokeAtProviderAsync(connection, TokenSet.Unprotect(secrets, stored), cancellationToken);
+        // Cascades to its auth requests, stored resources, sync runs and coverage.
+        await db.Connections.Where(c => c.Id == connectionId).ExecuteDeleteAsync(cancellationToken);
+        LogRemoved(logger, connectionId, revoked);
+        return true;
     }
 
     private async Task<bool> RevokeAtProviderAsync(Connection connection, TokenSet set, CancellationToken cancellationToken)
@@ -79,6 +102,9 @@ public sealed partial class ConnectionRevocation(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} disconnected (revoked at provider: {Revoked}, resources purged: {Purged})")]
     private static partial void LogDisconnected(ILogger logger, Guid connectionId, bool revoked, int purged);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} removed (revoked at provider: {Revoked})")]
+    private static partial void LogRemoved(ILogger logger, Guid connectionId, bool revoked);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not revoke the grant of connection {ConnectionId} at the provider ({Reason})")]
     private static partial void LogRevocationFailed(ILogger logger, Guid connectionId, string reason);

@@ -22,6 +22,7 @@ public sealed partial class ConnectionTokens(
     ProviderTokenClient tokens,
     SecretProtector secrets,
     Webhooks.WebhookOutbox webhooks,
+    Events.PatientEventLog events,
     TimeProvider clock,
     ILogger<ConnectionTokens> logger)
 {
@@ -96,6 +97,12 @@ public sealed partial class ConnectionTokens(
                 response.IdentityToken ?? current.IdToken);
             connection.TokenSetProtected = refreshed.Protect(secrets);
             connection.AccessTokenExpiresAt = refreshed.ExpiresAt;
+            if (response.RefreshToken is { } rotated && rotated != current.RefreshToken)
+            {
+                // A rotated refresh token may live longer than the one it replaced.
+                connection.RefreshTokenExpiresAt = await tokens.RefreshTokenExpiryAsync(server, client, rotated, cancellationToken);
+            }
+
             connection.GrantedScopes = response.Scope ?? connection.GrantedScopes;
             connection.UpdatedAt = now;
             await db.SaveChangesAsync(cancellationToken);
@@ -115,16 +122,22 @@ public sealed partial class ConnectionTokens(
         connection.Status = ConnectionStatus.ReauthRequired;
         connection.LastError = reason;
         connection.UpdatedAt = clock.GetUtcNow();
-        var externalId = await db.Patients.IgnoreQueryFilters().Where(p => p.Id == connection.PatientId).Select(p => p.ExternalId).SingleAsync(cancellationToken);
-        await webhooks.AddAsync(connection.TenantId, Webhooks.WebhookEventTypes.ConnectionReauthRequired, new
+        // A quarantined (unconfirmed) connection is nobody's yet: its tenant hears nothing of it.
+        if (connection.ConfirmedAt is not null)
         {
-            patientId = connection.PatientId,
-            externalId,
-            connectionId = connection.Id,
-            providerId = connection.ProviderId,
-            reason,
-        }, cancellationToken);
+            var externalId = await db.Patients.IgnoreQueryFilters().Where(p => p.Id == connection.PatientId).Select(p => p.ExternalId).SingleAsync(cancellationToken);
+            await webhooks.AddAsync(connection.TenantId, Webhooks.WebhookEventTypes.ConnectionReauthRequired, new
+            {
+                patientId = connection.PatientId,
+                externalId,
+                connectionId = connection.Id,
+                providerId = connection.ProviderId,
+                reason,
+            }, cancellationToken);
+        }
+
         await db.SaveChangesAsync(cancellationToken);
+        await events.ConnectionUpdatedAsync(connection, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         webhooks.Dispatch();
     }

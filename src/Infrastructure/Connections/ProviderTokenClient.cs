@@ -52,6 +52,30 @@ public sealed class ProviderTokenClient(IHttpClientFactory http, TimeProvider cl
         return http.CreateClient(HttpClientName).RevokeTokenAsync(request, cancellationToken);
     }
 
+    /// <summary>
+    /// When a refresh token expires, from the provider's introspection endpoint; null when the provider has
+    /// none or does not say. A nicety: a connection works without knowing it.
+    /// </summary>
+    public async Task<DateTimeOffset?> RefreshTokenExpiryAsync(SmartConfiguration server, ProviderClient client, string? refreshToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        if (refreshToken is null || server.IntrospectionEndpoint is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var introspection = await IntrospectAsync(server, client, refreshToken, "refresh_token", cancellationToken);
+            var exp = introspection.IsActive ? introspection.Claims.FirstOrDefault(c => c.Type == "exp")?.Value : null;
+            return long.TryParse(exp, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
     public Task<TokenIntrospectionResponse> IntrospectAsync(SmartConfiguration server, ProviderClient client, string token, string tokenTypeHint, CancellationToken cancellationToken)
     {
         var endpoint = server.IntrospectionEndpoint ?? throw new InvalidOperationException("The provider has no introspection endpoint.");

@@ -15,6 +15,21 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurring) : IH
             JobQueues.Maintenance,
             job => job.RunAsync(CancellationToken.None),
             Cron.Hourly());
+        recurring.AddOrUpdate<Connections.ConnectionConfirmationSweep>(
+            Connections.ConnectionConfirmationSweep.RecurringJobId,
+            JobQueues.Maintenance,
+            job => job.RunAsync(CancellationToken.None),
+            Cron.Minutely());
+        recurring.AddOrUpdate<Connections.RefreshExpiryNotices>(
+            Connections.RefreshExpiryNotices.RecurringJobId,
+            JobQueues.Maintenance,
+            job => job.RunAsync(CancellationToken.None),
+            Cron.Hourly());
+        recurring.AddOrUpdate<Events.EventRetentionSweep>(
+            Events.EventRetentionSweep.RecurringJobId,
+            JobQueues.Maintenance,
+            job => job.RunAsync(CancellationToken.None),
+            Cron.Hourly());
         recurring.AddOrUpdate<SyncDispatcher>(
             SyncDispatcher.RecurringJobId,
             JobQueues.Default,

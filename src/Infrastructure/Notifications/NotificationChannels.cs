@@ -9,8 +9,11 @@ public static class NotificationChannels
     /// <summary>Payload: <c>{patientId}:{recordVersion}</c>.</summary>
     public const string RecordChanged = "aggregator_record_changed";
 
+    /// <summary>Payload: <c>{patientId}:{eventSequence}</c>, after a patient's event was stored.</summary>
+    public const string PatientEvent = "aggregator_patient_event";
+
     /// <summary>Sent to every handler after a reconnect, when notifications may have been missed.</summary>
     public const string Everything = "*";
 
-    public static readonly string[] All = [ApiKeyRevoked, RecordChanged];
+    public static readonly string[] All = [ApiKeyRevoked, RecordChanged, PatientEvent];
 }

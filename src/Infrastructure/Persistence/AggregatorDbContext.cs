@@ -1,5 +1,6 @@
 using Aggregator.Domain.Auditing;
 using Aggregator.Domain.Connections;
+using Aggregator.Domain.Events;
 using Aggregator.Domain.Patients;
 using Aggregator.Domain.Providers;
 using Aggregator.Domain.Records;
@@ -36,6 +37,8 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     public DbSet<RecordItem> RecordItems => Set<RecordItem>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<PatientEvent> PatientEvents => Set<PatientEvent>();
+    public DbSet<EventStreamTicket> EventStreamTickets => Set<EventStreamTicket>();
 
     /// <summary>ASP.NET Core Data Protection's key ring (token encryption, cursors), shared by every replica.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -6,8 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Aggregator.Infrastructure.Records;
 
 /// <summary>
-/// Every live stored resource (R4) of a patient's connections, parsed, with the provider that served
-/// it: what the record rebuild and the FHIR view both read. Holds the parsed documents until disposed.
+/// Every live stored resource (R4) of a patient's bound connections, parsed, with the provider that served
+/// it: what the record rebuild and the FHIR view both read. A connection whose binding the tenant has not
+/// confirmed is quarantined: what it fetched is left out. Holds the parsed documents until disposed.
 /// </summary>
 public sealed class PatientSources : IDisposable
 {
@@ -24,7 +25,7 @@ public sealed class PatientSources : IDisposable
     public static async Task<PatientSources> LoadAsync(AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        var providers = await db.Connections.Where(c => c.PatientId == patientId)
+        var providers = await db.Connections.Where(c => c.PatientId == patientId && c.ConfirmedAt != null)
             .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new { c.Id, p.Name })
             .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         var ids = providers.Keys.ToList();

@@ -19,6 +19,7 @@ namespace Aggregator.Infrastructure.Records;
 public sealed partial class RecordBuilder(
     AggregatorDbContext db,
     DatabaseNotifications notifications,
+    Events.PatientEventLog events,
     TimeProvider clock,
     ILogger<RecordBuilder> logger) : IRecordRebuilder
 {
@@ -113,6 +114,7 @@ public sealed partial class RecordBuilder(
             row.Display = text;
             row.Compact = withId.ToJsonString();
             row.Sources = display["sources"]!.ToJsonString();
+            row.SearchText = item.SearchText();
             row.EffectiveAt = item.EffectiveAt;
             row.Status = Truncate(item.Winner.Status, 64);
             row.Retracted = item.Retracted;
@@ -138,6 +140,8 @@ public sealed partial class RecordBuilder(
         patient.RecordVersion = version;
         patient.RecordUpdatedAt = now;
         await db.SaveChangesAsync(cancellationToken);
+        // In the rebuild's transaction: the stream hears of the version exactly when it is committed.
+        await events.AppendAsync(patient.Id, Domain.Events.PatientEventTypes.RecordUpdated, new { recordVersion = version, updatedAt = now, changed }, cancellationToken);
         LogRebuilt(logger, patient.Id, version, changed, merged.Count);
         return version;
     }

@@ -56,10 +56,15 @@ public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobC
         run.Status = SyncRunStatus.Failed;
         run.FinishedAt = clock.GetUtcNow();
         run.Error = Reason;
-        // The partner hears of this run's end too, as of any other.
-        var patientId = await db.Connections.IgnoreQueryFilters().Where(c => c.Id == run.ConnectionId).Select(c => c.PatientId).SingleAsync();
+        // The partner hears of this run's end too, as of any other (unless the connection is still quarantined).
+        var connection = await db.Connections.IgnoreQueryFilters().Where(c => c.Id == run.ConnectionId)
+            .Select(c => new { c.PatientId, Confirmed = c.ConfirmedAt != null }).SingleAsync();
         var webhooks = scope.ServiceProvider.GetRequiredService<Webhooks.WebhookOutbox>();
-        await webhooks.AddSyncFinishedAsync(run.TenantId, patientId, run.ConnectionId, run.Id, run.Status, run.Error, CancellationToken.None);
+        if (connection.Confirmed)
+        {
+            await webhooks.AddSyncFinishedAsync(run.TenantId, connection.PatientId, run.ConnectionId, run.Id, run.Status, run.Error, CancellationToken.None);
+        }
+
         await db.SaveChangesAsync();
         webhooks.Dispatch();
     }

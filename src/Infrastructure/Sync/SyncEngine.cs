@@ -31,6 +31,7 @@ public enum SyncStart
 public sealed partial class SyncEngine(
     AggregatorDbContext db,
     Webhooks.WebhookOutbox webhooks,
+    Events.PatientEventLog events,
     CurrentTenant tenant,
     NpgsqlDataSource dataSource,
     ProviderFhirClient fhir,
@@ -82,10 +83,11 @@ public sealed partial class SyncEngine(
         await db.SaveChangesAsync(cancellationToken);
         LogStarted(logger, run.Id, connection.Id, provider.Slug);
 
-        var state = new RunState(new ResourceBatchWriter(session, connection.TenantId, connection.Id, clock));
+        var state = new RunState(new ResourceBatchWriter(session, connection.TenantId, connection.Id, clock), run, connection);
         try
         {
-            if (connection.Status != ConnectionStatus.Active || connection.ProviderPatientId is null)
+            // An unconfirmed binding syncs too (quarantined: nothing it stores reaches a read path until confirmed).
+            if (connection.Status is not (ConnectionStatus.Active or ConnectionStatus.PendingConfirmation) || connection.ProviderPatientId is null)
             {
                 throw new SyncFailedException($"The connection is {connection.Status}, not active.");
             }
@@ -94,6 +96,7 @@ public sealed partial class SyncEngine(
                 || clock.GetUtcNow() - connection.LastFullSyncAt > options.Value.FullSyncEvery;
             run.FullSync = full;
             var since = full ? null : connection.LastSuccessProviderTime - options.Value.IncrementalMargin;
+            await ReportProgressAsync(state, cancellationToken);
             await SyncAsync(connection, provider, state, since, cancellationToken);
             await FinishAsync(run, connection, state, full, cancellationToken);
         }
@@ -124,9 +127,29 @@ public sealed partial class SyncEngine(
         run.FinishedAt = clock.GetUtcNow();
         run.DurationMs = stopwatch.ElapsedMilliseconds;
         await UpdateCoverageAsync(connection, state, cancellationToken);
-        await webhooks.AddSyncFinishedAsync(connection.TenantId, connection.PatientId, connection.Id, run.Id, run.Status, run.Error, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        // The binding may have been confirmed while the run went on: ask again.
+        var confirmed = await IsConfirmedAsync(connection.Id, cancellationToken);
+        if (confirmed)
+        {
+            await webhooks.AddSyncFinishedAsync(connection.TenantId, connection.PatientId, connection.Id, run.Id, run.Status, run.Error, cancellationToken);
+        }
+
+        await SaveKeepingOthersChangesAsync(cancellationToken);
         webhooks.Dispatch();
+        if (confirmed)
+        {
+            // After the run is saved, so a client that hears it reads the finished run.
+            await events.AppendAsync(connection.PatientId, Domain.Events.PatientEventTypes.SyncFinished, new
+            {
+                connectionId = connection.Id,
+                syncRunId = run.Id,
+                status = run.Status.ToString().ToLowerInvariant(),
+                error = run.Error,
+                resourcesSoFar = state.ResourcesSoFar,
+                recordVersion = await db.Patients.Where(p => p.Id == connection.PatientId).Select(p => p.RecordVersion).SingleAsync(cancellationToken),
+            }, cancellationToken);
+        }
+
         LogFinished(logger, run.Id, run.Status, stopwatch.ElapsedMilliseconds);
         return SyncStart.Ran;
     }
@@ -173,6 +196,8 @@ public sealed partial class SyncEngine(
             {
                 state.FullyFetched.Add(search.ResourceType);
             }
+
+            await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
         }
 
         await ReadReferencedAsync(connection, provider, baseUrl, plan, state, cancellationToken);
@@ -290,6 +315,10 @@ public sealed partial class SyncEngine(
 
             counts.Pages++;
             found += await StorePageAsync(state, search.ResourceType, page.Entries, provider.FhirVersion, answer.Body.Length, cancellationToken);
+            if (clock.GetUtcNow() - state.LastProgressAt >= options.Value.ProgressInterval)
+            {
+                await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+            }
             if (page.NextLink is not { Length: > 0 } next)
             {
                 break;
@@ -498,6 +527,67 @@ public sealed partial class SyncEngine(
         }
     }
 
+    /// <summary>
+    /// Records the run's per-type counts so far (what <c>GET sync-runs</c> shows while it runs) and tells the
+    /// patient's event stream, unless the connection is still quarantined.
+    /// </summary>
+    private async Task ReportProgressAsync(RunState state, CancellationToken cancellationToken, string? resourceType = null)
+    {
+        state.LastProgressAt = clock.GetUtcNow();
+        var counts = JsonSerializer.Serialize(state.Counts, SyncCountsJson.Options);
+        await db.SyncRuns.Where(r => r.Id == state.Run.Id).ExecuteUpdateAsync(set => set.SetProperty(r => r.TypeCounts, counts), cancellationToken);
+        if (await IsConfirmedAsync(state.Connection.Id, cancellationToken))
+        {
+            await events.AppendAsync(state.Connection.PatientId, Domain.Events.PatientEventTypes.SyncProgress, new
+            {
+                connectionId = state.Connection.Id,
+                syncRunId = state.Run.Id,
+                resourceType,
+                resourcesSoFar = state.ResourcesSoFar,
+                types = state.Counts.ToDictionary(c => c.Key, c => c.Value.Fetched, StringComparer.Ordinal),
+            }, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Saves the run's outcome. The connection row may have changed while the run went on (confirmed, disconnected,
+    /// re-authorised): then what the run set wins for the fields it set, and the row keeps everything else as it now is.
+    /// A row deleted meanwhile (an unconfirmed binding swept, a purge) is left deleted.
+    /// </summary>
+    private async Task SaveKeepingOthersChangesAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                return;
+            }
+            catch (DbUpdateConcurrencyException conflict) when (attempt < 3)
+            {
+                foreach (var entry in conflict.Entries)
+                {
+                    var current = await entry.GetDatabaseValuesAsync(cancellationToken);
+                    if (current is null)
+                    {
+                        entry.State = EntityState.Detached;
+                        continue;
+                    }
+
+                    foreach (var property in entry.Properties.Where(p => !p.IsModified))
+                    {
+                        property.CurrentValue = current[property.Metadata];
+                    }
+
+                    entry.OriginalValues.SetValues(current);
+                }
+            }
+        }
+    }
+
+    private Task<bool> IsConfirmedAsync(Guid connectionId, CancellationToken cancellationToken) =>
+        db.Connections.AnyAsync(c => c.Id == connectionId && c.ConfirmedAt != null, cancellationToken);
+
     private static void Fail(SyncRun run, string reason)
     {
         run.Status = SyncRunStatus.Failed;
@@ -540,9 +630,13 @@ public sealed partial class SyncEngine(
     private static partial void LogFinished(ILogger logger, Guid syncRunId, SyncRunStatus status, long durationMs);
 
     /// <summary>What one run has done so far.</summary>
-    private sealed class RunState(ResourceBatchWriter writer)
+    private sealed class RunState(ResourceBatchWriter writer, SyncRun run, Connection connection)
     {
         public ResourceBatchWriter Writer { get; } = writer;
+        public SyncRun Run { get; } = run;
+        public Connection Connection { get; } = connection;
+        public DateTimeOffset LastProgressAt { get; set; }
+        public int ResourcesSoFar => Counts.Values.Sum(c => c.Fetched);
         public Dictionary<string, TypeCounts> Counts { get; } = new(StringComparer.Ordinal);
         public HashSet<(string Type, string Id)> Written { get; } = [];
         public HashSet<string> References { get; } = new(StringComparer.Ordinal);

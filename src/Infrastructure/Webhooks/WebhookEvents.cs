@@ -16,6 +16,9 @@ public static class WebhookEventTypes
 
     /// <summary>The provider no longer accepts the connection's grant: the patient must reconnect.</summary>
     public const string ConnectionReauthRequired = "connection.reauth_required";
+
+    /// <summary>A connection's refresh token expires soon: the patient should reconnect before syncing stops.</summary>
+    public const string ConnectionRefreshExpiring = "connection.refresh_expiring";
 }
 
 /// <summary>

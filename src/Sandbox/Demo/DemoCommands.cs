@@ -187,6 +187,8 @@ public static class DemoCommands
                     throw new InvalidOperationException($"Connecting {login.Username} at {persona} {version} failed: {failure}");
                 }
 
+                // As a partner's backend does: redeem the result code from the return url, which binds the connection.
+                await Partner.ConfirmAsync(connectionId, PatientAgent.ResultCode(landing), cancellationToken);
                 connections[(persona, version)] = connectionId;
             }
 

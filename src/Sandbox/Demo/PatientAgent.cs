@@ -44,6 +44,13 @@ public sealed class AggregatorPartner(HttpClient api)
         return (body.GetProperty("connectionId").GetGuid(), new Uri(body.GetProperty("authorizeUrl").GetString()!));
     }
 
+    /// <summary>Confirms a new connection with the result code its return url carried.</summary>
+    public async Task ConfirmAsync(Guid connectionId, string resultCode, CancellationToken cancellationToken)
+    {
+        using var response = await api.PostAsJsonAsync(new Uri($"v1/connections/{connectionId}/confirm", UriKind.Relative), new { resultCode }, cancellationToken);
+        await ReadAsync(response, cancellationToken);
+    }
+
     /// <summary>Waits for the newest sync run of a connection to finish; returns its status.</summary>
     public async Task<string> WaitForSyncAsync(Guid connectionId, TimeSpan limit, CancellationToken cancellationToken)
     {
@@ -127,6 +134,15 @@ public sealed class PatientAgent(Uri sandboxRoot)
         ArgumentNullException.ThrowIfNull(landing);
         var query = QueryHelpers.ParseQuery(landing.Query);
         return query["status"] == "connected" ? null : $"{query["status"]}: {query["reason"]}";
+    }
+
+    /// <summary>The single-use result code on a <c>connected</c> return url.</summary>
+    public static string ResultCode(Uri landing)
+    {
+        ArgumentNullException.ThrowIfNull(landing);
+        return QueryHelpers.ParseQuery(landing.Query).TryGetValue("result_code", out var code) && code.ToString() is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("The return url carried no result_code.");
     }
 
     private async Task<Uri> SignInAsync(HttpClient browser, HttpResponseMessage loginPage, PortalLogin login, CancellationToken cancellationToken)

@@ -31,22 +31,28 @@ public sealed class AuditTests(PostgresServer server, SandboxProvider sandbox) :
     }
 
     [Fact]
-    public async Task A_refused_read_leaves_no_event_and_a_session_token_cannot_list_the_trail()
+    public async Task A_refused_read_leaves_no_event_and_a_session_token_lists_only_its_own_patients_trail()
     {
         var patientId = (await Tenant.PutPatientAsync("watched")).GetProperty("id").GetGuid();
         var other = (await Tenant.PutPatientAsync("curious")).GetProperty("id").GetGuid();
         var session = await SessionAsync(other);
 
         var refused = await session.GetAsync(new Uri($"/v1/patients/{patientId}/record", UriKind.Relative), TestContext.Current.CancellationToken);
-        var listing = await session.GetAsync(new Uri($"/v1/patients/{other}/audit-events", UriKind.Relative), TestContext.Current.CancellationToken);
+        var foreignTrail = await session.GetAsync(new Uri($"/v1/patients/{patientId}/audit-events", UriKind.Relative), TestContext.Current.CancellationToken);
         // A read that does happen afterwards shows the trail is being written.
         await Tenant.GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken);
+        await Tenant.GetAsync(new Uri($"/v1/patients/{other}/record", UriKind.Relative), TestContext.Current.CancellationToken);
         var events = await WaitForEventsAsync(patientId, 1);
+        await WaitForEventsAsync(other, 1);
+        var ownTrail = await session.GetFromJsonAsync<JsonElement>(new Uri($"/v1/patients/{other}/audit-events", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, listing.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, foreignTrail.StatusCode);
         var only = Assert.Single(events);
         Assert.Equal("GET /v1/patients/{id:guid}", only.GetProperty("action").GetString());
+        // Who read my data: the patient's own token sees the tenant's read of its record.
+        var read = Assert.Single(ownTrail.GetProperty("items").EnumerateArray());
+        Assert.Equal(("api_key", "GET /v1/patients/{patientId:guid}/record"), (read.GetProperty("actorType").GetString(), read.GetProperty("action").GetString()));
     }
 
     [Fact]

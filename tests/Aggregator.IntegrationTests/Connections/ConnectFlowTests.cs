@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Aggregator.Infrastructure.Connections;
-using Aggregator.Infrastructure.Secrets;
 using Aggregator.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -38,6 +36,8 @@ public sealed class ConnectFlowTests(PostgresServer server, SandboxProvider sand
         Assert.Equal("connected", Query(landing, "status"));
         Assert.Equal(connectionId.ToString(), Query(landing, "connection_id"));
         Assert.StartsWith(ReturnUrl + "?", landing.AbsoluteUri, StringComparison.Ordinal);
+        var confirmed = await Tenant.ConfirmAsync(connectionId, landing);
+        Assert.Equal("active", confirmed.GetProperty("status").GetString());
         var connection = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}");
         Assert.Equal("active", connection.GetProperty("status").GetString());
         Assert.Equal(login.PatientId, connection.GetProperty("providerPatientId").GetString());
@@ -63,6 +63,7 @@ public sealed class ConnectFlowTests(PostgresServer server, SandboxProvider sand
         var landing = await Browser().ConnectAsync(authorizeUrl, login);
 
         Assert.Equal("connected", Query(landing, "status"));
+        await Tenant.ConfirmAsync(connectionId, landing);
         var connection = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}");
         Assert.Equal(login.PatientId, connection.GetProperty("providerPatientId").GetString());
         Assert.Equal("active", connection.GetProperty("status").GetString());
@@ -111,6 +112,7 @@ public sealed class ConnectFlowTests(PostgresServer server, SandboxProvider sand
         var landing = await Browser().ConnectAsync(authorizeUrl, login, keepScope: scope => scope != "offline_access");
 
         Assert.Equal("connected", Query(landing, "status"));
+        await Tenant.ConfirmAsync(connectionId, landing);
         var connection = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}");
         Assert.DoesNotContain("offline_access", connection.GetProperty("grantedScopes").GetString(), StringComparison.Ordinal);
         Assert.Null((await ReadTokensAsync(connectionId)).RefreshToken);
@@ -181,8 +183,6 @@ public sealed class ConnectFlowTests(PostgresServer server, SandboxProvider sand
         Assert.Equal(HttpStatusCode.NotFound, connect.StatusCode);
     }
 
-    private PatientBrowser Browser() => new(Sandbox, Api.CreateClient(new() { AllowAutoRedirect = false }));
-
     private async Task<(Guid ConnectionId, Uri AuthorizeUrl)> StartAsync(string providerQuery, string externalId)
     {
         var patient = await Tenant.PutPatientAsync(externalId);
@@ -197,13 +197,6 @@ public sealed class ConnectFlowTests(PostgresServer server, SandboxProvider sand
     {
         var page = await Tenant.GetJsonAsync("/v1/providers?q=" + Uri.EscapeDataString(query));
         return page.GetProperty("items").EnumerateArray().Single().GetProperty("id").GetGuid();
-    }
-
-    private async Task<TokenSet> ReadTokensAsync(Guid connectionId)
-    {
-        await using var db = Database.CreateContext();
-        var stored = (await db.Connections.SingleAsync(c => c.Id == connectionId)).TokenSetProtected!;
-        return TokenSet.Unprotect(Api.Services.GetRequiredService<SecretProtector>(), stored);
     }
 
     private async Task<string> RawRowAsync(string table, Guid id)

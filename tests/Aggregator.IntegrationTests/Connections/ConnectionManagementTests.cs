@@ -3,12 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Aggregator.Infrastructure.Connections;
-using Aggregator.Infrastructure.Secrets;
 using Aggregator.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Aggregator.IntegrationTests.Connections;
 
@@ -125,25 +122,8 @@ public sealed class ConnectionManagementTests(PostgresServer server, SandboxProv
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    private PatientBrowser Browser() => new(Sandbox, Api.CreateClient(new() { AllowAutoRedirect = false }));
-
-    private async Task<(Guid PatientId, Guid ConnectionId)> ConnectAsync(string providerSlug, string externalId, SandboxLogin login)
-    {
-        var patientId = (await Tenant.PutPatientAsync(externalId)).GetProperty("id").GetGuid();
-        var provider = (await Tenant.GetJsonAsync("/v1/providers?q=" + providerSlug)).GetProperty("items")[0].GetProperty("id").GetGuid();
-        var response = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/connections", UriKind.Relative), new { providerId = provider, returnUrl = ReturnUrl });
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var landing = await Browser().ConnectAsync(new Uri(body.GetProperty("authorizeUrl").GetString()!), login);
-        Assert.Equal("connected", Query(landing, "status"));
-        return (patientId, body.GetProperty("connectionId").GetGuid());
-    }
-
-    private async Task<TokenSet> ReadTokensAsync(Guid connectionId)
-    {
-        await using var db = Database.CreateContext();
-        var stored = (await db.Connections.SingleAsync(c => c.Id == connectionId)).TokenSetProtected!;
-        return TokenSet.Unprotect(Api.Services.GetRequiredService<SecretProtector>(), stored);
-    }
+    private Task<(Guid PatientId, Guid ConnectionId)> ConnectAsync(string providerSlug, string externalId, SandboxLogin login) =>
+        Api.ConnectAsync(Tenant, Sandbox, providerSlug, login, externalId);
 
     private static string? Query(Uri uri, string name) =>
         QueryHelpers.ParseQuery(uri.Query).TryGetValue(name, out var value) ? value.ToString() : null;

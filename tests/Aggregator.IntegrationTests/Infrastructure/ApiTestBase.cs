@@ -1,3 +1,6 @@
+using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Secrets;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aggregator.IntegrationTests.Infrastructure;
@@ -37,6 +40,17 @@ public abstract class ApiTestBase(
         TenantId = key.TenantId;
         TenantKeyId = key.KeyId;
     }
+
+    /// <summary>A connection's tokens as stored (decrypted with the Api's key ring).</summary>
+    protected async Task<TokenSet> ReadTokensAsync(Guid connectionId)
+    {
+        await using var db = Database.CreateContext();
+        var stored = (await db.Connections.SingleAsync(c => c.Id == connectionId)).TokenSetProtected!;
+        return TokenSet.Unprotect(Api.Services.GetRequiredService<SecretProtector>(), stored);
+    }
+
+    /// <summary>A browser that signs in at the sandbox and hands the callback to this Api.</summary>
+    protected PatientBrowser Browser() => new(Sandbox, Api.CreateClient(new() { AllowAutoRedirect = false }));
 
     public virtual async ValueTask DisposeAsync()
     {

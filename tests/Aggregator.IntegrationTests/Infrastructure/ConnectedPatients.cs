@@ -27,7 +27,19 @@ public static class ConnectedPatients
         var browser = new PatientBrowser(sandbox, api.CreateClient(new() { AllowAutoRedirect = false }));
         var landing = await browser.ConnectAsync(new Uri(body.GetProperty("authorizeUrl").GetString()!), login);
         Assert.Equal("connected", QueryHelpers.ParseQuery(landing.Query)["status"].ToString());
-        return body.GetProperty("connectionId").GetGuid();
+        var connectionId = body.GetProperty("connectionId").GetGuid();
+        await tenant.ConfirmAsync(connectionId, landing);
+        return connectionId;
+    }
+
+    /// <summary>What the partner's backend does with the return url: redeems its result code, binding the connection.</summary>
+    public static async Task<JsonElement> ConfirmAsync(this HttpClient tenant, Guid connectionId, Uri landing)
+    {
+        var code = QueryHelpers.ParseQuery(landing.Query)["result_code"].ToString();
+        Assert.False(string.IsNullOrEmpty(code), $"The return url carried no result_code: {landing}");
+        var response = await tenant.PostAsJsonAsync(new Uri($"/v1/connections/{connectionId}/confirm", UriKind.Relative), new { resultCode = code });
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     /// <summary>Waits until the newest run (or the given one) of a connection has finished; returns it.</summary>

@@ -94,4 +94,57 @@ public sealed class RecordFeedTests(PostgresServer server, SandboxProvider sandb
         Assert.Equal(HttpStatusCode.OK, fromInline.StatusCode);
         Assert.False(string.IsNullOrWhiteSpace(await fromInline.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)));
     }
+
+    [Fact]
+    public async Task An_item_shows_every_source_with_the_providers_resource_as_stored_and_the_rule_that_merged_them()
+    {
+        var labs = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?limit=500")).GetProperty("items").EnumerateArray().ToList();
+        var shared = labs.First(i => i.GetProperty("sources").GetArrayLength() == 2);
+        var id = shared.GetProperty("id").GetString();
+
+        var plain = await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/items/{id}");
+        var raw = await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/items/{id}?include=raw");
+
+        Assert.Equal(shared.GetRawText(), plain.GetRawText());
+        Assert.False(string.IsNullOrEmpty(raw.GetProperty("mergedBy").GetString()));
+        var sources = raw.GetProperty("sources").EnumerateArray().ToList();
+        Assert.Equal(2, sources.Select(s => s.GetProperty("provider").GetString()).Distinct().Count());
+        Assert.All(sources, s =>
+        {
+            var resource = s.GetProperty("resource");
+            Assert.Equal(s.GetProperty("resourceType").GetString(), resource.GetProperty("resourceType").GetString());
+            Assert.Equal(s.GetProperty("resourceId").GetString(), resource.GetProperty("id").GetString());
+            Assert.Equal("Observation", resource.GetProperty("resourceType").GetString());
+            Assert.True(resource.TryGetProperty("valueQuantity", out _));
+        });
+        var missing = await _tenant.GetAsync(new Uri($"/v1/patients/{_patientId}/record/items/{Guid.NewGuid()}", UriKind.Relative), TestContext.Current.CancellationToken);
+        var badInclude = await _tenant.GetAsync(new Uri($"/v1/patients/{_patientId}/record/items/{id}?include=everything", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badInclude.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_text_filter_finds_items_by_the_words_or_codes_any_provider_used()
+    {
+        var all = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?limit=500")).GetProperty("items").EnumerateArray().ToList();
+        var glucose = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?limit=500&q=GLUCOSE")).GetProperty("items").EnumerateArray().ToList();
+        var byCode = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?limit=500&q=2345-7")).GetProperty("items").EnumerateArray().ToList();
+        var nothing = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?q=zebra%20glucose")).GetProperty("items").EnumerateArray().ToList();
+        var timeline = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/timeline?limit=500&q=glucose")).GetProperty("items").EnumerateArray().ToList();
+
+        var expected = all.Where(i => Mentions(i, "glucose")).Select(Id).Order().ToList();
+        Assert.NotEmpty(expected);
+        Assert.True(expected.Count < all.Count);
+        Assert.Equal(expected, glucose.Select(Id).Order().ToList());
+        Assert.NotEmpty(byCode);
+        Assert.All(byCode, i => Assert.Contains(i.GetProperty("codes").EnumerateArray(), c => c.GetProperty("code").GetString() == "2345-7"));
+        Assert.Empty(nothing);
+        Assert.Superset(expected.ToHashSet(), timeline.Select(Id).ToHashSet());
+        Assert.Contains(timeline, i => i.GetProperty("category").GetString() == "labs");
+
+        static string Id(JsonElement item) => item.GetProperty("id").GetString()!;
+        static bool Mentions(JsonElement item, string word) =>
+            item.GetProperty("sources").EnumerateArray().Any(s => s.GetProperty("display").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true)
+            || item.GetProperty("codes").EnumerateArray().Any(c => c.GetProperty("display").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
@@ -14,6 +15,31 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
     // Small pages, so that paging faults have pages to act on.
     settings: new Dictionary<string, string?> { ["Sync:MaxPageSize"] = "10" })
 {
+    [Fact]
+    public async Task A_running_sync_shows_its_per_type_counts_so_far()
+    {
+        var login = Sandbox.Login("cerner", "R4", 7);
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "latency") { PatientId = login.PatientId, LatencyMs = 150 });
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login);
+
+        JsonElement running;
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            do
+            {
+                await Task.Delay(100, timeout.Token);
+                running = (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items")[0];
+            }
+            while (running.GetProperty("status").GetString() != "running" || running.GetProperty("resourcesSoFar").GetInt32() < 20);
+        }
+
+        var finished = await Tenant.WaitForRunAsync(connectionId);
+        var soFar = running.GetProperty("resourcesSoFar").GetInt32();
+        Assert.Equal(soFar, running.GetProperty("types").EnumerateObject().Sum(t => t.Value.GetProperty("fetched").GetInt32()));
+        Assert.True(finished.GetProperty("resourcesSoFar").GetInt32() > soFar);
+        Assert.Equal(running.GetProperty("id").GetGuid(), finished.GetProperty("id").GetGuid());
+    }
+
     [Fact]
     public async Task A_rate_limit_storm_with_retry_after_is_waited_out_and_nothing_is_lost()
     {

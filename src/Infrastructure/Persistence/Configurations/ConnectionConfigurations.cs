@@ -19,6 +19,8 @@ internal sealed class ConnectionConfiguration : IEntityTypeConfiguration<Connect
         builder.HasIndex(c => new { c.PatientId, c.ProviderId }).IsUnique();
         builder.HasIndex(c => c.TenantId);
         builder.HasIndex(c => c.ProviderId);
+        // The confirmation sweep: unconfirmed bindings by the age of their result code.
+        builder.HasIndex(c => c.ResultCodeIssuedAt).HasFilter("confirmed_at IS NULL");
         // The dispatcher's claim: due active connections in next_sync_at order.
         builder.HasIndex(c => c.NextSyncAt).HasFilter("status = 'Active'");
         builder.HasOne<Tenant>().WithMany().HasForeignKey(c => c.TenantId).OnDelete(DeleteBehavior.Cascade);

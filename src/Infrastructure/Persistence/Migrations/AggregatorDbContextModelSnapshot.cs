@@ -164,6 +164,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("access_token_expires_at");
 
+                    b.Property<DateTimeOffset?>("ConfirmedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("confirmed_at");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -210,9 +214,21 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("provider_patient_id");
 
+                    b.Property<DateTimeOffset?>("RefreshExpiryNoticeFor")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("refresh_expiry_notice_for");
+
                     b.Property<DateTimeOffset?>("RefreshTokenExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("refresh_token_expires_at");
+
+                    b.Property<byte[]>("ResultCodeHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("result_code_hash");
+
+                    b.Property<DateTimeOffset?>("ResultCodeIssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("result_code_issued_at");
 
                     b.Property<uint>("RowVersion")
                         .IsConcurrencyToken()
@@ -248,6 +264,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.HasIndex("ProviderId")
                         .HasDatabaseName("ix_connections_provider_id");
 
+                    b.HasIndex("ResultCodeIssuedAt")
+                        .HasDatabaseName("ix_connections_result_code_issued_at")
+                        .HasFilter("confirmed_at IS NULL");
+
                     b.HasIndex("TenantId")
                         .HasDatabaseName("ix_connections_tenant_id");
 
@@ -256,6 +276,106 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasDatabaseName("ix_connections_patient_id_provider_id");
 
                     b.ToTable("connections", (string)null);
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Events.EventStreamTicket", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActorId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("actor_id");
+
+                    b.Property<string>("ActorType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("actor_type");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<Guid>("PatientId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patient_id");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<byte[]>("TicketHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("ticket_hash");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_event_stream_tickets");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_event_stream_tickets_expires_at");
+
+                    b.HasIndex("PatientId")
+                        .HasDatabaseName("ix_event_stream_tickets_patient_id");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_event_stream_tickets_tenant_id");
+
+                    b.HasIndex("TicketHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_event_stream_tickets_ticket_hash");
+
+                    b.ToTable("event_stream_tickets", (string)null);
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Events.PatientEvent", b =>
+                {
+                    b.Property<Guid>("PatientId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patient_id");
+
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    b.Property<string>("Data")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("data");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("type");
+
+                    b.HasKey("PatientId", "Sequence")
+                        .HasName("pk_patient_events");
+
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("ix_patient_events_occurred_at");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_patient_events_tenant_id");
+
+                    b.ToTable("patient_events", (string)null);
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Patients.Patient", b =>
@@ -268,6 +388,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
+
+                    b.Property<long>("EventSequence")
+                        .HasColumnType("bigint")
+                        .HasColumnName("event_sequence");
 
                     b.Property<string>("ExternalId")
                         .IsRequired()
@@ -509,6 +633,11 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.Property<bool>("Retracted")
                         .HasColumnType("boolean")
                         .HasColumnName("retracted");
+
+                    b.Property<string>("SearchText")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("search_text");
 
                     b.Property<string>("Sources")
                         .IsRequired()
@@ -987,6 +1116,33 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_connections_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Events.EventStreamTicket", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Patients.Patient", null)
+                        .WithMany()
+                        .HasForeignKey("PatientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_event_stream_tickets_patients_patient_id");
+
+                    b.HasOne("Aggregator.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_event_stream_tickets_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Events.PatientEvent", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Patients.Patient", null)
+                        .WithMany()
+                        .HasForeignKey("PatientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_patient_events_patients_patient_id");
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Patients.Patient", b =>

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text;
+using Aggregator.Api.Authentication;
+using Aggregator.Infrastructure.Events;
+using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Tenants;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Api.Events;
+
+/// <summary>
+/// A patient's live events as Server-Sent Events: connection state, sync progress, finished syncs and new
+/// record versions. Ids come from the patient's sequence in PostgreSQL, so a client resumes with
+/// <c>Last-Event-ID</c> on any replica for as long as events are kept (older: <c>event: reset</c>).
+/// </summary>
+public static class EventEndpoints
+{
+    private const int Batch = 200;
+
+    public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/v1/patients/{patientId:guid}/events").WithTags("Events");
+        group.MapGet("/", Stream)
+            // A browser's EventSource sends no Authorization header: a ticket may stand in for it (checked below).
+            .AllowAnonymous()
+            .WithSummary("The patient's live events (Server-Sent Events)")
+            .WithDescription("`text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event's `id` is the patient's event sequence: reconnect with `Last-Event-ID` to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.");
+        group.MapPost("/tickets", IssueTicket)
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .WithSummary("A single-use ticket to open the event stream without a header (60 seconds)");
+        return endpoints;
+    }
+
+    private static async Task<Results<Created<TicketResponse>, ProblemHttpResult>> IssueTicket(
+        Guid patientId, HttpContext http, AggregatorDbContext db, EventStreamTickets tickets, CancellationToken cancellationToken)
+    {
+        if (!PatientAccess.Allows(http.User, patientId) || !await db.Patients.AnyAsync(p => p.Id == patientId, cancellationToken))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var (ticket, expiresAt) = await tickets.IssueAsync(
+            Guid.Parse(http.User.FindFirstValue(ApiClaims.TenantId)!), patientId,
+            http.User.FindFirstValue(ApiClaims.ActorType)!, http.User.FindFirstValue(ApiClaims.ActorId)!, cancellationToken);
+        return TypedResults.Created($"/v1/patients/{patientId}/events?ticket=", new TicketResponse(ticket, expiresAt));
+    }
+
+    private static async Task<IResult> Stream(
+        Guid patientId, string? ticket, HttpContext http, AggregatorDbContext db, CurrentTenant tenant, EventStreamTickets tickets,
+        IOptions<EventOptions> options, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(ticket))
+        {
+            var holder = await tickets.RedeemAsync(ticket, cancellationToken);
+            if (holder is null)
+            {
+                return TypedResults.Problem(title: "Invalid ticket", detail: "The ticket is unknown, already used or expired; ask for a new one.",
+                    statusCode: StatusCodes.Status401Unauthorized, type: ProblemTypes.InvalidTicket);
+            }
+
+            tenant.Set(holder.TenantId);
+            if (holder.PatientId != patientId)
+            {
+                return ApiProblems.PatientNotFound();
+            }
+        }
+        else
+        {
+            var result = await http.AuthenticateAsync(ApiCredentialsHandler.SchemeName);
+            if (!result.Succeeded)
+            {
+                return TypedResults.Challenge(authenticationSchemes: [ApiCredentialsHandler.SchemeName]);
+            }
+
+            if (!PatientAccess.Allows(result.Principal, patientId))
+            {
+                return ApiProblems.PatientNotFound();
+            }
+        }
+
+        var head = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.EventSequence).SingleOrDefaultAsync(cancellationToken);
+        if (head is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        return new EventStreamResult(patientId, head.Value, LastEventId(http), options.Value.HeartbeatInterval);
+    }
+
+    private static long? LastEventId(HttpContext http) =>
+        long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+
+    /// <summary>Writes the stream until the client goes away: what was missed first, then each new event as it is stored.</summary>
+    private sealed class EventStreamResult(Guid patientId, long head, long? lastEventId, TimeSpan heartbeat) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var http = httpContext;
+            var db = http.RequestServices.GetRequiredService<AggregatorDbContext>();
+            var signals = http.RequestServices.GetRequiredService<PatientEventSignals>();
+            var cancellationToken = http.RequestAborted;
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            http.Response.Headers["X-Accel-Buffering"] = "no";
+            // Listen before reading, so nothing stored in between is missed.
+            using var subscription = signals.Subscribe(patientId);
+            var writer = new StringBuilder("retry: 3000\n\n");
+            var last = await StartAsync(db, writer, cancellationToken);
+            await WriteAsync(http, writer, cancellationToken);
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    var events = await db.PatientEvents.AsNoTracking()
+                        .Where(e => e.PatientId == patientId && e.Sequence > last)
+                        .OrderBy(e => e.Sequence).Take(Batch)
+                        .Select(e => new { e.Sequence, e.Type, e.Data })
+                        .ToListAsync(cancellationToken);
+                    foreach (var e in events)
+                    {
+                        writer.Append("id: ").Append(e.Sequence.ToString(CultureInfo.InvariantCulture))
+                            .Append("\nevent: ").Append(e.Type)
+                            .Append("\ndata: ").Append(e.Data).Append("\n\n");
+                        last = e.Sequence;
+                    }
+
+                    if (events.Count > 0)
+                    {
+                        await WriteAsync(http, writer, cancellationToken);
+                    }
+
+                    if (events.Count == Batch)
+                    {
+                        continue;
+                    }
+
+                    if (!await subscription.WaitAsync(heartbeat, cancellationToken))
+                    {
+                        writer.Append(": heartbeat\n\n");
+                        await WriteAsync(http, writer, cancellationToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The client went away.
+            }
+        }
+
+        /// <summary>Where the stream starts: after <c>Last-Event-ID</c> when it can still be resumed, else at the head (with a reset when asked to resume from too far back).</summary>
+        private async Task<long> StartAsync(AggregatorDbContext db, StringBuilder writer, CancellationToken cancellationToken)
+        {
+            if (lastEventId is not { } resumeAfter)
+            {
+                return head;
+            }
+
+            if (resumeAfter >= head)
+            {
+                return resumeAfter == head ? head : Reset(writer);
+            }
+
+            // Resumable only when the event right after it is still kept.
+            var kept = await db.PatientEvents.AsNoTracking().AnyAsync(e => e.PatientId == patientId && e.Sequence == resumeAfter + 1, cancellationToken);
+            return kept ? resumeAfter : Reset(writer);
+        }
+
+        private long Reset(StringBuilder writer)
+        {
+            writer.Append("id: ").Append(head.ToString(CultureInfo.InvariantCulture)).Append("\nevent: reset\ndata: {\"lastEventId\":")
+                .Append(head.ToString(CultureInfo.InvariantCulture)).Append("}\n\n");
+            return head;
+        }
+
+        private static async Task WriteAsync(HttpContext http, StringBuilder writer, CancellationToken cancellationToken)
+        {
+            await http.Response.WriteAsync(writer.ToString(), cancellationToken);
+            await http.Response.Body.FlushAsync(cancellationToken);
+            writer.Clear();
+        }
+    }
+}
+
+public sealed record TicketResponse(string Ticket, DateTimeOffset ExpiresAt);
