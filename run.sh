@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole system on this machine: builds, starts (or reuses) a private PostgreSQL cluster,
-# then the Sandbox provider and the Api (with its in-process job server) on loopback ports.
+# then the Sandbox provider, the Api (with its in-process job server) and the web app on loopback ports.
 # Ctrl-C stops everything it started; data stays (in .local/, or where it says).
 # With ConnectionStrings__Aggregator set, that database is used and no cluster is started.
 set -euo pipefail
@@ -62,18 +62,22 @@ else
   say "Using the database in ConnectionStrings__Aggregator (no local cluster started)."
 fi
 
-# 2. Build the two services.
+# 2. Build the three services.
 say "Building ..."
 dotnet build src/Sandbox/Aggregator.Sandbox.csproj -c "$config" -nologo -v quiet -clp:ErrorsOnly >"$local_dir/build-sandbox.log" 2>&1 \
   || { cat "$local_dir/build-sandbox.log" >&2; fail "the Sandbox did not build"; }
 dotnet build src/Api/Aggregator.Api.csproj -c "$config" -nologo -v quiet -clp:ErrorsOnly >"$local_dir/build-api.log" 2>&1 \
   || { cat "$local_dir/build-api.log" >&2; fail "the Api did not build"; }
+dotnet build src/Web/Aggregator.Web.csproj -c "$config" -nologo -v quiet -clp:ErrorsOnly >"$local_dir/build-web.log" 2>&1 \
+  || { cat "$local_dir/build-web.log" >&2; fail "the web app did not build"; }
 
-# 3. Start the Sandbox provider and the Api.
+# 3. Start the Sandbox provider, the Api and the web app.
 sandbox_port=$(free_port 5090)
 api_port=$(free_port 5080)
+web_port=$(free_port 5070)
 sandbox_url=http://127.0.0.1:$sandbox_port
 api_url=http://127.0.0.1:$api_port
+web_url=http://127.0.0.1:$web_port
 samples=${AGGREGATOR_FHIR_SAMPLES:-$repo/data/fhir-samples}
 
 sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
@@ -85,8 +89,13 @@ ASPNETCORE_ENVIRONMENT=Development dotnet "$sandbox_bin/Aggregator.Sandbox.dll" 
 pids+=($!)
 
 api_bin=$repo/src/Api/bin/$config/net10.0
-ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sandbox_url Api__PublicBaseUrl=$api_url \
+ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sandbox_url Api__PublicBaseUrl=$api_url Api__WebBaseUrl=$web_url \
   dotnet "$api_bin/Aggregator.Api.dll" --urls "$api_url" --contentRoot "$api_bin" > >(tee -a "$local_dir/api.log") 2>&1 &
+pids+=($!)
+
+web_bin=$repo/src/Web/bin/$config/net10.0
+ASPNETCORE_ENVIRONMENT=Development Web__ApiBaseUrl=$api_url \
+  dotnet "$web_bin/Aggregator.Web.dll" --urls "$web_url" --contentRoot "$repo/src/Web" >"$local_dir/web.log" 2>&1 &
 pids+=($!)
 
 wait_ready() {
@@ -100,6 +109,7 @@ wait_ready() {
 }
 wait_ready Sandbox "$sandbox_url"
 wait_ready Api "$api_url"
+wait_ready Web "$web_url"
 
 # 4. A ready demo tenant: a fresh key each run (keys are stored hashed; the previous one is revoked).
 demo_out=$(dotnet "$api_bin/Aggregator.Api.dll" tenants demo --return-url "$api_url/demo/connected" 2>>"$local_dir/api.log") \
@@ -124,15 +134,21 @@ else
   demo_patient_id="<patient id>"
 fi
 
+# 6. A hosted Connect session for the demo patient, as a partner's backend would ask for one (30 minutes, opens once).
+connect_url=$(curl -fsS -m 10 -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \
+  -d "{\"returnUrl\":\"$api_url/demo/connected\"}" "$api_url/v1/patients/$demo_patient_id/link-sessions" 2>/dev/null \
+  | sed -E 's/.*"url":"([^"]*)".*/\1/' || true)
+
 cat <<TXT
 
 Aggregator is running (Ctrl-C stops it; data stays).
   Api            $api_url          ready: $api_url/health/ready
+  Web app        $web_url
   API docs       $api_url/docs
   Jobs dashboard $api_url/hangfire
   Sandbox EHR    $sandbox_url      FHIR: $sandbox_url/nextgen/fhir/r4/
   Database       ${pg_dir:-from ConnectionStrings__Aggregator}
-  Logs           .local/api.log, .local/sandbox.log, .local/demo.log
+  Logs           .local/api.log, .local/sandbox.log, .local/web.log, .local/demo.log
 
 Demo: $demo_tenant
   API key        $demo_key
@@ -143,7 +159,10 @@ The demo patient's merged record (each fact once, with every source that states 
   curl -s -H "Authorization: Bearer $demo_key" "$api_url/v1/patients/$demo_patient_id/record/conditions?limit=5"
   curl -s -H "Authorization: Bearer $demo_key" '$api_url/fhir/r4/Patient/$demo_patient_id/\$everything'
 
-Connect another patient yourself (open the printed authorizeUrl in a browser; sandbox login ${demo_login:-see $sandbox_url/_test/patients}):
+Link more providers for the demo patient on the hosted Connect page (opens once, for 30 minutes; sandbox login ${demo_login:-see $sandbox_url/_test/patients}):
+  ${connect_url:-"(could not create a link session; see .local/api.log)"}
+
+Or connect another patient through the API (open the printed authorizeUrl in a browser):
   curl -s -X PUT -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" -d '{}' $api_url/v1/patients/my-patient
   curl -s -H "Authorization: Bearer $demo_key" "$api_url/v1/providers?q=sandbox-nextgen-r4"
   curl -s -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \

@@ -40,6 +40,7 @@ public static class ApiServices
         app.MapPatientEndpoints();
         app.MapProviderEndpoints();
         app.MapConnectionEndpoints();
+        app.MapLinkSessionEndpoints();
         app.MapSyncEndpoints();
         app.MapRecordEndpoints();
         app.MapRecordFeedEndpoints();

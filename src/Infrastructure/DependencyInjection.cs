@@ -116,6 +116,9 @@ public static class DependencyInjection
         services.AddScoped<ConnectFlow>();
         services.AddScoped<ConnectionRevocation>();
         services.AddScoped<ConnectionBinding>();
+        services.AddScoped<LinkSessions>();
+        services.AddScoped<LinkSessionSweep>();
+        services.AddSingleton<LinkSessionCredentials>();
         services.AddScoped<ConnectionConfirmationSweep>();
         services.AddScoped<RefreshExpiryNotices>();
         services.AddOptions<Events.EventOptions>().Bind(builder.Configuration.GetSection(Events.EventOptions.Section));

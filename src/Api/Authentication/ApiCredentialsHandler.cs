@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Aggregator.Api.Authentication;
 
 /// <summary>
-/// <c>Authorization: Bearer {credential}</c>: a tenant's API key (<c>agg_test_…</c>/<c>agg_live_…</c>).
+/// <c>Authorization: Bearer {credential}</c>: a tenant's API key (<c>agg_test_…</c>/<c>agg_live_…</c>), a
+/// patient session token (<c>aggs_…</c>) or a hosted Connect page's link-session credential (<c>aggls_…</c>).
 /// A recognised credential sets the scope's tenant, which every query is then filtered by.
 /// </summary>
 public sealed class ApiCredentialsHandler(
@@ -17,7 +18,8 @@ public sealed class ApiCredentialsHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyAuthenticator apiKeys,
-    PatientSessionTokens sessions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    PatientSessionTokens sessions,
+    LinkSessionCredentials links) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiCredentials";
 
@@ -33,6 +35,11 @@ public sealed class ApiCredentialsHandler(
         if (credential.StartsWith(PatientSessionTokens.Prefix, StringComparison.Ordinal))
         {
             return AuthenticateSession(credential);
+        }
+
+        if (credential.StartsWith(LinkSessionCredentials.Prefix, StringComparison.Ordinal))
+        {
+            return AuthenticateLinkSession(credential);
         }
 
         var key = await apiKeys.AuthenticateAsync(credential, Context.RequestAborted);
@@ -66,6 +73,26 @@ public sealed class ApiCredentialsHandler(
                 new Claim(ApiClaims.ActorType, ApiClaims.ActorSession),
                 new Claim(ApiClaims.ActorId, "session:" + session.PatientId),
                 new Claim(ApiClaims.PatientId, session.PatientId.ToString()),
+            ],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    private AuthenticateResult AuthenticateLinkSession(string credential)
+    {
+        if (links.Validate(credential) is not { } link)
+        {
+            return AuthenticateResult.Fail("The link-session credential is not valid or has expired.");
+        }
+
+        Context.RequestServices.GetRequiredService<CurrentTenant>().Set(link.TenantId);
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ApiClaims.TenantId, link.TenantId.ToString()),
+                new Claim(ApiClaims.ActorType, ApiClaims.ActorLinkSession),
+                new Claim(ApiClaims.ActorId, "link:" + link.LinkSessionId),
+                new Claim(ApiClaims.PatientId, link.PatientId.ToString()),
+                new Claim(ApiClaims.LinkSessionId, link.LinkSessionId.ToString()),
             ],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -109,5 +136,9 @@ public static class ApiClaims
     public const string ActorId = "actor_id";
     public const string ActorApiKey = "api_key";
     public const string ActorSession = "patient_session";
+
+    /// <summary>The hosted Connect page, acting for one link session's patient (directory, its own connections).</summary>
+    public const string ActorLinkSession = "link_session";
     public const string PatientId = "patient_id";
+    public const string LinkSessionId = "link_session_id";
 }

@@ -10,6 +10,12 @@ public static class AuthenticationSetup
     /// <summary>Policy for calls a patient's frontend may also make (about its one patient).</summary>
     public const string PatientOrTenantPolicy = "patient-or-tenant";
 
+    /// <summary>Policy for the directory: partners, patients' frontends and the hosted Connect page.</summary>
+    public const string DirectoryPolicy = "directory";
+
+    /// <summary>Policy for the hosted Connect page's own calls about its link session.</summary>
+    public const string LinkSessionPolicy = "link-session";
+
     public static IServiceCollection AddApiAuthentication(this IServiceCollection services)
     {
         services.AddAuthentication(ApiCredentialsHandler.SchemeName)
@@ -20,7 +26,13 @@ public static class AuthenticationSetup
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey))
             .AddPolicy(PatientOrTenantPolicy, policy => policy
                 .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
-                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession));
+                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession))
+            .AddPolicy(DirectoryPolicy, policy => policy
+                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
+                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession, ApiClaims.ActorLinkSession))
+            .AddPolicy(LinkSessionPolicy, policy => policy
+                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
+                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorLinkSession));
         return services;
     }
 }

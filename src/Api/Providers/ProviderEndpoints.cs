@@ -12,7 +12,7 @@ public static class ProviderEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/v1/providers")
             .WithTags("Providers")
-            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.DirectoryPolicy);
         group.MapGet("/", SearchProviders)
             .WithSummary("Search the provider directory")
             .WithDescription("Every word of `q` must appear in the name, brand or location. One entry is one FHIR base: NextGen R4 and NextGen DSTU2 are two entries of one brand.");

@@ -91,12 +91,9 @@ public sealed record SyncRunResponse(
     public static SyncRunResponse From(SyncRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        JsonElement? types = run.TypeCounts is { } json ? JsonSerializer.Deserialize<JsonElement>(json) : null;
-        // Resources fetched so far (all of them once the run ended): the sum of the per-type counts, which a running sync keeps current.
-        var soFar = types is { ValueKind: JsonValueKind.Object } counts
-            ? counts.EnumerateObject().Sum(t => t.Value.TryGetProperty("fetched", out var fetched) ? fetched.GetInt32() : 0)
-            : 0;
-        return new(run.Id, run.Status, run.Trigger, run.FullSync, run.QueuedAt, run.StartedAt, run.FinishedAt, run.DurationMs, run.Pages, run.Bytes, run.Error, soFar, types);
+        var types = StoredSyncCounts.Parse(run.TypeCounts);
+        return new(run.Id, run.Status, run.Trigger, run.FullSync, run.QueuedAt, run.StartedAt, run.FinishedAt, run.DurationMs, run.Pages, run.Bytes, run.Error,
+            StoredSyncCounts.ResourcesSoFar(types), types);
     }
 }
 

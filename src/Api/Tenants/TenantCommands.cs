@@ -58,9 +58,11 @@ public static class TenantCommands
         var updateReturnUrls = ReturnUrlOption();
         var updateInterval = SyncIntervalOption();
         var updateWebhook = new Option<Uri?>("--webhook-url") { Description = "Where sync events are posted." };
-        var update = new Command("update", "Replace a tenant's return urls, sync interval or webhook url.")
+        var displayName = new Option<string?>("--display-name") { Description = "The name patients see on the hosted Connect page." };
+        var logoUrl = new Option<Uri?>("--logo-url") { Description = "The logo the hosted Connect page shows (https)." };
+        var update = new Command("update", "Replace a tenant's return urls, sync interval, webhook url, display name or logo.")
         {
-            tenantId, updateReturnUrls, updateInterval, updateWebhook,
+            tenantId, updateReturnUrls, updateInterval, updateWebhook, displayName, logoUrl,
         };
         update.SetAction((parse, cancellationToken) => run(async services =>
         {
@@ -74,7 +76,8 @@ public static class TenantCommands
             }
 
             var urls = parse.GetValue(updateReturnUrls) is { Length: > 0 } given ? given : existing.ReturnUrls.ToArray();
-            var tenant = await admin.UpdateTenantAsync(id, new TenantSettings(urls, parse.GetValue(updateInterval), parse.GetValue(updateWebhook)), cancellationToken);
+            var tenant = await admin.UpdateTenantAsync(id, new TenantSettings(
+                urls, parse.GetValue(updateInterval), parse.GetValue(updateWebhook), parse.GetValue(displayName), parse.GetValue(logoUrl)), cancellationToken);
             await PrintTenantAsync(tenant);
             if (parse.GetValue(updateWebhook) is not null)
             {
@@ -184,5 +187,5 @@ public static class TenantCommands
     };
 
     private static Task PrintTenantAsync(Tenant tenant) => Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-        $"Tenant {tenant.Id}  {tenant.Name}  sync every {tenant.SyncInterval}  return urls: {(tenant.ReturnUrls.Count == 0 ? "(none)" : string.Join(' ', tenant.ReturnUrls))}"));
+        $"Tenant {tenant.Id}  {tenant.Name}{(tenant.DisplayName is { } shown && shown != tenant.Name ? $" (shown as {shown})" : "")}  sync every {tenant.SyncInterval}  return urls: {(tenant.ReturnUrls.Count == 0 ? "(none)" : string.Join(' ', tenant.ReturnUrls))}"));
 }

@@ -9,6 +9,9 @@ public sealed class AuthRequest : ITenantOwned
     public Guid TenantId { get; set; }
     public Guid ConnectionId { get; set; }
 
+    /// <summary>Set when the attempt was started from the hosted Connect page: the callback then ends on that page.</summary>
+    public Guid? LinkSessionId { get; set; }
+
     /// <summary>SHA-256 of the <c>state</c> sent to the provider; the state itself is never stored.</summary>
     public required byte[] StateHash { get; set; }
 

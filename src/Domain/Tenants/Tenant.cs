@@ -7,6 +7,12 @@ public sealed class Tenant
     public required string Name { get; set; }
     public TenantStatus Status { get; set; } = TenantStatus.Active;
 
+    /// <summary>The name patients see on the hosted Connect page (the tenant's name when unset).</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary>The logo the hosted Connect page shows (https).</summary>
+    public string? LogoUrl { get; set; }
+
     /// <summary>Return urls the connect flow may end on; matched exactly.</summary>
     public List<string> ReturnUrls { get; set; } = [];
 

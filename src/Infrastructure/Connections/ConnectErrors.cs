@@ -25,6 +25,11 @@ public static class CallbackReasons
     public const string TokenExchangeFailed = "token_exchange_failed";
     public const string ProviderUnreachable = "provider_unreachable";
     public const string PatientMismatch = "patient_mismatch";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal)
+    {
+        AccessDenied, InvalidState, ExpiredState, TokenExchangeFailed, ProviderUnreachable, PatientMismatch,
+    };
 }
 
 /// <summary>The <c>status</c> on the return url.</summary>

@@ -21,14 +21,7 @@ public sealed record ConnectStart(Guid ConnectionId, Uri AuthorizeUrl, DateTimeO
 public sealed record CallbackParameters(string? Code, string? State, string? Error, string? Issuer);
 
 /// <summary>Where the patient's browser goes next; no return url means the state was not ours at all.</summary>
-public sealed record CallbackOutcome(Uri? RedirectTo, string Status, string? Reason, Guid? ConnectionId)
-{
-    /// <summary>Set when the patient connected.</summary>
-    public CallbackBinding? Binding { get; init; }
-}
-
-/// <summary>A successful callback: the connection and the single-use result code its tenant redeems to confirm it.</summary>
-public sealed record CallbackBinding(Guid ConnectionId, string ResultCode, bool NeedsConfirmation);
+public sealed record CallbackOutcome(Uri? RedirectTo, string Status, string? Reason, Guid? ConnectionId);
 
 /// <summary>
 /// The SMART standalone launch: <see cref="StartAsync"/> builds the authorize url (state, PKCE S256,
@@ -55,7 +48,8 @@ public sealed partial class ConnectFlow(
     private const string BaseScopes = "launch/patient openid fhirUser offline_access";
 
     /// <summary>Starts a new connection, or re-authorises the existing one of this patient at this provider.</summary>
-    public async Task<ConnectStart> StartAsync(Guid patientId, Guid providerId, string returnUrl, Uri redirectUri, CancellationToken cancellationToken)
+    /// <param name="linkSessionId">Set when the hosted Connect page starts it: <paramref name="returnUrl"/> is then that page's, not a tenant's.</param>
+    public async Task<ConnectStart> StartAsync(Guid patientId, Guid providerId, string returnUrl, Uri redirectUri, CancellationToken cancellationToken, Guid? linkSessionId = null)
     {
         var tenantId = tenant.Required;
         var patient = await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == patientId, cancellationToken)
@@ -63,25 +57,26 @@ public sealed partial class ConnectFlow(
         var provider = await directory.FindAsync(providerId, cancellationToken)
             ?? throw new ConnectRefusedException(ConnectRefusal.ProviderNotFound, "No provider with this id is in the directory.");
         var connection = await db.Connections.SingleOrDefaultAsync(c => c.PatientId == patient.Id && c.ProviderId == provider.Id, cancellationToken);
-        return await BeginAuthorizationAsync(provider, patient.Id, connection, returnUrl, redirectUri, cancellationToken);
+        return await BeginAuthorizationAsync(provider, patient.Id, connection, returnUrl, redirectUri, linkSessionId, cancellationToken);
     }
 
     /// <summary>Re-authorises an existing connection (keeping its data); refused later if the provider names another patient.</summary>
-    public async Task<ConnectStart> ReconnectAsync(Guid connectionId, string returnUrl, Uri redirectUri, CancellationToken cancellationToken)
+    public async Task<ConnectStart> ReconnectAsync(Guid connectionId, string returnUrl, Uri redirectUri, CancellationToken cancellationToken, Guid? linkSessionId = null)
     {
         var connection = await db.Connections.SingleOrDefaultAsync(c => c.Id == connectionId, cancellationToken)
             ?? throw new ConnectRefusedException(ConnectRefusal.ConnectionNotFound, "No connection with this id exists for your tenant.");
         var provider = await directory.FindAsync(connection.ProviderId, cancellationToken)
             ?? throw new ConnectRefusedException(ConnectRefusal.ProviderNotFound, "The connection's provider is no longer in the directory.");
-        return await BeginAuthorizationAsync(provider, connection.PatientId, connection, returnUrl, redirectUri, cancellationToken);
+        return await BeginAuthorizationAsync(provider, connection.PatientId, connection, returnUrl, redirectUri, linkSessionId, cancellationToken);
     }
 
     private async Task<ConnectStart> BeginAuthorizationAsync(
-        Provider provider, Guid patientId, Connection? connection, string returnUrl, Uri redirectUri, CancellationToken cancellationToken)
+        Provider provider, Guid patientId, Connection? connection, string returnUrl, Uri redirectUri, Guid? linkSessionId, CancellationToken cancellationToken)
     {
         var tenantId = tenant.Required;
         var registered = await db.Tenants.AsNoTracking().Where(t => t.Id == tenantId).Select(t => t.ReturnUrls).SingleAsync(cancellationToken);
-        if (!registered.Contains(returnUrl, StringComparer.Ordinal))
+        // The hosted Connect page's own return is ours; a tenant's return url must be one it registered.
+        if (linkSessionId is null && !registered.Contains(returnUrl, StringComparer.Ordinal))
         {
             throw new ConnectRefusedException(ConnectRefusal.ReturnUrlNotRegistered, "The return url is not one of your tenant's registered return urls (they are matched exactly).");
         }
@@ -122,6 +117,7 @@ public sealed partial class ConnectFlow(
             Id = Guid.CreateVersion7(),
             TenantId = tenantId,
             ConnectionId = connection.Id,
+            LinkSessionId = linkSessionId,
             StateHash = HashState(state),
             PkceVerifierProtected = secrets.Protect(SecretKind.PkceVerifier, server.UsePkce ? verifier : ""),
             ReturnUrl = returnUrl,
@@ -188,6 +184,12 @@ public sealed partial class ConnectFlow(
         if (callback.Issuer is { Length: > 0 } issuer && !SameIssuer(issuer, request.Issuer))
         {
             return Fail(request, CallbackStatuses.Error, CallbackReasons.InvalidState);
+        }
+
+        if (request.LinkSessionId is { } sessionId && !await LinkSessions.IsOpenAsync(db, sessionId, now, cancellationToken))
+        {
+            // The Connect page was finished or timed out meanwhile: nothing more may join it.
+            return Fail(request, CallbackStatuses.Error, CallbackReasons.ExpiredState);
         }
 
         var connection = await db.Connections.SingleAsync(c => c.Id == request.ConnectionId, cancellationToken);
@@ -258,9 +260,15 @@ public sealed partial class ConnectFlow(
         // same provider patient); a first binding waits, quarantined, for the tenant's backend to redeem the code.
         var needsConfirmation = connection.ConfirmedAt is null;
         connection.Status = needsConfirmation ? ConnectionStatus.PendingConfirmation : ConnectionStatus.Active;
-        var resultCode = ConnectionBinding.NewResultCode();
-        connection.ResultCodeHash = ConnectionBinding.Hash(resultCode);
-        connection.ResultCodeIssuedAt = now;
+        // From the hosted Connect page the session's own result code (handed out at Done) confirms it, and the window starts then.
+        var resultCode = request.LinkSessionId is null ? ConnectionBinding.NewResultCode() : null;
+        connection.ResultCodeHash = resultCode is null ? null : ConnectionBinding.Hash(resultCode);
+        connection.ResultCodeIssuedAt = resultCode is null ? null : now;
+        if (request.LinkSessionId is { } linkSessionId)
+        {
+            await LinkSessions.AddConnectionAsync(db, linkSessionId, connection.Id, cancellationToken);
+        }
+
         connection.LastError = null;
         // The first sync is queued below; the dispatcher takes over after one interval.
         connection.NextSyncAt = now + await db.Tenants.Where(t => t.Id == request.TenantId).Select(t => t.SyncInterval).SingleAsync(cancellationToken);
@@ -271,10 +279,7 @@ public sealed partial class ConnectFlow(
         LogConnected(logger, connection.Id, provider.Slug, needsConfirmation);
         return new CallbackOutcome(
             WithOutcome(request.ReturnUrl, CallbackStatuses.Connected, null, connection.Id, resultCode),
-            CallbackStatuses.Connected, null, connection.Id)
-        {
-            Binding = new CallbackBinding(connection.Id, resultCode, needsConfirmation),
-        };
+            CallbackStatuses.Connected, null, connection.Id);
     }
 
     /// <summary>The scopes asked for: the directory's or registration's override, else read-all in the server's SMART version.</summary>

@@ -15,12 +15,19 @@ public sealed class ConnectOptions
 
     /// <summary>How long before a refresh token expires the tenant hears <c>connection.refresh_expiring</c>.</summary>
     public TimeSpan RefreshExpiringNotice { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long a hosted Connect session (and its url) lives.</summary>
+    public TimeSpan LinkSessionLifetime { get; set; } = TimeSpan.FromMinutes(30);
 }
 
-/// <summary><c>Api:PublicBaseUrl</c>: the Api's own public base, for the OAuth redirect_uri.</summary>
+/// <summary><c>Api:*</c>: where the Api and the web app are reached from outside.</summary>
 public sealed class ApiPublicOptions
 {
     public const string Section = "Api";
 
+    /// <summary>The Api's own public base, for the OAuth redirect_uri.</summary>
     public Uri? PublicBaseUrl { get; set; }
+
+    /// <summary>The web app's root url (<c>src/Web</c>): link-session urls point at its hosted Connect page.</summary>
+    public Uri? WebBaseUrl { get; set; }
 }

@@ -11,6 +11,8 @@ public static class ProblemTypes
     public const string InvalidState = Base + "invalid-state";
     public const string InvalidResultCode = Base + "invalid-result-code";
     public const string InvalidTicket = Base + "invalid-ticket";
+    public const string InvalidLinkToken = Base + "invalid-link-token";
+    public const string LinkSessionClosed = Base + "link-session-closed";
     public const string UnknownProvider = Base + "unknown-provider";
     public const string ReturnUrlNotRegistered = Base + "return-url-not-registered";
     public const string ProviderNotConfigured = Base + "provider-not-configured";

@@ -20,6 +20,11 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurring) : IH
             JobQueues.Maintenance,
             job => job.RunAsync(CancellationToken.None),
             Cron.Minutely());
+        recurring.AddOrUpdate<Connections.LinkSessionSweep>(
+            Connections.LinkSessionSweep.RecurringJobId,
+            JobQueues.Maintenance,
+            job => job.RunAsync(CancellationToken.None),
+            Cron.Minutely());
         recurring.AddOrUpdate<Connections.RefreshExpiryNotices>(
             Connections.RefreshExpiryNotices.RecurringJobId,
             JobQueues.Maintenance,

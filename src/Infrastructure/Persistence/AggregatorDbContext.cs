@@ -31,6 +31,7 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     public DbSet<ClientRegistration> ClientRegistrations => Set<ClientRegistration>();
     public DbSet<Connection> Connections => Set<Connection>();
     public DbSet<AuthRequest> AuthRequests => Set<AuthRequest>();
+    public DbSet<LinkSession> LinkSessions => Set<LinkSession>();
     public DbSet<SourceResource> SourceResources => Set<SourceResource>();
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
     public DbSet<CoverageEntry> Coverage => Set<CoverageEntry>();

@@ -13,6 +13,18 @@ public static class SyncCountsJson
     };
 }
 
+/// <summary>Reads a run's stored per-type counts.</summary>
+public static class StoredSyncCounts
+{
+    /// <summary>Resources fetched so far (all of them once the run ended): the sum of the per-type counts a running sync keeps current.</summary>
+    public static int ResourcesSoFar(JsonElement? typeCounts) =>
+        typeCounts is { ValueKind: JsonValueKind.Object } counts
+            ? counts.EnumerateObject().Sum(t => t.Value.TryGetProperty("fetched", out var fetched) && fetched.ValueKind == JsonValueKind.Number ? fetched.GetInt32() : 0)
+            : 0;
+
+    public static JsonElement? Parse(string? typeCounts) => typeCounts is null ? null : JsonSerializer.Deserialize<JsonElement>(typeCounts);
+}
+
 /// <summary>What one run did with one resource type; serialized into <c>sync_runs.type_counts</c>.</summary>
 public sealed class TypeCounts
 {

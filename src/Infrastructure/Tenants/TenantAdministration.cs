@@ -10,7 +10,8 @@ namespace Aggregator.Infrastructure.Tenants;
 /// <summary>A key as shown once, at creation: the only time the secret exists outside the caller.</summary>
 public sealed record IssuedApiKey(Guid KeyId, Guid TenantId, string Prefix, string Key);
 
-public sealed record TenantSettings(IReadOnlyList<string> ReturnUrls, TimeSpan? SyncInterval, Uri? WebhookUrl);
+/// <summary>A tenant's settings; null leaves a setting as it is.</summary>
+public sealed record TenantSettings(IReadOnlyList<string> ReturnUrls, TimeSpan? SyncInterval, Uri? WebhookUrl, string? DisplayName = null, Uri? LogoUrl = null);
 
 /// <summary>Operator work on tenants and their keys (the CLI's verbs). Sees every tenant.</summary>
 public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotifications notifications, SecretProtector secrets, TimeProvider clock)
@@ -179,21 +180,44 @@ public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotific
             tenant.WebhookUrl = webhook.AbsoluteUri;
             tenant.WebhookSecretProtected ??= NewWebhookSecret();
         }
+
+        if (settings.DisplayName is { } displayName)
+        {
+            tenant.DisplayName = string.IsNullOrWhiteSpace(displayName) ? null
+                : displayName.Trim().Length <= 100 ? displayName.Trim()
+                : throw new ArgumentException("The display name is longer than 100 characters.", nameof(settings));
+        }
+
+        if (settings.LogoUrl is { } logo)
+        {
+            if (!logo.IsAbsoluteUri || !(logo.Scheme == Uri.UriSchemeHttps || (logo.Scheme == Uri.UriSchemeHttp && logo.IsLoopback)) || !string.IsNullOrEmpty(logo.UserInfo))
+            {
+                throw new ArgumentException($"'{logo}' is not a valid logo url: https is needed (plain http only to loopback), without credentials.", nameof(settings));
+            }
+
+            tenant.LogoUrl = logo.AbsoluteUri;
+        }
     }
 }
 
 public sealed class TenantNotFoundException(Guid tenantId) : Exception($"No tenant {tenantId}.");
 
-/// <summary>A return url is absolute http(s) with no fragment; it is later matched exactly.</summary>
+/// <summary>
+/// A return url is absolute with no fragment, and later matched exactly: http(s), or a native app's
+/// private-use scheme in reverse-domain form (<c>com.example.app:/connected</c>, RFC 8252 §7.1).
+/// </summary>
 public static class ReturnUrls
 {
     public static void Validate(string url)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
-            || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+            || !(uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp || IsPrivateUseScheme(uri.Scheme))
             || !string.IsNullOrEmpty(uri.Fragment))
         {
-            throw new ArgumentException($"'{url}' is not a valid return url: an absolute http(s) url without a fragment is needed.", nameof(url));
+            throw new ArgumentException($"'{url}' is not a valid return url: an absolute http(s) url, or a reverse-domain app scheme (com.example.app:/path), without a fragment is needed.", nameof(url));
         }
     }
+
+    private static bool IsPrivateUseScheme(string scheme) =>
+        scheme.Contains('.', StringComparison.Ordinal) && scheme.Split('.').All(part => part.Length > 0);
 }

@@ -19,6 +19,9 @@ public static class WebhookEventTypes
 
     /// <summary>A connection's refresh token expires soon: the patient should reconnect before syncing stops.</summary>
     public const string ConnectionRefreshExpiring = "connection.refresh_expiring";
+
+    /// <summary>A hosted Connect session ran out before the patient finished it (neither Done nor Cancel).</summary>
+    public const string LinkSessionExpired = "link_session.expired";
 }
 
 /// <summary>

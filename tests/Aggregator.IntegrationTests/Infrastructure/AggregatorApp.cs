@@ -19,6 +19,14 @@ public sealed class ApiFactory(
 
     public string ConnectionString { get; } = connectionString;
 
+    /// <summary>Set when the Api runs on real Kestrel (browser tests): where it listens.</summary>
+    public Uri? LiveUrl { get; set; }
+
+    /// <summary>A client that delivers a provider's redirect to this Api as a browser would, without following ours.</summary>
+    public HttpClient CreateBrowserClient() => LiveUrl is { } live
+        ? new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = live }
+        : CreateClient(new() { AllowAutoRedirect = false });
+
     /// <summary>An Api whose directory holds the sandbox's personas; with <paramref name="jobServer"/>, it runs the sync jobs too.</summary>
     public static ApiFactory WithSandbox(
         string connectionString, SandboxProvider sandbox, Action<IServiceCollection>? configureServices = null, bool jobServer = false,

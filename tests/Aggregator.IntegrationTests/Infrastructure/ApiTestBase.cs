@@ -50,7 +50,7 @@ public abstract class ApiTestBase(
     }
 
     /// <summary>A browser that signs in at the sandbox and hands the callback to this Api.</summary>
-    protected PatientBrowser Browser() => new(Sandbox, Api.CreateClient(new() { AllowAutoRedirect = false }));
+    protected PatientBrowser Browser() => new(Sandbox, Api.CreateBrowserClient());
 
     public virtual async ValueTask DisposeAsync()
     {

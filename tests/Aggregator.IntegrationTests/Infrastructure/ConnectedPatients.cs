@@ -24,7 +24,7 @@ public static class ConnectedPatients
         var response = await tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/connections", UriKind.Relative), new { providerId = provider, returnUrl = ReturnUrl });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var browser = new PatientBrowser(sandbox, api.CreateClient(new() { AllowAutoRedirect = false }));
+        var browser = new PatientBrowser(sandbox, api.CreateBrowserClient());
         var landing = await browser.ConnectAsync(new Uri(body.GetProperty("authorizeUrl").GetString()!), login);
         Assert.Equal("connected", QueryHelpers.ParseQuery(landing.Query)["status"].ToString());
         var connectionId = body.GetProperty("connectionId").GetGuid();

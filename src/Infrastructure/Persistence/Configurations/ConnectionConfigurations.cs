@@ -44,3 +44,21 @@ internal sealed class AuthRequestConfiguration : IEntityTypeConfiguration<AuthRe
         builder.HasOne<Connection>().WithMany().HasForeignKey(a => a.ConnectionId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class LinkSessionConfiguration : IEntityTypeConfiguration<LinkSession>
+{
+    public void Configure(EntityTypeBuilder<LinkSession> builder)
+    {
+        builder.ToTable("link_sessions");
+        builder.Property(s => s.ReturnUrl).HasMaxLength(2048);
+        builder.Property(s => s.Reason).HasMaxLength(64);
+        builder.Property(s => s.ConnectionIds).HasColumnType("uuid[]");
+        builder.HasIndex(s => s.LinkTokenHash).IsUnique();
+        // The expiry sweep: active sessions by their end.
+        builder.HasIndex(s => s.ExpiresAt).HasFilter("status = 'Active'");
+        builder.HasIndex(s => s.TenantId);
+        builder.HasIndex(s => s.PatientId);
+        builder.HasOne<Tenant>().WithMany().HasForeignKey(s => s.TenantId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Patient>().WithMany().HasForeignKey(s => s.PatientId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -104,6 +104,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("issuer");
 
+                    b.Property<Guid?>("LinkSessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("link_session_id");
+
                     b.Property<string>("PkceVerifierProtected")
                         .IsRequired()
                         .HasColumnType("text")
@@ -276,6 +280,104 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasDatabaseName("ix_connections_patient_id_provider_id");
 
                     b.ToTable("connections", (string)null);
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Connections.LinkSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.PrimitiveCollection<List<Guid>>("ConnectionIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("connection_ids");
+
+                    b.Property<DateTimeOffset?>("ConsentedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("consented_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExchangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("exchanged_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<byte[]>("LinkTokenHash")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("link_token_hash");
+
+                    b.Property<DateTimeOffset?>("OpenedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("opened_at");
+
+                    b.Property<Guid>("PatientId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patient_id");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("reason");
+
+                    b.Property<byte[]>("ResultCodeHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("result_code_hash");
+
+                    b.Property<DateTimeOffset?>("ResultCodeIssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("result_code_issued_at");
+
+                    b.Property<string>("ReturnUrl")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("return_url");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("status");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<Guid?>("UpdateConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("update_connection_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_link_sessions");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_link_sessions_expires_at")
+                        .HasFilter("status = 'Active'");
+
+                    b.HasIndex("LinkTokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_link_sessions_link_token_hash");
+
+                    b.HasIndex("PatientId")
+                        .HasDatabaseName("ix_link_sessions_patient_id");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_link_sessions_tenant_id");
+
+                    b.ToTable("link_sessions", (string)null);
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Events.EventStreamTicket", b =>
@@ -955,6 +1057,14 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("DisplayName")
+                        .HasColumnType("text")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("LogoUrl")
+                        .HasColumnType("text")
+                        .HasColumnName("logo_url");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1116,6 +1226,23 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_connections_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Connections.LinkSession", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Patients.Patient", null)
+                        .WithMany()
+                        .HasForeignKey("PatientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_link_sessions_patients_patient_id");
+
+                    b.HasOne("Aggregator.Domain.Tenants.Tenant", null)
+                        .WithMany()
+                        .HasForeignKey("TenantId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_link_sessions_tenants_tenant_id");
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Events.EventStreamTicket", b =>

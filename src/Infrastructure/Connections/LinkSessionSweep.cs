@@ -1,0 +1,72 @@
+using Aggregator.Domain.Connections;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Tenants;
+using Aggregator.Infrastructure.Webhooks;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aggregator.Infrastructure.Connections;
+
+/// <summary>
+/// Ends hosted Connect sessions that ran out unfinished: each becomes <c>expired</c>, its tenant hears
+/// <c>link_session.expired</c>, and whatever it connected that nobody can confirm now is revoked and
+/// removed. Each session is handled in its tenant's own scope. Safe to run twice.
+/// </summary>
+public sealed partial class LinkSessionSweep(AggregatorDbContext db, IServiceScopeFactory scopes, TimeProvider clock, ILogger<LinkSessionSweep> logger)
+{
+    public const string RecurringJobId = "housekeeping:expired-link-sessions";
+
+    [Queue(Jobs.JobQueues.Maintenance)]
+    [AutomaticRetry(Attempts = 3)]
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        // System work across every tenant: finds the sessions, then ends each in its tenant's scope.
+        var due = await db.LinkSessions.IgnoreQueryFilters()
+            .Where(s => s.Status == LinkSessionStatus.Active && s.ExpiresAt <= now)
+            .Select(s => new { s.Id, s.TenantId })
+            .Take(500)
+            .ToListAsync(cancellationToken);
+        var expired = 0;
+        foreach (var candidate in due)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(candidate.TenantId);
+            var scoped = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+            var webhooks = scope.ServiceProvider.GetRequiredService<WebhookOutbox>();
+            var session = await scoped.LinkSessions.SingleAsync(s => s.Id == candidate.Id, cancellationToken);
+            if (session.Status != LinkSessionStatus.Active)
+            {
+                continue;
+            }
+
+            session.Status = LinkSessionStatus.Expired;
+            session.FinishedAt = now;
+            var externalId = await scoped.Patients.Where(p => p.Id == session.PatientId).Select(p => p.ExternalId).SingleAsync(cancellationToken);
+            await webhooks.AddAsync(session.TenantId, WebhookEventTypes.LinkSessionExpired, new
+            {
+                linkSessionId = session.Id,
+                patientId = session.PatientId,
+                externalId,
+                opened = session.OpenedAt is not null,
+                expiredAt = session.ExpiresAt,
+            }, cancellationToken);
+            await scoped.SaveChangesAsync(cancellationToken);
+            webhooks.Dispatch();
+            await LinkSessions.RemoveUnconfirmedAsync(scope.ServiceProvider.GetRequiredService<ConnectionRevocation>(), session.ConnectionIds, cancellationToken);
+            expired++;
+        }
+
+        if (expired > 0)
+        {
+            LogExpired(logger, expired);
+        }
+
+        return expired;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Expired {Count} unfinished link sessions")]
+    private static partial void LogExpired(ILogger logger, int count);
+}

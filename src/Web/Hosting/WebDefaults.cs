@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Http.Resilience;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Aggregator.Web.Hosting;
+
+/// <summary>What the web app needs around its pages: logs, security headers, antiforgery, health, errors.</summary>
+public static class WebDefaults
+{
+    /// <summary>False (with a one-line reason on standard error) when a required setting is missing.</summary>
+    public static bool AddWebDefaults(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Configuration.GetSection(WebOptions.Section).Get<WebOptions>() ?? new WebOptions();
+        if (options.ApiBaseUrl is null || !options.ApiBaseUrl.IsAbsoluteUri)
+        {
+            Console.Error.WriteLine("No Api configured: set Web__ApiBaseUrl to the Api's root url (e.g. http://127.0.0.1:5080), or start everything with ./run.sh.");
+            return false;
+        }
+
+        builder.Services.AddOptions<WebOptions>().Bind(builder.Configuration.GetSection(WebOptions.Section));
+        var development = builder.Environment.IsDevelopment();
+        builder.Services.AddSerilog((_, log) =>
+        {
+            log.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Extensions.Http", LogEventLevel.Warning)
+                .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+                .ReadFrom.Configuration(builder.Configuration)
+                .Enrich.FromLogContext()
+                .Enrich.WithProperty("Application", builder.Environment.ApplicationName);
+            if (development)
+            {
+                log.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            }
+            else
+            {
+                log.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+        });
+        builder.Services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "agg_af";
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+        });
+        builder.Services.AddHealthChecks().AddCheck<ApiReachableCheck>("api", tags: ["ready"]);
+        // Retries for reads only: a retried POST could spend a single-use token or start a login twice.
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler(resilience => resilience.Retry.DisableForUnsafeHttpMethods()));
+        return true;
+    }
+
+    public static WebApplication UseWebDefaults(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        // The request path only: query strings (link tokens, session tokens) never reach a log.
+        app.UseSerilogRequestLogging(options => options.GetLevel = (context, _, _) =>
+            context.Response.StatusCode >= 500 ? LogEventLevel.Error
+            : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose
+            : LogEventLevel.Information);
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseStatusCodePagesWithReExecute("/error", "?status={0}");
+        app.UseAntiforgery();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status200OK,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
+        return app;
+    }
+}
