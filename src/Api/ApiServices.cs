@@ -23,7 +23,11 @@ public static class ApiServices
         builder.Services.AddApiDocument();
         builder.Services.AddApiAuthentication();
         builder.Services.ConfigureHttpJsonOptions(json =>
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower)));
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+            // Numbers are numbers, in what we read and in what the document promises (not "number or numeric string").
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
         builder.Services.AddScoped<Fhir.FhirViewLoader>();
         builder.Services.AddSingleton<Fhir.FhirViewCache>();
         builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));

@@ -57,6 +57,8 @@ public static class AuditEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/v1/patients/{patientId:guid}/audit-events", ListEvents)
+            .WithName("listAuditEvents")
+            .Produces<AuditEventPage>()
             .WithTags("Patients")
             .WithSummary("Who read this patient's data, newest first (cursor paging)")
             .WithDescription("One event per successful read of the patient's record, FHIR view or patient resource: `actorType` (`api_key`, `session_token`), `actorId` (the key's id, or `session:{patientId}`), `action` (the route read), `occurredAt`, `requestId` (the `traceId` of that request's logs). Events are written within seconds of the read.")

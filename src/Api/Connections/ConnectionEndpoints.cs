@@ -20,26 +20,39 @@ public static class ConnectionEndpoints
             .WithTags("Connections")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
         patients.MapPost("/", Connect)
+            .WithName("connectProvider")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithSummary("Connect a patient to a provider (SMART standalone launch)")
             .WithDescription("Returns the provider's authorize url to send the patient's browser to. After the provider's login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id` and, on failure, `reason`.");
-        patients.MapGet("/", ListConnections).WithSummary("A patient's connections and their state");
+        patients.MapGet("/", ListConnections)
+            .WithName("listConnections").WithSummary("A patient's connections and their state");
 
         var connections = endpoints.MapGroup("/v1/connections")
             .WithTags("Connections")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
-        connections.MapGet("/{connectionId:guid}", GetConnection).WithSummary("One connection");
+        connections.MapGet("/{connectionId:guid}", GetConnection)
+            .WithName("getConnection").WithSummary("One connection");
         connections.MapDelete("/{connectionId:guid}", Disconnect)
+            .WithName("disconnect")
             .WithSummary("Disconnect: revoke the grant at the provider and destroy the tokens")
             .WithDescription("With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it. A patient's session token may disconnect its own patient's connections.");
         connections.MapPost("/{connectionId:guid}/confirm", Confirm)
+            .WithName("confirmConnection")
             .RequireAuthorization(AuthenticationSetup.TenantPolicy)
             .WithSummary("Confirm a new connection with the result code from the return url")
             .WithDescription("A first connection ends `pending_confirmation`: it syncs, but nothing it fetched shows anywhere until your backend redeems the `result_code` it received on the return url, from the session of the user who started the flow. Single use; valid for `Connect:ConfirmationWindow` (15 minutes), after which the connection is revoked at the provider and deleted.");
         connections.MapPost("/{connectionId:guid}/reconnect", Reconnect)
+            .WithName("reconnect")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithSummary("Re-authorise a connection, keeping its data")
             .WithDescription("Refused with reason `patient_mismatch` on the return url when the provider now names a different patient.");
 
         endpoints.MapGet(CallbackPath, Callback)
+            .WithName("oauthCallback")
+            .Produces(StatusCodes.Status302Found)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithTags("Connections")
             .WithSummary("OAuth redirect endpoint (providers send the patient's browser here)")
             .AllowAnonymous();

@@ -17,6 +17,8 @@ public static class LinkSessionEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapPost("/v1/patients/{patientId:guid}/link-sessions", Create)
+            .WithName("createLinkSession")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithTags("Connect")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
             .WithSummary("Start a hosted Connect session for a patient")
@@ -24,24 +26,37 @@ public static class LinkSessionEndpoints
 
         var sessions = endpoints.MapGroup("/v1/link-sessions").WithTags("Connect");
         sessions.MapPost("/open", Open)
+            .WithName("openLinkSession")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .AllowAnonymous()
             .WithSummary("The Connect page spends the url's link token for its session credential (once)");
         sessions.MapGet("/{linkSessionId:guid}", Get)
+            .WithName("getLinkSession")
             .RequireAuthorization(AuthenticationSetup.DirectoryPolicy)
             .WithSummary("A link session: who asks, its mode, and each connection's state and first-sync progress");
         sessions.MapPost("/{linkSessionId:guid}/consent", Consent)
+            .WithName("acceptDataUseStatement")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("The patient accepted the data-use statement");
         sessions.MapPost("/{linkSessionId:guid}/connections", StartConnection)
+            .WithName("startLinkSessionConnection")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("Start a provider's login from the Connect page (in update mode: re-authorise the session's connection)");
         sessions.MapPost("/{linkSessionId:guid}/complete", Complete)
+            .WithName("completeLinkSession")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("Done: where to send the patient (the return url with a result code)");
         sessions.MapPost("/{linkSessionId:guid}/cancel", Cancel)
+            .WithName("cancelLinkSession")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("Cancel (or end on an error with `reason`): revokes what the session connected; where to send the patient");
         sessions.MapPost("/{linkSessionId:guid}/exchange", Exchange)
+            .WithName("exchangeLinkSessionCode")
             .RequireAuthorization(AuthenticationSetup.TenantPolicy)
             .WithSummary("Exchange Done's result code: confirms every connection the session made")
             .WithDescription("Single use, within `Connect:ConfirmationWindow` (15 minutes) of Done. Redeem it from the session of the user who started the flow.");

@@ -9,6 +9,7 @@ using Aggregator.Infrastructure.Tenants;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Aggregator.Api.Operations;
 
 namespace Aggregator.Api.Events;
 
@@ -26,11 +27,14 @@ public static class EventEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/v1/patients/{patientId:guid}/events").WithTags("Events");
         group.MapGet("/", Stream)
+            .WithName("streamEvents")
+            .ProducesEventStream()
             // A browser's EventSource sends no Authorization header: a ticket may stand in for it (checked below).
             .AllowAnonymous()
             .WithSummary("The patient's live events (Server-Sent Events)")
             .WithDescription("`text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event's `id` is the patient's event sequence: reconnect with `Last-Event-ID` to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.");
         group.MapPost("/tickets", IssueTicket)
+            .WithName("createEventTicket")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
             .WithSummary("A single-use ticket to open the event stream without a header (60 seconds)");
         return endpoints;

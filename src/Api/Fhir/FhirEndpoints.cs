@@ -9,6 +9,7 @@ using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Aggregator.Api.Operations;
 
 namespace Aggregator.Api.Fhir;
 
@@ -25,17 +26,31 @@ public static class FhirEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup(Base).WithTags("FHIR R4 view");
-        group.MapGet("/metadata", Metadata).AllowAnonymous()
+        group.MapGet("/metadata", Metadata)
+            .WithName("fhirCapabilities")
+            .ProducesFhir<FhirCapabilityStatement>().AllowAnonymous()
             .WithSummary("CapabilityStatement of the FHIR view");
         var secured = group.MapGroup("").RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy).AuditReads();
         secured.MapGet("/Patient/{patientId:guid}/$everything", Everything)
+            .WithName("fhirPatientEverything")
+            .ProducesFhir<FhirBundle>()
+            .HasConditionalReads()
             .WithSummary("The patient's merged record as one FHIR R4 Bundle, a Provenance per item")
             .WithDescription("`_type` limits the resource types (comma-separated). Answers `application/fhir+json`, or `application/json` when the client asks for it (`Accept` or `_format`).");
-        secured.MapGet("/Patient/{patientId:guid}", ReadPatient).WithSummary("The merged Patient");
+        secured.MapGet("/Patient/{patientId:guid}", ReadPatient)
+            .WithName("fhirReadPatient")
+            .ProducesFhir<FhirResource>()
+            .HasConditionalReads().WithSummary("The merged Patient");
         secured.MapGet("/{type}", Search)
+            .WithName("fhirSearch")
+            .ProducesFhir<FhirBundle>()
+            .HasConditionalReads()
             .WithSummary("The merged record's resources of one type, for one patient")
             .WithDescription("`patient` (an id, or `Patient/{id}`) is required. `_revinclude=Provenance:target` adds each resource's Provenance. Resources the matches refer to (Practitioner, Organization, ...) come along as `include` entries.");
-        secured.MapGet("/{type}/{id}", Read).WithSummary("One resource of a merged record");
+        secured.MapGet("/{type}/{id}", Read)
+            .WithName("fhirRead")
+            .ProducesFhir<FhirResource>()
+            .HasConditionalReads().WithSummary("One resource of a merged record");
         return endpoints;
     }
 

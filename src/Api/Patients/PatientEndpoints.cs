@@ -17,24 +17,30 @@ public static class PatientEndpoints
             .WithTags("Patients")
             .RequireAuthorization(AuthenticationSetup.TenantPolicy);
 
-        group.MapPut("/{externalId}", PutPatient)
+        // One path, /v1/patients/{patientId}: PUT takes your own external id there (registering), every other verb our id.
+        group.MapPut("/{patientId}", PutPatient)
+            .WithName("registerPatient")
             .WithSummary("Register a patient by your own id (idempotent)")
-            .WithDescription("Creates the patient the first time an external id is used (201), and returns the same patient afterwards (200). An empty JSON object is a valid body.");
-        group.MapPost("/{id:guid}/session-tokens", CreateSessionToken)
+            .WithDescription("`patientId` is **your own external id** for the patient here (1–200 characters), not ours: PUT registers by it. Creates the patient the first time an external id is used (201), and returns the same patient afterwards (200), with our `id`, which every other route takes. An empty JSON object is a valid body.");
+        group.MapPost("/{patientId:guid}/session-tokens", CreateSessionToken)
+            .WithName("createSessionToken")
             .WithSummary("Mint a short-lived token for the patient's frontend")
             .WithDescription("The token (`aggs_…`, Bearer) can read this one patient and start connections for them, nothing else. `lifetimeMinutes` defaults to 15, at most 720.");
-        endpoints.MapGet("/v1/patients/{id:guid}", GetPatient)
+        endpoints.MapGet("/v1/patients/{patientId:guid}", GetPatient)
+            .WithName("getPatient")
             .WithTags("Patients")
             .WithSummary("Read a patient")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
             .AuditReads();
         group.MapGet("/", ListPatients)
-            .WithSummary("List the tenant's patients, oldest first (cursor paging)");
+            .WithName("listPatients")
+            .WithSummary("List the tenant's patients (cursor paging), or find one by your external id")
+            .WithDescription("With `externalId`, the page holds the one patient registered by that id of yours, or none.");
         return endpoints;
     }
 
     private static async Task<Results<Created<PatientResponse>, Ok<PatientResponse>, ProblemHttpResult>> PutPatient(
-        string externalId,
+        [FromRoute(Name = "patientId")] string externalId,
         [FromBody] PatientUpsert? body,
         PatientRegistry patients,
         CancellationToken cancellationToken)
@@ -52,28 +58,35 @@ public static class PatientEndpoints
     }
 
     private static async Task<Results<Ok<PatientResponse>, ProblemHttpResult>> GetPatient(
-        Guid id, HttpContext http, PatientRegistry patients, CancellationToken cancellationToken)
+        Guid patientId, HttpContext http, PatientRegistry patients, CancellationToken cancellationToken)
     {
-        var patient = PatientAccess.Allows(http.User, id) ? await patients.FindAsync(id, cancellationToken) : null;
+        var patient = PatientAccess.Allows(http.User, patientId) ? await patients.FindAsync(patientId, cancellationToken) : null;
         return patient is null ? ApiProblems.PatientNotFound() : TypedResults.Ok(PatientResponse.From(patient));
     }
 
     private static async Task<Results<Created<SessionTokenResponse>, ProblemHttpResult>> CreateSessionToken(
-        Guid id, [FromBody] SessionTokenRequest? body, PatientRegistry patients, CurrentTenant tenant, PatientSessionTokens sessions, CancellationToken cancellationToken)
+        Guid patientId, [FromBody] SessionTokenRequest? body, PatientRegistry patients, CurrentTenant tenant, PatientSessionTokens sessions, CancellationToken cancellationToken)
     {
-        if (await patients.FindAsync(id, cancellationToken) is null)
+        if (await patients.FindAsync(patientId, cancellationToken) is null)
         {
             return ApiProblems.PatientNotFound();
         }
 
         var lifetime = body?.LifetimeMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
-        var (token, expiresAt) = sessions.Issue(tenant.Required, id, lifetime);
-        return TypedResults.Created((string?)null, new SessionTokenResponse(token, expiresAt, id));
+        var (token, expiresAt) = sessions.Issue(tenant.Required, patientId, lifetime);
+        return TypedResults.Created((string?)null, new SessionTokenResponse(token, expiresAt, patientId));
     }
 
     private static async Task<Ok<PageResponse<PatientResponse>>> ListPatients(
-        PatientRegistry patients, int? limit, string? cursor, CancellationToken cancellationToken)
+        PatientRegistry patients, int? limit, string? cursor, string? externalId, CancellationToken cancellationToken)
     {
+        if (externalId is not null)
+        {
+            // Your own id → ours: the one patient registered by it, or none.
+            var found = await patients.FindByExternalIdAsync(externalId, cancellationToken);
+            return TypedResults.Ok(new PageResponse<PatientResponse>(found is null ? [] : [PatientResponse.From(found)], null));
+        }
+
         var page = await patients.ListAsync(limit, cursor, cancellationToken);
         return TypedResults.Ok(new PageResponse<PatientResponse>([.. page.Items.Select(PatientResponse.From)], page.NextCursor));
     }

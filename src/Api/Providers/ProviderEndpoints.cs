@@ -14,9 +14,11 @@ public static class ProviderEndpoints
             .WithTags("Providers")
             .RequireAuthorization(AuthenticationSetup.DirectoryPolicy);
         group.MapGet("/", SearchProviders)
+            .WithName("searchProviders")
             .WithSummary("Search the provider directory")
             .WithDescription("Every word of `q` must appear in the name, brand or location. One entry is one FHIR base: NextGen R4 and NextGen DSTU2 are two entries of one brand.");
-        group.MapGet("/{id:guid}", GetProvider).WithSummary("One directory entry");
+        group.MapGet("/{id:guid}", GetProvider)
+            .WithName("getProvider").WithSummary("One directory entry");
         return endpoints;
     }
 

@@ -10,6 +10,7 @@ using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
+using Aggregator.Api.Operations;
 
 namespace Aggregator.Api.Records;
 
@@ -23,23 +24,36 @@ public static class RecordEndpoints
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
             .AuditReads();
         group.MapGet("/record", GetRecord)
+            .WithName("getRecord")
+            .HasConditionalReads()
             .WithSummary("The patient's merged record: demographics, categories with counts, sources and their sync state");
         group.MapGet("/record/{category}", GetCategory)
+            .WithName("listRecordItems")
+            .Produces<Schemas.RecordItemPage>()
+            .HasConditionalReads()
             .WithSummary("One category of the merged record, newest first")
             .WithDescription("Filters: `from`, `to` (dates), `code` (a code, or system|code), `status`, `provider` (a connection id), `q` (words in the display text or codes, any provider's), `includeRetracted`. Cursor paging; `ETag`/`If-None-Match` answer 304 while the record is unchanged.");
         group.MapGet("/record/items/{itemId:guid}", GetItem)
+            .WithName("getRecordItem")
+            .Produces<Schemas.RecordItem>()
             .WithSummary("One merged item with every source that states it")
             .WithDescription("Each source says what that provider stated; `mergedBy` names the rule that joined them. With `include=raw`, each source also carries the provider's resource as stored (`resource`, in R4 form) and, where it had to be converted (DSTU2), the original as received (`original`).");
         return endpoints;
     }
 
-    private static async Task<Results<Ok<RecordSummary>, ProblemHttpResult>> GetRecord(
+    private static async Task<Results<Ok<RecordSummary>, StatusCodeHttpResult, ProblemHttpResult>> GetRecord(
         Guid patientId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
     {
         var patient = PatientAccess.Allows(http.User, patientId) ? await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == patientId, cancellationToken) : null;
         if (patient is null)
         {
             return ApiProblems.PatientNotFound();
+        }
+
+        var etag = ETag(patient.RecordVersion, "record");
+        if (http.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
         var live = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.DeletedAt == null);
@@ -50,7 +64,7 @@ public static class RecordEndpoints
         var sources = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId && c.ConfirmedAt != null)
             .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new RecordSource(c.Id, p.Name, p.FhirVersion == Domain.Providers.FhirVersion.Dstu2 ? "DSTU2" : "R4", c.Status, c.LastSyncAt, c.LastSuccessAt))
             .ToListAsync(cancellationToken);
-        http.Response.Headers.ETag = ETag(patient.RecordVersion, "record");
+        http.Response.Headers.ETag = etag;
         return TypedResults.Ok(new RecordSummary(
             patientId, patient.RecordVersion, patient.RecordUpdatedAt,
             demographics is null ? null : System.Text.Json.JsonDocument.Parse(demographics).RootElement,
@@ -159,24 +173,11 @@ public static class RecordEndpoints
                     .Where(r => r.ConnectionId == connectionId && r.ResourceType == type && r.ResourceId == id)
                     .Select(r => new { r.Resource, r.Original }).SingleOrDefaultAsync(cancellationToken);
                 source["resource"] = stored?.Resource is { } resource ? JsonNode.Parse(resource) : null;
-                source["original"] = stored?.Original is { } original ? ParseOrText(original) : null;
+                source["original"] = stored?.Original is { } original ? JsonNode.Parse(original) : null;
             }
         }
 
         return TypedResults.Text(item.ToJsonString(), "application/json", Encoding.UTF8);
-    }
-
-    /// <summary>An original as received is JSON, except where it could not be read at all: then it is given as text.</summary>
-    private static JsonNode? ParseOrText(string original)
-    {
-        try
-        {
-            return JsonNode.Parse(original);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            return JsonValue.Create(original);
-        }
     }
 
     /// <summary>A page from memory: no database round trip, conditional requests answered as from the database.</summary>

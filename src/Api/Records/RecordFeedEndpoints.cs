@@ -10,6 +10,7 @@ using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
+using Aggregator.Api.Operations;
 
 namespace Aggregator.Api.Records;
 
@@ -24,15 +25,23 @@ public static class RecordFeedEndpoints
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
             .AuditReads();
         group.MapGet("/timeline", GetTimeline)
+            .WithName("getTimeline")
+            .Produces<Schemas.RecordItemPage>()
+            .HasConditionalReads()
             .WithSummary("Every dated item of the record, newest first (cursor paging)")
             .WithDescription("`q` keeps the items whose display text or codes (any provider's) contain every word of it.");
         group.MapGet("/labs/trends", GetTrend)
+            .WithName("getLabTrend")
             .WithSummary("One lab test across providers as a series in one unit, with reference ranges, ready to plot")
             .WithDescription("`code` is a LOINC code (or system|code). Values are converted to the unit of the most recent result where UCUM allows.");
         group.MapGet("/changes", GetChanges)
+            .WithName("listChanges")
+            .Produces<Schemas.RecordChangePage>()
             .WithSummary("Merged items changed since a cursor (the change feed)")
             .WithDescription("Without a cursor the feed starts at the beginning. Each change carries the item, or `deleted: true` when a fact left the record. Keep the returned `nextCursor` to ask again later.");
-        group.MapGet("/documents/{itemId:guid}/content", GetDocumentContent).WithSummary("A document's content, as the provider stored it");
+        group.MapGet("/documents/{itemId:guid}/content", GetDocumentContent)
+            .WithName("getDocumentContent")
+            .ProducesBinaryContent().WithSummary("A document's content, as the provider stored it");
         return endpoints;
     }
 
@@ -100,7 +109,7 @@ public static class RecordFeedEndpoints
                 p.EffectiveAt,
                 converts ? canonical / perUnit!.Value.Value : p.Item["value"]?["value"]?.GetValue<decimal>(),
                 converts ? unit : p.Item["value"]?["unit"]?.GetValue<string>(),
-                p.Item["referenceRange"]?.DeepClone(),
+                p.Item["referenceRange"]?.Deserialize<List<Schemas.ReferenceRange>>(JsonSerializerOptions.Web),
                 p.Item["interpretation"]?.GetValue<string>(),
                 p.Item["sources"]!.AsArray().Select(s => s!["provider"]?.GetValue<string>() ?? "").Distinct().ToList());
         }).ToList();
@@ -210,4 +219,4 @@ public static class RecordFeedEndpoints
 
 public sealed record LabTrend(string Code, string? Display, string? Unit, IReadOnlyList<TrendPoint> Points);
 
-public sealed record TrendPoint(Guid ItemId, DateTimeOffset? Effective, decimal? Value, string? Unit, JsonNode? ReferenceRange, string? Interpretation, IReadOnlyList<string> Providers);
+public sealed record TrendPoint(Guid ItemId, DateTimeOffset? Effective, decimal? Value, string? Unit, IReadOnlyList<Schemas.ReferenceRange>? ReferenceRange, string? Interpretation, IReadOnlyList<string> Providers);

@@ -18,10 +18,14 @@ public static class SyncEndpoints
             .WithTags("Sync")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
         group.MapPost("/sync", RequestSync)
+            .WithName("requestSync")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Sync this connection now")
             .WithDescription("202 with the run's id. While a run is queued or running, or shortly after one finished, the answer is that run's id instead of a new run. `full=true` fetches everything (not only what changed since the last run) and marks what the provider no longer has as deleted.");
-        group.MapGet("/sync-runs", ListRuns).WithSummary("The connection's sync runs, newest first");
+        group.MapGet("/sync-runs", ListRuns)
+            .WithName("listSyncRuns").WithSummary("The connection's sync runs, newest first");
         group.MapGet("/coverage", GetCoverage)
+            .WithName("getCoverage")
             .WithSummary("Per resource type: synced, empty, refused (403), unsupported (400/404) or failing, and since when");
         return endpoints;
     }
@@ -86,14 +90,14 @@ public sealed record SyncRunResponse(
     long Bytes,
     string? Error,
     int ResourcesSoFar,
-    JsonElement? Types)
+    IReadOnlyDictionary<string, TypeCounts>? Types)
 {
     public static SyncRunResponse From(SyncRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var types = StoredSyncCounts.Parse(run.TypeCounts);
+        var types = run.TypeCounts is { } json ? JsonSerializer.Deserialize<Dictionary<string, TypeCounts>>(json, SyncCountsJson.Options) : null;
         return new(run.Id, run.Status, run.Trigger, run.FullSync, run.QueuedAt, run.StartedAt, run.FinishedAt, run.DurationMs, run.Pages, run.Bytes, run.Error,
-            StoredSyncCounts.ResourcesSoFar(types), types);
+            types?.Values.Sum(t => t.Fetched) ?? 0, types);
     }
 }
 

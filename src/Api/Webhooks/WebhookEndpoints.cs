@@ -20,9 +20,12 @@ public static class WebhookEndpoints
             .WithTags("Webhooks")
             .RequireAuthorization(AuthenticationSetup.TenantPolicy);
         group.MapGet("/", List)
+            .WithName("listWebhookDeliveries")
             .WithSummary("The tenant's webhook deliveries, newest first (cursor paging)")
             .WithDescription("Events: `sync.finished` (a sync run ended; `status`, `recordVersion`) and `connection.reauth_required` (the patient must reconnect). Each is POSTed to the tenant's webhook url as JSON `{ type, timestamp, data }`, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Non-2xx answers are retried (30 s, 2 min, 10 min, 1 h, 6 h, 24 h), then the delivery is `failed`. `status` filters.");
         group.MapPost("/{deliveryId:guid}/retry", Retry)
+            .WithName("retryWebhookDelivery")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Send a failed delivery again (same webhook-id)");
         return endpoints;
     }

@@ -33,6 +33,9 @@ public sealed class PatientRegistry(AggregatorDbContext db, CurrentTenant tenant
     public Task<Patient?> FindAsync(Guid id, CancellationToken cancellationToken) =>
         db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
 
+    public Task<Patient?> FindByExternalIdAsync(string externalId, CancellationToken cancellationToken) =>
+        db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.ExternalId == externalId, cancellationToken);
+
     public async Task<PatientPage> ListAsync(int? limit, string? cursor, CancellationToken cancellationToken)
     {
         var take = CursorCodec.ClampLimit(limit);

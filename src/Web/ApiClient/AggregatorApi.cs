@@ -1,6 +1,6 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Abstractions.Authentication;
+using Microsoft.Kiota.Http.HttpClientLibrary;
 using Microsoft.Extensions.Options;
 
 namespace Aggregator.Web.ApiClient;
@@ -15,87 +15,109 @@ public sealed class ApiProblemException(int status, string? type, string? title,
 }
 
 /// <summary>
-/// The web app's one way to the Api: the public REST API, with the caller's own credential (a link-session
-/// credential for the Connect page). Pages never build Api urls or parse JSON themselves.
+/// The web app's one way to the Api: the client generated from the API's contract (<c>openapi/aggregator-v1.json</c>,
+/// by Kiota, in <c>Generated/</c>), called with the caller's own credential (the Connect page's link-session
+/// credential, a patient's session token, or the app's tenant key). Pages never build Api urls or parse JSON themselves.
 /// </summary>
 public sealed class AggregatorApi(HttpClient http)
 {
     public const string HttpClientName = "aggregator-api";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    public async Task<OpenedLinkSession> OpenLinkSessionAsync(string token, CancellationToken cancellationToken)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+        var opened = await CallAsync(null, client => client.V1.LinkSessions.Open.PostAsync(new Generated.Models.OpenLinkSessionRequest { Token = token }, cancellationToken: cancellationToken));
+        return new OpenedLinkSession(opened!.LinkSessionId!.Value, opened.Credential!, opened.ExpiresAt!.Value);
+    }
 
-    public async Task<OpenedLinkSession> OpenLinkSessionAsync(string token, CancellationToken cancellationToken) =>
-        await SendAsync<OpenedLinkSession>(HttpMethod.Post, "v1/link-sessions/open", null, new { token }, cancellationToken);
-
-    public Task<LinkSession> GetLinkSessionAsync(string credential, Guid linkSessionId, CancellationToken cancellationToken) =>
-        SendAsync<LinkSession>(HttpMethod.Get, $"v1/link-sessions/{linkSessionId}", credential, null, cancellationToken);
+    public async Task<LinkSession> GetLinkSessionAsync(string credential, Guid linkSessionId, CancellationToken cancellationToken)
+    {
+        var view = await CallAsync(credential, client => client.V1.LinkSessions[linkSessionId].GetAsync(cancellationToken: cancellationToken));
+        return new LinkSession(
+            view!.Id!.Value,
+            Wire(view.Status),
+            view.Mode!,
+            view.ExpiresAt!.Value,
+            view.TenantName!,
+            view.TenantLogoUrl,
+            view.Consented ?? false,
+            view.Update is { } update ? new LinkSessionUpdateTarget(update.ConnectionId!.Value, update.ProviderId!.Value, update.ProviderName!, Wire(update.Status)) : null,
+            [.. (view.Connections ?? []).Select(c => new LinkSessionConnection(
+                c.ConnectionId!.Value, c.ProviderId!.Value, c.ProviderName!, Wire(c.Status),
+                c.Sync is { } sync ? new LinkSessionSync(sync.SyncRunId!.Value, Wire(sync.Status), sync.ResourcesSoFar ?? 0) : null))]);
+    }
 
     public Task ConsentAsync(string credential, Guid linkSessionId, CancellationToken cancellationToken) =>
-        SendAsync<JsonElement?>(HttpMethod.Post, $"v1/link-sessions/{linkSessionId}/consent", credential, null, cancellationToken);
+        CallAsync(credential, async client =>
+        {
+            await client.V1.LinkSessions[linkSessionId].Consent.PostAsync(cancellationToken: cancellationToken);
+            return true;
+        });
 
     public async Task<IReadOnlyList<Provider>> SearchProvidersAsync(string credential, string? query, CancellationToken cancellationToken)
     {
-        var page = await SendAsync<ProviderPage>(HttpMethod.Get, "v1/providers?limit=20&q=" + Uri.EscapeDataString(query ?? ""), credential, null, cancellationToken);
-        return page.Items;
+        var page = await CallAsync(credential, client => client.V1.Providers.GetAsync(request =>
+        {
+            request.QueryParameters.Limit = 20;
+            request.QueryParameters.Q = query ?? "";
+        }, cancellationToken));
+        return [.. (page?.Items ?? []).Select(p => new Provider(p.Id!.Value, p.Name!, p.Brand!, p.FhirVersion!, p.Location))];
     }
 
     /// <summary>Starts a provider's login; returns where to send the patient's browser.</summary>
     public async Task<Uri> StartLinkConnectionAsync(string credential, Guid linkSessionId, Guid providerId, CancellationToken cancellationToken) =>
-        new((await SendAsync<StartedConnection>(HttpMethod.Post, $"v1/link-sessions/{linkSessionId}/connections", credential, new { providerId }, cancellationToken)).AuthorizeUrl);
+        new((await CallAsync(credential, client => client.V1.LinkSessions[linkSessionId].Connections.PostAsync(
+            new Generated.Models.StartLinkConnectionRequest { ProviderId = providerId }, cancellationToken: cancellationToken)))!.AuthorizeUrl!);
 
     public async Task<Uri> CompleteLinkSessionAsync(string credential, Guid linkSessionId, CancellationToken cancellationToken) =>
-        new((await SendAsync<SessionOutcome>(HttpMethod.Post, $"v1/link-sessions/{linkSessionId}/complete", credential, null, cancellationToken)).RedirectUrl);
+        new((await CallAsync(credential, client => client.V1.LinkSessions[linkSessionId].Complete.PostAsync(cancellationToken: cancellationToken)))!.RedirectUrl!);
 
     public async Task<Uri> CancelLinkSessionAsync(string credential, Guid linkSessionId, string? reason, CancellationToken cancellationToken) =>
-        new((await SendAsync<SessionOutcome>(HttpMethod.Post, $"v1/link-sessions/{linkSessionId}/cancel", credential, new { reason }, cancellationToken)).RedirectUrl);
+        new((await CallAsync(credential, client => client.V1.LinkSessions[linkSessionId].Cancel.PostAsync(
+            new Generated.Models.CancelLinkSessionRequest { Reason = reason }, cancellationToken: cancellationToken)))!.RedirectUrl!);
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? credential, object? body, CancellationToken cancellationToken)
+    /// <summary>
+    /// One call of the generated client with <paramref name="credential"/> (none for the anonymous calls); an answer
+    /// that is not a success becomes an <see cref="ApiProblemException"/> with the problem's status and type.
+    /// </summary>
+    public async Task<T> CallAsync<T>(string? credential, Func<Generated.AggregatorClient, Task<T>> call)
     {
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (credential is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
-        }
-
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, options: Json);
-        }
-
-        using var response = await http.SendAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            var problem = await ReadProblemAsync(response, cancellationToken);
-            throw new ApiProblemException((int)response.StatusCode, problem?.Type, problem?.Title, problem?.Detail);
-        }
-
-        return response.Content.Headers.ContentLength == 0 || response.StatusCode == System.Net.HttpStatusCode.NoContent
-            ? default!
-            : (await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken))!;
-    }
-
-    private static async Task<Problem?> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
+        ArgumentNullException.ThrowIfNull(call);
+        var adapter = new HttpClientRequestAdapter(new BearerCredential(credential), httpClient: http) { BaseUrl = http.BaseAddress!.AbsoluteUri.TrimEnd('/') };
         try
         {
-            return await response.Content.ReadFromJsonAsync<Problem>(Json, cancellationToken);
+            return await call(new Generated.AggregatorClient(adapter));
         }
-        catch (JsonException)
+        catch (Generated.Models.Problem problem)
         {
-            return null;
+            throw new ApiProblemException(problem.ResponseStatusCode, problem.Type, problem.Title, problem.Detail);
+        }
+        catch (ApiException failure)
+        {
+            throw new ApiProblemException(failure.ResponseStatusCode, null, null, null);
         }
     }
 
-    private sealed record Problem(string? Type, string? Title, string? Detail);
+    /// <summary>An enum of the API as it is spelled on the wire (<c>pending_confirmation</c>, <c>running</c>, …).</summary>
+    public static string Wire<TEnum>(TEnum? value) where TEnum : struct, Enum =>
+        value is { } known && typeof(TEnum).GetField(known.ToString())?.GetCustomAttributes(typeof(System.Runtime.Serialization.EnumMemberAttribute), false)
+            .OfType<System.Runtime.Serialization.EnumMemberAttribute>().FirstOrDefault()?.Value is { } wire
+            ? wire
+            : value?.ToString().ToLowerInvariant() ?? "";
 
-    private sealed record ProviderPage(IReadOnlyList<Provider> Items);
+    /// <summary>Adds <c>Authorization: Bearer</c> with the caller's credential to each request.</summary>
+    private sealed class BearerCredential(string? credential) : IAuthenticationProvider
+    {
+        public Task AuthenticateRequestAsync(RequestInformation request, Dictionary<string, object>? additionalAuthenticationContext = null, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(request);
+            if (credential is not null)
+            {
+                request.Headers.Add("Authorization", "Bearer " + credential);
+            }
 
-    private sealed record StartedConnection(Guid ConnectionId, string AuthorizeUrl);
-
-    private sealed record SessionOutcome(string RedirectUrl);
+            return Task.CompletedTask;
+        }
+    }
 }
 
 public sealed record OpenedLinkSession(Guid LinkSessionId, string Credential, DateTimeOffset ExpiresAt);

@@ -49,7 +49,7 @@ public sealed class AuditTests(PostgresServer server, SandboxProvider sandbox) :
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, foreignTrail.StatusCode);
         var only = Assert.Single(events);
-        Assert.Equal("GET /v1/patients/{id:guid}", only.GetProperty("action").GetString());
+        Assert.Equal("GET /v1/patients/{patientId:guid}", only.GetProperty("action").GetString());
         // Who read my data: the patient's own token sees the tenant's read of its record.
         var read = Assert.Single(ownTrail.GetProperty("items").EnumerateArray());
         Assert.Equal(("api_key", "GET /v1/patients/{patientId:guid}/record"), (read.GetProperty("actorType").GetString(), read.GetProperty("action").GetString()));
