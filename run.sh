@@ -82,7 +82,7 @@ samples=${AGGREGATOR_FHIR_SAMPLES:-$repo/data/fhir-samples}
 
 sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
 sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db"
-  --Sandbox:Generator:People 3)
+  --Sandbox:Generator:People 3 --Sandbox:Generator:ExchangedShare 0.7)
 [[ -d $samples ]] && sandbox_args+=(--Sandbox:DataDir "$samples")
 ASPNETCORE_ENVIRONMENT=Development dotnet "$sandbox_bin/Aggregator.Sandbox.dll" "${sandbox_args[@]}" \
   >"$local_dir/sandbox.log" 2>&1 &
@@ -93,10 +93,6 @@ ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sand
   dotnet "$api_bin/Aggregator.Api.dll" --urls "$api_url" --contentRoot "$api_bin" > >(tee -a "$local_dir/api.log") 2>&1 &
 pids+=($!)
 
-web_bin=$repo/src/Web/bin/$config/net10.0
-ASPNETCORE_ENVIRONMENT=Development Web__ApiBaseUrl=$api_url \
-  dotnet "$web_bin/Aggregator.Web.dll" --urls "$web_url" --contentRoot "$repo/src/Web" >"$local_dir/web.log" 2>&1 &
-pids+=($!)
 
 wait_ready() {
   local name=$1 url=$2
@@ -109,12 +105,18 @@ wait_ready() {
 }
 wait_ready Sandbox "$sandbox_url"
 wait_ready Api "$api_url"
-wait_ready Web "$web_url"
 
 # 4. A ready demo tenant: a fresh key each run (keys are stored hashed; the previous one is revoked).
-demo_out=$(dotnet "$api_bin/Aggregator.Api.dll" tenants demo --return-url "$api_url/demo/connected" 2>>"$local_dir/api.log") \
-  || fail "could not create the demo tenant; see .local/api.log"
+demo_out=$(dotnet "$api_bin/Aggregator.Api.dll" tenants demo --return-url "$api_url/demo/connected" --return-url "$web_url/app/connected" \
+  2>>"$local_dir/api.log") || fail "could not create the demo tenant; see .local/api.log"
 demo_key=$(printf '%s\n' "$demo_out" | tail -n 1)
+
+# The web app (hosted Connect and the companion app) works for the demo tenant: its key stays on the server.
+web_bin=$repo/src/Web/bin/$config/net10.0
+ASPNETCORE_ENVIRONMENT=Development Web__ApiBaseUrl=$api_url Web__ApiKey=$demo_key \
+  dotnet "$web_bin/Aggregator.Web.dll" --urls "$web_url" --contentRoot "$repo/src/Web" >"$local_dir/web.log" 2>&1 &
+pids+=($!)
+wait_ready Web "$web_url"
 demo_tenant=$(printf '%s\n' "$demo_out" | head -n 1)
 demo_login=$(curl -fsS -m 5 "$sandbox_url/_test/patients" 2>/dev/null \
   | grep -oE '"persona":"nextgen","fhirVersion":"R4"[^}]*"source":"generated"' | head -n 1 \
@@ -134,7 +136,11 @@ else
   demo_patient_id="<patient id>"
 fi
 
-# 6. A hosted Connect session for the demo patient, as a partner's backend would ask for one (30 minutes, opens once).
+# 6. The demo patient's sign-in to the companion app (a 12-hour session token, as a partner's backend mints one), and a
+#    hosted Connect session for them, as a partner's backend would ask for one (30 minutes, opens once).
+session_token=$(curl -fsS -m 10 -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \
+  -d '{"lifetimeMinutes":720}' "$api_url/v1/patients/$demo_patient_id/session-tokens" 2>/dev/null \
+  | sed -E 's/.*"token":"([^"]*)".*/\1/' || true)
 connect_url=$(curl -fsS -m 10 -X POST -H "Authorization: Bearer $demo_key" -H "Content-Type: application/json" \
   -d "{\"returnUrl\":\"$api_url/demo/connected\"}" "$api_url/v1/patients/$demo_patient_id/link-sessions" 2>/dev/null \
   | sed -E 's/.*"url":"([^"]*)".*/\1/' || true)
@@ -158,6 +164,9 @@ The demo patient's merged record (each fact once, with every source that states 
   curl -s -H "Authorization: Bearer $demo_key" $api_url/v1/patients/$demo_patient_id/record
   curl -s -H "Authorization: Bearer $demo_key" "$api_url/v1/patients/$demo_patient_id/record/conditions?limit=5"
   curl -s -H "Authorization: Bearer $demo_key" '$api_url/fhir/r4/Patient/$demo_patient_id/\$everything'
+
+The demo patient's companion app (sign-in link, valid 12 hours):
+  $web_url/app/start?session=${session_token:-"(could not mint a session token; see .local/api.log)"}
 
 Link more providers for the demo patient on the hosted Connect page (opens once, for 30 minutes; sandbox login ${demo_login:-see $sandbox_url/_test/patients}):
   ${connect_url:-"(could not create a link session; see .local/api.log)"}

@@ -1,7 +1,8 @@
-// Aggregator.Web: the hosted Connect page (and the companion app) over the public REST API; no database.
+// Aggregator.Web: the hosted Connect page and the companion app, over the public REST API only; no database.
 using Aggregator.Web.Components;
 using Aggregator.Web.Connect;
 using Aggregator.Web.ApiClient;
+using Aggregator.Web.App;
 using Aggregator.Web.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +18,7 @@ var app = builder.Build();
 app.UseWebDefaults();
 app.MapStaticAssets();
 app.MapConnectEndpoints();
+app.MapAppEndpoints();
 app.MapRazorComponents<App>();
 await app.RunAsync();
 return 0;

@@ -73,6 +73,7 @@ public sealed class ApiCredentialsHandler(
                 new Claim(ApiClaims.ActorType, ApiClaims.ActorSession),
                 new Claim(ApiClaims.ActorId, "session:" + session.PatientId),
                 new Claim(ApiClaims.PatientId, session.PatientId.ToString()),
+                new Claim(ApiClaims.ExpiresAt, session.ExpiresAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -141,4 +142,5 @@ public static class ApiClaims
     public const string ActorLinkSession = "link_session";
     public const string PatientId = "patient_id";
     public const string LinkSessionId = "link_session_id";
+    public const string ExpiresAt = "expires_at";
 }

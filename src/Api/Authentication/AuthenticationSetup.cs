@@ -13,6 +13,9 @@ public static class AuthenticationSetup
     /// <summary>Policy for the directory: partners, patients' frontends and the hosted Connect page.</summary>
     public const string DirectoryPolicy = "directory";
 
+    /// <summary>Policy for calls only a patient's session token makes (about itself).</summary>
+    public const string SessionPolicy = "session";
+
     /// <summary>Policy for the hosted Connect page's own calls about its link session.</summary>
     public const string LinkSessionPolicy = "link-session";
 
@@ -30,6 +33,9 @@ public static class AuthenticationSetup
             .AddPolicy(DirectoryPolicy, policy => policy
                 .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession, ApiClaims.ActorLinkSession))
+            .AddPolicy(SessionPolicy, policy => policy
+                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
+                .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorSession))
             .AddPolicy(LinkSessionPolicy, policy => policy
                 .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorLinkSession));

@@ -137,7 +137,7 @@ public static class ConnectionEndpoints
     }
 
     private static async Task<Results<Ok<PageResponse<ConnectionResponse>>, ProblemHttpResult>> ListConnections(
-        Guid patientId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+        Guid patientId, HttpContext http, AggregatorDbContext db, TimeProvider clock, IOptions<ConnectOptions> options, CancellationToken cancellationToken)
     {
         if (!PatientAccess.Allows(http.User, patientId) || !await db.Patients.AnyAsync(p => p.Id == patientId, cancellationToken))
         {
@@ -145,16 +145,17 @@ public static class ConnectionEndpoints
         }
 
         var items = await ConnectionResponse.Query(db, c => c.PatientId == patientId).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PageResponse<ConnectionResponse>(items, null));
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(new PageResponse<ConnectionResponse>([.. items.Select(c => c.WithReconnectReason(now, options.Value.RefreshExpiringNotice))], null));
     }
 
     private static async Task<Results<Ok<ConnectionResponse>, ProblemHttpResult>> GetConnection(
-        Guid connectionId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+        Guid connectionId, HttpContext http, AggregatorDbContext db, TimeProvider clock, IOptions<ConnectOptions> options, CancellationToken cancellationToken)
     {
         var connection = await ConnectionResponse.Query(db, c => c.Id == connectionId).SingleOrDefaultAsync(cancellationToken);
         return connection is null || !PatientAccess.Allows(http.User, connection.PatientId)
             ? ApiProblems.ConnectionNotFound()
-            : TypedResults.Ok(connection);
+            : TypedResults.Ok(connection.WithReconnectReason(clock.GetUtcNow(), options.Value.RefreshExpiringNotice));
     }
 
     private static async Task<Results<RedirectHttpResult, ProblemHttpResult>> Callback(
@@ -201,6 +202,20 @@ public sealed record ConnectionResponse(
     DateTimeOffset? RefreshTokenExpiresAt,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>
+    /// Why the patient should reconnect now, if they should: <c>reauth_required</c> (the provider no longer accepts the
+    /// grant) or <c>refresh_expiring</c> (its refresh token runs out within <c>Connect:RefreshExpiringNotice</c>).
+    /// </summary>
+    public string? ReconnectReason { get; init; }
+
+    /// <summary>Adds <see cref="ReconnectReason"/>, as of <paramref name="now"/>.</summary>
+    public ConnectionResponse WithReconnectReason(DateTimeOffset now, TimeSpan notice) => this with
+    {
+        ReconnectReason = Status == ConnectionStatus.ReauthRequired ? "reauth_required"
+            : Status == ConnectionStatus.Active && RefreshTokenExpiresAt is { } expires && expires - now <= notice ? "refresh_expiring"
+            : null,
+    };
+
     /// <summary>Connections matching <paramref name="filter"/>, oldest first, with their provider's name.</summary>
     public static IQueryable<ConnectionResponse> Query(AggregatorDbContext db, Expression<Func<Connection, bool>> filter)
     {

@@ -39,20 +39,7 @@ internal static class OpenApiSchemas
             itemValue.Properties = null;
             itemValue.Required = null;
             itemValue.Description = "A quantity `{ value, unit }` for a measurement, or text for a coded or string answer.";
-            itemValue.OneOf =
-            [
-                new OpenApiSchema
-                {
-                    Type = JsonSchemaType.Object,
-                    Required = new HashSet<string> { "value" },
-                    Properties = new Dictionary<string, IOpenApiSchema>
-                    {
-                        ["value"] = new OpenApiSchema { Type = JsonSchemaType.Number, Format = "double" },
-                        ["unit"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },
-                    },
-                },
-                new OpenApiSchema { Type = JsonSchemaType.String },
-            ];
+            itemValue.OneOf = [new OpenApiSchemaReference(nameof(Records.Schemas.MeasuredQuantity), document), new OpenApiSchema { Type = JsonSchemaType.String }];
         }
 
         if (schemas.TryGetValue(nameof(RecordSummary), out var summary) && summary is OpenApiSchema { Properties: { } properties })
@@ -112,7 +99,11 @@ internal static class OpenApiSchemas
                 concrete.Type = JsonSchemaType.Object;
                 concrete.Required ??= new HashSet<string>();
                 concrete.Required.Add("category");
-                mapping[value.GetValue<string>()] = new OpenApiSchemaReference(name, document);
+                // A constant, not a one-value enum: client generators (Kiota) otherwise make an enum type of it and try
+                // to read the whole item as that enum before they reach later categories of the discriminator.
+                var constant = value.GetValue<string>();
+                properties["category"] = new OpenApiSchema { Type = JsonSchemaType.String, Const = constant, Description = category.Description };
+                mapping[constant] = new OpenApiSchemaReference(name, document);
             }
         }
 

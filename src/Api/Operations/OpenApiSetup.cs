@@ -87,6 +87,7 @@ public static class OpenApiSetup
             AuthenticationSetup.PatientOrTenantPolicy => "Takes a tenant API key, or the patient's own session token.",
             AuthenticationSetup.DirectoryPolicy => "Takes a tenant API key, a patient session token, or a link-session credential.",
             AuthenticationSetup.LinkSessionPolicy => "Takes the hosted Connect page's link-session credential (of this session).",
+            AuthenticationSetup.SessionPolicy => "Takes a patient session token.",
             _ => null,
         };
     }

@@ -26,7 +26,7 @@ internal static class OpenApiWebhooks
         typeof(ConnectionUpdatedEvent), typeof(SyncProgressEvent), typeof(SyncFinishedEvent), typeof(RecordUpdatedEvent), typeof(ResetEvent),
     ];
 
-    private static readonly Type[] Referenced = [typeof(FhirOperationOutcome), .. EventData];
+    private static readonly Type[] Referenced = [typeof(FhirOperationOutcome), typeof(Records.Schemas.MeasuredQuantity), .. EventData];
 
     public static async Task Describe(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {

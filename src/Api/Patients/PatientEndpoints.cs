@@ -3,7 +3,10 @@ using Aggregator.Api.Authentication;
 using Aggregator.Domain.Patients;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Patients;
+using System.Security.Claims;
+using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Tenants;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Aggregator.Api.Patients;
@@ -26,6 +29,12 @@ public static class PatientEndpoints
             .WithName("createSessionToken")
             .WithSummary("Mint a short-lived token for the patient's frontend")
             .WithDescription("The token (`aggs_…`, Bearer) can read this one patient and start connections for them, nothing else. `lifetimeMinutes` defaults to 15, at most 720.");
+        endpoints.MapGet("/v1/session", GetSession)
+            .WithName("getSession")
+            .WithTags("Patients")
+            .WithSummary("Who a patient session token speaks for")
+            .WithDescription("A frontend holding only the token learns its patient (and when the token expires) here.")
+            .RequireAuthorization(AuthenticationSetup.SessionPolicy);
         endpoints.MapGet("/v1/patients/{patientId:guid}", GetPatient)
             .WithName("getPatient")
             .WithTags("Patients")
@@ -55,6 +64,21 @@ public static class PatientEndpoints
         return created
             ? TypedResults.Created($"/v1/patients/{patient.Id}", response)
             : TypedResults.Ok(response);
+    }
+
+    private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetSession(
+        HttpContext http, PatientRegistry patients, CurrentTenant tenant, AggregatorDbContext db, CancellationToken cancellationToken)
+    {
+        var patientId = Guid.Parse(http.User.FindFirstValue(ApiClaims.PatientId)!);
+        var patient = await patients.FindAsync(patientId, cancellationToken);
+        if (patient is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var name = await db.Tenants.AsNoTracking().Where(t => t.Id == tenant.Required).Select(t => t.DisplayName ?? t.Name).SingleAsync(cancellationToken);
+        var expires = DateTimeOffset.FromUnixTimeSeconds(long.Parse(http.User.FindFirstValue(ApiClaims.ExpiresAt)!, System.Globalization.CultureInfo.InvariantCulture));
+        return TypedResults.Ok(new SessionResponse(patientId, name, expires));
     }
 
     private static async Task<Results<Ok<PatientResponse>, ProblemHttpResult>> GetPatient(
@@ -95,6 +119,9 @@ public static class PatientEndpoints
 public sealed record SessionTokenRequest(int? LifetimeMinutes);
 
 public sealed record SessionTokenResponse(string Token, DateTimeOffset ExpiresAt, Guid PatientId);
+
+/// <summary>The patient a session token speaks for, the tenant whose app it is, and when the token stops working.</summary>
+public sealed record SessionResponse(Guid PatientId, string TenantName, DateTimeOffset ExpiresAt);
 
 /// <summary>The body of <c>PUT /v1/patients/{externalId}</c>: nothing is required; <c>{}</c> is enough.</summary>
 public sealed record PatientUpsert;

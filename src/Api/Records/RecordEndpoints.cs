@@ -60,8 +60,11 @@ public static class RecordEndpoints
         var categories = await live.Where(i => !i.Retracted && i.Category != "demographics")
             .GroupBy(i => i.Category).OrderBy(g => g.Key).Select(g => new CategoryCount(g.Key, g.Count())).ToListAsync(cancellationToken);
         var demographics = await live.Where(i => i.Category == "demographics").Select(i => i.Compact).FirstOrDefaultAsync(cancellationToken);
-        // An unconfirmed binding is quarantined: it is nobody's source yet.
-        var sources = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId && c.ConfirmedAt != null)
+        // An unconfirmed binding is quarantined: it is nobody's source yet; a disconnected one whose records were deleted
+        // is nobody's source any more.
+        var sources = await db.Connections.AsNoTracking()
+            .Where(c => c.PatientId == patientId && c.ConfirmedAt != null
+                && (c.Status != Domain.Connections.ConnectionStatus.Revoked || db.SourceResources.Any(r => r.ConnectionId == c.Id)))
             .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new RecordSource(c.Id, p.Name, p.FhirVersion == Domain.Providers.FhirVersion.Dstu2 ? "DSTU2" : "R4", c.Status, c.LastSyncAt, c.LastSuccessAt))
             .ToListAsync(cancellationToken);
         http.Response.Headers.ETag = etag;

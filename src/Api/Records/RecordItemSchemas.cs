@@ -10,7 +10,7 @@ namespace Aggregator.Api.Records.Schemas;
 public sealed record CodedConcept(string System, string Code, string? Display);
 
 /// <summary>A measured value as the source reported it.</summary>
-public sealed record MeasuredQuantity(decimal Value, string? Unit);
+public sealed record MeasuredQuantity(double Value, string? Unit);
 
 /// <summary>A value in the canonical UCUM unit it was compared in (what the merge and the trends use).</summary>
 public sealed record NormalizedQuantity(decimal Value, string Unit);

@@ -20,6 +20,7 @@ public sealed partial class ConnectionRevocation(
     ProviderTokenClient tokens,
     SecretProtector secrets,
     Events.PatientEventLog events,
+    IEnumerable<Sync.IRecordRebuilder> rebuilders,
     TimeProvider clock,
     ILogger<ConnectionRevocation> logger)
 {
@@ -45,6 +46,14 @@ public sealed partial class ConnectionRevocation(
         var purged = purge
             ? await db.SourceResources.Where(r => r.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken)
             : 0;
+        if (purged > 0)
+        {
+            // What only this connection stated leaves the record now (and every cache and stream hears of the new version).
+            foreach (var rebuilder in rebuilders)
+            {
+                await rebuilder.RebuildAsync(connection.PatientId, cancellationToken);
+            }
+        }
         LogDisconnected(logger, connectionId, revoked, purged);
         return new DisconnectResult(true, revoked, purged);
     }

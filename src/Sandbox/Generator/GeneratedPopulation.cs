@@ -80,9 +80,11 @@ public sealed class GeneratedPopulation
 /// </summary>
 public sealed class PeopleGenerator(PersonaCatalog personas)
 {
-    public GeneratedPopulation Generate(int seed, int count)
+    public GeneratedPopulation Generate(int seed, int count, double exchangedShare = 0)
     {
-        var people = Enumerable.Range(1, Math.Max(0, count)).Select(n => PersonGenerator.Create(seed, n)).ToList();
+        var people = Enumerable.Range(1, Math.Max(0, count))
+            .Select(n => HealthInformationExchange.Share(PersonGenerator.Create(seed, n), seed, exchangedShare))
+            .ToList();
         var sites = CareSites.All
             .Select(site => (Site: site, Persona: personas.TryGet(site.Persona, out var persona) ? persona : null))
             .Where(s => s.Persona is not null)

@@ -23,6 +23,9 @@ public sealed class AggregatorApi(HttpClient http)
 {
     public const string HttpClientName = "aggregator-api";
 
+    /// <summary>The same Api, for answers streamed through as they come (events, documents): no resilience handler buffering or retrying them.</summary>
+    public const string StreamClientName = "aggregator-api-stream";
+
     public async Task<OpenedLinkSession> OpenLinkSessionAsync(string token, CancellationToken cancellationToken)
     {
         var opened = await CallAsync(null, client => client.V1.LinkSessions.Open.PostAsync(new Generated.Models.OpenLinkSessionRequest { Token = token }, cancellationToken: cancellationToken));
@@ -98,11 +101,14 @@ public sealed class AggregatorApi(HttpClient http)
     }
 
     /// <summary>An enum of the API as it is spelled on the wire (<c>pending_confirmation</c>, <c>running</c>, …).</summary>
-    public static string Wire<TEnum>(TEnum? value) where TEnum : struct, Enum =>
-        value is { } known && typeof(TEnum).GetField(known.ToString())?.GetCustomAttributes(typeof(System.Runtime.Serialization.EnumMemberAttribute), false)
-            .OfType<System.Runtime.Serialization.EnumMemberAttribute>().FirstOrDefault()?.Value is { } wire
-            ? wire
-            : value?.ToString().ToLowerInvariant() ?? "";
+    public static string Wire<TEnum>(TEnum? value) where TEnum : struct, Enum => value is { } known ? WireName(known) : "";
+
+    public static string WireName(Enum value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.GetType().GetField(value.ToString())?.GetCustomAttributes(typeof(System.Runtime.Serialization.EnumMemberAttribute), false)
+            .OfType<System.Runtime.Serialization.EnumMemberAttribute>().FirstOrDefault()?.Value ?? value.ToString().ToLowerInvariant();
+    }
 
     /// <summary>Adds <c>Authorization: Bearer</c> with the caller's credential to each request.</summary>
     private sealed class BearerCredential(string? credential) : IAuthenticationProvider
@@ -162,6 +168,16 @@ public static class AggregatorApiRegistration
                 client.BaseAddress = new Uri(root.AbsoluteUri.TrimEnd('/') + "/");
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+#pragma warning disable EXTEXP0001 // The supported way to opt one client out of the default resilience handler.
+        builder.Services.AddHttpClient(AggregatorApi.StreamClientName, (services, client) =>
+            {
+                var root = services.GetRequiredService<IOptions<WebOptions>>().Value.ApiBaseUrl!;
+                client.BaseAddress = new Uri(root.AbsoluteUri.TrimEnd('/') + "/");
+                client.Timeout = Timeout.InfiniteTimeSpan;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         return builder;
     }
 }

@@ -34,10 +34,10 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
         await page.AssertAccessibleAsync("connect-2-search");
 
-        await ConnectAsync(page, "NextGen sandbox (R4)", "nextgen", _system.Sandbox.Generated("nextgen", "R4", 5));
+        await _system.ConnectAsync(page, "NextGen sandbox (R4)", "nextgen", _system.Sandbox.Generated("nextgen", "R4", 5));
         await WaitForCopiedAsync(page, 1);
         await page.AssertAccessibleAsync("connect-3-first-connected");
-        await ConnectAsync(page, "NextGen sandbox (DSTU2)", "nextgen", _system.Sandbox.Generated("nextgen", "DSTU2", 5));
+        await _system.ConnectAsync(page, "NextGen sandbox (DSTU2)", "nextgen", _system.Sandbox.Generated("nextgen", "DSTU2", 5));
         await WaitForCopiedAsync(page, 2);
         await page.AssertAccessibleAsync("connect-4-two-connected");
 
@@ -67,9 +67,9 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         var session = await CreateSessionAsync(patientId);
         await using var context = await browser.NewContextAsync(narrow: true);
         var page = await OpenAsync(context, session.Url);
-        await AcceptAsync(page);
+        await ConnectFlow.AcceptAsync(page);
         var login = _system.Sandbox.Login("epic", "R4", 0);
-        await ConnectAsync(page, "Epic sandbox (R4)", "epic", login);
+        await _system.ConnectAsync(page, "Epic sandbox (R4)", "epic", login);
         await WaitForCopiedAsync(page, 1);
         await page.AssertAccessibleAsync("connect-360-connected");
         var connectionId = (await _system.Tenant.GetJsonAsync($"/v1/patients/{patientId}/connections")).GetProperty("items")[0].GetProperty("id").GetGuid();
@@ -98,7 +98,7 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         var session = await CreateSessionAsync(await PatientAsync("connect-deny"));
         await using var context = await browser.NewContextAsync(narrow: true);
         var page = await OpenAsync(context, session.Url);
-        await AcceptAsync(page);
+        await ConnectFlow.AcceptAsync(page);
         await page.GetByLabel("Provider name, health system or city").FillAsync("epic");
         await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Connect Epic sandbox (R4)", Exact = true }).ClickAsync();
@@ -133,12 +133,12 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         var session = await CreateSessionAsync(patientId, connectionId);
         await using var context = await browser.NewContextAsync();
         var page = await OpenAsync(context, session.Url);
-        await AcceptAsync(page);
+        await ConnectFlow.AcceptAsync(page);
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Reconnect Cerner (Oracle Health) sandbox (R4)" })).ToBeVisibleAsync();
         await page.AssertAccessibleAsync("connect-update");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in to Cerner (Oracle Health) sandbox (R4)" }).ClickAsync();
-        await SignInAsync(page, login);
+        await _system.SignInAtProviderAsync(page, login);
         await page.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
         var landing = await ReturnedAsync(page);
 
@@ -231,32 +231,6 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         page.WatchForErrors();
         await page.GotoAsync(url);
         return page;
-    }
-
-    private static async Task AcceptAsync(IPage page)
-    {
-        await page.GetByLabel("I have read how my records will be used and I agree").CheckAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
-    }
-
-    /// <summary>Searches, picks the provider, signs in on its own pages, and waits to be back on the Connect page.</summary>
-    private async Task ConnectAsync(IPage page, string providerName, string persona, SandboxLogin login)
-    {
-        await page.GetByLabel("Provider name, health system or city").FillAsync(persona);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Connect " + providerName, Exact = true }).ClickAsync();
-        await SignInAsync(page, login);
-        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("You are connected");
-    }
-
-    private async Task SignInAsync(IPage page, SandboxLogin login)
-    {
-        await page.WaitForURLAsync(url => url.StartsWith(_system.Sandbox.Root.AbsoluteUri, StringComparison.Ordinal));
-        await page.Locator("#username").FillAsync(login.Username);
-        await page.Locator("#password").FillAsync(login.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Allow" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.StartsWith(_system.WebUrl.AbsoluteUri, StringComparison.Ordinal));
     }
 
     /// <summary>Waits (through the page's live progress, without reloading) until at least <paramref name="count"/> first copies finished.</summary>

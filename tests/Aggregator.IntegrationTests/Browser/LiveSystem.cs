@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Net.Http.Json;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Web;
 using Microsoft.AspNetCore.Hosting;
@@ -30,11 +31,19 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
 
     public HttpClient Tenant { get; private set; } = null!;
 
+    public Aggregator.Infrastructure.Tenants.IssuedApiKey TenantKey { get; private set; } = null!;
+
+    /// <summary>A patient session token, as the tenant's backend mints one for its frontend.</summary>
+    public async Task<string> SessionTokenAsync(Guid patientId)
+    {
+        var minted = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), new { lifetimeMinutes = 60 });
+        return (await minted.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("token").GetString()!;
+    }
+
     public async ValueTask InitializeAsync()
     {
         await Database.InitializeAsync();
-        var apiPort = FreePort();
-        var webPort = FreePort();
+        var (apiPort, webPort) = TwoFreePorts();
         ApiUrl = new Uri($"http://127.0.0.1:{apiPort}/");
         WebUrl = new Uri($"http://127.0.0.1:{webPort}/");
         Api = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, jobServer: true, settings: new Dictionary<string, string?>
@@ -46,10 +55,11 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
         Api.StartServer();
         Api.ClientOptions.BaseAddress = ApiUrl;
         Api.LiveUrl = ApiUrl;
-        Web = new WebFactory(ApiUrl);
+        // The companion app is the tenant's own app: its return url is registered, and it holds the tenant's key.
+        (Tenant, TenantKey) = await Api.CreateTenantClientAsync("Coral Health", ReturnUrl, new Uri(WebUrl, "app/connected").AbsoluteUri);
+        Web = new WebFactory(ApiUrl, TenantKey.Key);
         Web.UseKestrel(webPort);
         Web.StartServer();
-        (Tenant, _) = await Api.CreateTenantClientAsync("Coral Health", ReturnUrl);
     }
 
     public async ValueTask DisposeAsync()
@@ -59,21 +69,25 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
         await Database.DisposeAsync();
     }
 
-    private static int FreePort()
+    /// <summary>Two distinct free ports (both held while the second is chosen, so the system cannot hand out one twice).</summary>
+    private static (int, int) TwoFreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var first = new TcpListener(IPAddress.Loopback, 0);
+        using var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
     }
 }
 
 /// <summary>The web app (src/Web) in-process, pointed at an Api.</summary>
-public sealed class WebFactory(Uri apiUrl) : WebApplicationFactory<WebEntryPoint>
+public sealed class WebFactory(Uri apiUrl, string tenantKey) : WebApplicationFactory<WebEntryPoint>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("Web:ApiBaseUrl", apiUrl.AbsoluteUri);
+        builder.UseSetting("Web:ApiKey", tenantKey);
         builder.UseSetting("Serilog:MinimumLevel:Default", Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning");
     }
 }

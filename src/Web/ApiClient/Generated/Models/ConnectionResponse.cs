@@ -60,6 +60,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string ProviderPatientId { get; set; }
 #endif
+        /// <summary>Why the patient should reconnect now, if they should: `reauth_required` (the provider no longer accepts thegrant) or `refresh_expiring` (its refresh token runs out within `Connect:RefreshExpiringNotice`).</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? ReconnectReason { get; set; }
+#nullable restore
+#else
+        public string ReconnectReason { get; set; }
+#endif
         /// <summary>The refreshTokenExpiresAt property</summary>
         public DateTimeOffset? RefreshTokenExpiresAt { get; set; }
         /// <summary>The status property</summary>
@@ -100,6 +108,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
                 { "providerId", n => { ProviderId = n.GetGuidValue(); } },
                 { "providerName", n => { ProviderName = n.GetStringValue(); } },
                 { "providerPatientId", n => { ProviderPatientId = n.GetStringValue(); } },
+                { "reconnectReason", n => { ReconnectReason = n.GetStringValue(); } },
                 { "refreshTokenExpiresAt", n => { RefreshTokenExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "status", n => { Status = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.ConnectionStatus>(); } },
             };
@@ -122,6 +131,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             writer.WriteGuidValue("providerId", ProviderId);
             writer.WriteStringValue("providerName", ProviderName);
             writer.WriteStringValue("providerPatientId", ProviderPatientId);
+            writer.WriteStringValue("reconnectReason", ReconnectReason);
             writer.WriteDateTimeOffsetValue("refreshTokenExpiresAt", RefreshTokenExpiresAt);
             writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.ConnectionStatus>("status", Status);
             writer.WriteAdditionalData(AdditionalData);

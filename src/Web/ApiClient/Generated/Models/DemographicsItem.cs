@@ -32,7 +32,13 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public string BirthDate { get; set; }
 #endif
         /// <summary>The category property</summary>
-        public global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem_category? Category { get; set; }
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Category { get; set; }
+#nullable restore
+#else
+        public string Category { get; set; }
+#endif
         /// <summary>The code property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -168,7 +174,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 { "addresses", n => { Addresses = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "birthDate", n => { BirthDate = n.GetStringValue(); } },
-                { "category", n => { Category = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem_category>(); } },
+                { "category", n => { Category = n.GetStringValue(); } },
                 { "code", n => { Code = n.GetObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue); } },
                 { "codes", n => { Codes = n.GetCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "conflicts", n => { Conflicts = n.GetObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem_conflicts>(global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem_conflicts.CreateFromDiscriminatorValue); } },
@@ -195,7 +201,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfPrimitiveValues<string>("addresses", Addresses);
             writer.WriteStringValue("birthDate", BirthDate);
-            writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem_category>("category", Category);
+            writer.WriteStringValue("category", Category);
             writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("code", Code);
             writer.WriteCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("codes", Codes);
             writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem_conflicts>("conflicts", Conflicts);

@@ -24,7 +24,13 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public List<global::Aggregator.Web.ApiClient.Generated.Models.AttachmentSummary> Attachments { get; set; }
 #endif
         /// <summary>The category property</summary>
-        public global::Aggregator.Web.ApiClient.Generated.Models.DocumentItem_category? Category { get; set; }
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Category { get; set; }
+#nullable restore
+#else
+        public string Category { get; set; }
+#endif
         /// <summary>The code property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -127,7 +133,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "attachments", n => { Attachments = n.GetCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.AttachmentSummary>(global::Aggregator.Web.ApiClient.Generated.Models.AttachmentSummary.CreateFromDiscriminatorValue)?.AsList(); } },
-                { "category", n => { Category = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.DocumentItem_category>(); } },
+                { "category", n => { Category = n.GetStringValue(); } },
                 { "code", n => { Code = n.GetObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue); } },
                 { "codes", n => { Codes = n.GetCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "description", n => { Description = n.GetStringValue(); } },
@@ -149,7 +155,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.AttachmentSummary>("attachments", Attachments);
-            writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.DocumentItem_category>("category", Category);
+            writer.WriteStringValue("category", Category);
             writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("code", Code);
             writer.WriteCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("codes", Codes);
             writer.WriteStringValue("description", Description);

@@ -16,7 +16,13 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
         /// <summary>The category property</summary>
-        public global::Aggregator.Web.ApiClient.Generated.Models.EncounterItem_category? Category { get; set; }
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Category { get; set; }
+#nullable restore
+#else
+        public string Category { get; set; }
+#endif
         /// <summary>The encounter class code (ambulatory, emergency, inpatient, …).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -142,7 +148,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "category", n => { Category = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.EncounterItem_category>(); } },
+                { "category", n => { Category = n.GetStringValue(); } },
                 { "class", n => { Class = n.GetStringValue(); } },
                 { "code", n => { Code = n.GetObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue); } },
                 { "codes", n => { Codes = n.GetCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue)?.AsList(); } },
@@ -166,7 +172,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.EncounterItem_category>("category", Category);
+            writer.WriteStringValue("category", Category);
             writer.WriteStringValue("class", Class);
             writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("code", Code);
             writer.WriteCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("codes", Codes);

@@ -16,7 +16,13 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
         /// <summary>The category property</summary>
-        public global::Aggregator.Web.ApiClient.Generated.Models.InsuranceCoverageItem_category? Category { get; set; }
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Category { get; set; }
+#nullable restore
+#else
+        public string Category { get; set; }
+#endif
         /// <summary>The code property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -110,7 +116,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
-                { "category", n => { Category = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.InsuranceCoverageItem_category>(); } },
+                { "category", n => { Category = n.GetStringValue(); } },
                 { "code", n => { Code = n.GetObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue); } },
                 { "codes", n => { Codes = n.GetCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "display", n => { Display = n.GetStringValue(); } },
@@ -130,7 +136,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.InsuranceCoverageItem_category>("category", Category);
+            writer.WriteStringValue("category", Category);
             writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("code", Code);
             writer.WriteCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("codes", Codes);
             writer.WriteStringValue("display", Display);

@@ -24,7 +24,13 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public string AuthoredOn { get; set; }
 #endif
         /// <summary>The category property</summary>
-        public global::Aggregator.Web.ApiClient.Generated.Models.MedicationItem_category? Category { get; set; }
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Category { get; set; }
+#nullable restore
+#else
+        public string Category { get; set; }
+#endif
         /// <summary>The code property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -135,7 +141,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "authoredOn", n => { AuthoredOn = n.GetStringValue(); } },
-                { "category", n => { Category = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.MedicationItem_category>(); } },
+                { "category", n => { Category = n.GetStringValue(); } },
                 { "code", n => { Code = n.GetObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue); } },
                 { "codes", n => { Codes = n.GetCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept.CreateFromDiscriminatorValue)?.AsList(); } },
                 { "display", n => { Display = n.GetStringValue(); } },
@@ -158,7 +164,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("authoredOn", AuthoredOn);
-            writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.MedicationItem_category>("category", Category);
+            writer.WriteStringValue("category", Category);
             writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("code", Code);
             writer.WriteCollectionOfObjectValues<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>("codes", Codes);
             writer.WriteStringValue("display", Display);

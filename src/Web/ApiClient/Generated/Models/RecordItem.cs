@@ -80,7 +80,13 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public global::Aggregator.Web.ApiClient.Generated.Models.CareTeamItem CareTeamItem { get; set; }
 #endif
         /// <summary>The category property</summary>
-        public global::Aggregator.Web.ApiClient.Generated.Models.RecordItem_category? Category { get; set; }
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Category { get; set; }
+#nullable restore
+#else
+        public string Category { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -550,10 +556,6 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 result.CareTeamItem = new global::Aggregator.Web.ApiClient.Generated.Models.CareTeamItem();
             }
-            else if(parseNode.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.RecordItem_category>() is global::Aggregator.Web.ApiClient.Generated.Models.RecordItem_category categoryValue)
-            {
-                result.Category = categoryValue;
-            }
             else if("claims".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ClaimItem = new global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem();
@@ -641,6 +643,10 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             else if(parseNode.GetStringValue() is string birthDateValue)
             {
                 result.BirthDate = birthDateValue;
+            }
+            else if(parseNode.GetStringValue() is string categoryValue)
+            {
+                result.Category = categoryValue;
             }
             else if(parseNode.GetStringValue() is string classValue)
             {
@@ -923,10 +929,6 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CareTeamItem>(null, CareTeamItem);
             }
-            else if(Category != null)
-            {
-                writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.RecordItem_category>(null, Category);
-            }
             else if(ClaimItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem>(null, ClaimItem);
@@ -1030,6 +1032,10 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             else if(BirthDate != null)
             {
                 writer.WriteStringValue(null, BirthDate);
+            }
+            else if(Category != null)
+            {
+                writer.WriteStringValue(null, Category);
             }
             else if(Class != null)
             {

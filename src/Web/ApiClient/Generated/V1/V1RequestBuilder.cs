@@ -5,6 +5,7 @@ using Aggregator.Web.ApiClient.Generated.V1.LinkSessions;
 using Aggregator.Web.ApiClient.Generated.V1.Oauth;
 using Aggregator.Web.ApiClient.Generated.V1.Patients;
 using Aggregator.Web.ApiClient.Generated.V1.Providers;
+using Aggregator.Web.ApiClient.Generated.V1.Session;
 using Aggregator.Web.ApiClient.Generated.V1.WebhookDeliveries;
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions;
@@ -44,6 +45,11 @@ namespace Aggregator.Web.ApiClient.Generated.V1
         public global::Aggregator.Web.ApiClient.Generated.V1.Providers.ProvidersRequestBuilder Providers
         {
             get => new global::Aggregator.Web.ApiClient.Generated.V1.Providers.ProvidersRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The session property</summary>
+        public global::Aggregator.Web.ApiClient.Generated.V1.Session.SessionRequestBuilder Session
+        {
+            get => new global::Aggregator.Web.ApiClient.Generated.V1.Session.SessionRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The webhookDeliveries property</summary>
         public global::Aggregator.Web.ApiClient.Generated.V1.WebhookDeliveries.WebhookDeliveriesRequestBuilder WebhookDeliveries

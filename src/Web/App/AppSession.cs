@@ -1,0 +1,60 @@
+using Aggregator.Web.ApiClient;
+
+namespace Aggregator.Web.App;
+
+/// <summary>
+/// The companion app's sign-in: the patient session token a partner's backend minted, kept in an http-only cookie
+/// (never in a url after <c>/app/start</c>, never in browser storage), and who it speaks for.
+/// </summary>
+public static class AppSession
+{
+    public const string CookieName = "agg_session";
+    public const string PendingLinkCookie = "agg_pending_link";
+    public const string Path = "/app";
+
+    public static string? Token(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Request.Cookies.TryGetValue(CookieName, out var token) && token.Length > 0 ? token : null;
+    }
+
+    public static CookieOptions Cookie(HttpContext http, DateTimeOffset? expires)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return new CookieOptions
+        {
+            HttpOnly = true,
+            SameSite = SameSiteMode.Lax,
+            Secure = http.Request.IsHttps,
+            Path = Path,
+            Expires = expires,
+            IsEssential = true,
+        };
+    }
+
+    /// <summary>The signed-in patient, or null when there is no token or it no longer works.</summary>
+    public static async Task<(string Token, SignedIn Patient)?> CurrentAsync(HttpContext http, AggregatorApi api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        if (Token(http) is not { } token)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (token, await api.SessionAsync(token, http.RequestAborted));
+        }
+        catch (ApiProblemException problem) when (problem.Status is 401 or 403 or 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Where the Connect page sends the patient back to: this app's own page (registered as the tenant's return url).</summary>
+    public static Uri ConnectedUrl(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return new Uri($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/app/connected");
+    }
+}
