@@ -48,6 +48,7 @@ public static class ApiServices
         app.MapSyncEndpoints();
         app.MapRecordEndpoints();
         app.MapRecordFeedEndpoints();
+        app.MapExportEndpoints();
         app.MapFhirEndpoints();
         app.MapAuditEndpoints();
         app.MapEventEndpoints();

@@ -97,8 +97,10 @@ public static class DependencyInjection
         services.AddHostedService(provider => provider.GetRequiredService<Auditing.AuditTrail>());
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<PatientSessionTokens>();
+        services.AddSingleton<CredentialRevocations>();
         services.AddScoped<TenantAdministration>();
         services.AddScoped<PatientRegistry>();
+        services.AddScoped<PatientErasure>();
 
         services.AddOptions<SandboxDirectoryOptions>().Bind(builder.Configuration.GetSection(SandboxDirectoryOptions.Section));
         services.AddOptions<ConnectOptions>().Bind(builder.Configuration.GetSection(ConnectOptions.Section));

@@ -19,7 +19,8 @@ public sealed class ApiCredentialsHandler(
     UrlEncoder encoder,
     ApiKeyAuthenticator apiKeys,
     PatientSessionTokens sessions,
-    LinkSessionCredentials links) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    LinkSessionCredentials links,
+    CredentialRevocations revocations) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiCredentials";
 
@@ -34,12 +35,12 @@ public sealed class ApiCredentialsHandler(
         var credential = header["Bearer ".Length..].Trim();
         if (credential.StartsWith(PatientSessionTokens.Prefix, StringComparison.Ordinal))
         {
-            return AuthenticateSession(credential);
+            return await AuthenticateSessionAsync(credential);
         }
 
         if (credential.StartsWith(LinkSessionCredentials.Prefix, StringComparison.Ordinal))
         {
-            return AuthenticateLinkSession(credential);
+            return await AuthenticateLinkSessionAsync(credential);
         }
 
         var key = await apiKeys.AuthenticateAsync(credential, Context.RequestAborted);
@@ -59,9 +60,10 @@ public sealed class ApiCredentialsHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    private AuthenticateResult AuthenticateSession(string credential)
+    private async Task<AuthenticateResult> AuthenticateSessionAsync(string credential)
     {
-        if (sessions.Validate(credential) is not { } session)
+        // Signed and unexpired is not enough: the patient may have revoked it, or its tenant been suspended.
+        if (sessions.Validate(credential) is not { } session || !await revocations.SessionAllowedAsync(session, Context.RequestAborted))
         {
             return AuthenticateResult.Fail("The session token is not valid or has expired.");
         }
@@ -79,9 +81,9 @@ public sealed class ApiCredentialsHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
-    private AuthenticateResult AuthenticateLinkSession(string credential)
+    private async Task<AuthenticateResult> AuthenticateLinkSessionAsync(string credential)
     {
-        if (links.Validate(credential) is not { } link)
+        if (links.Validate(credential) is not { } link || !await revocations.TenantActiveAsync(link.TenantId, Context.RequestAborted))
         {
             return AuthenticateResult.Fail("The link-session credential is not valid or has expired.");
         }

@@ -12,6 +12,13 @@ public static class ConnectionAccess
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(http);
         var patientId = await db.Connections.Where(c => c.Id == connectionId).Select(c => (Guid?)c.PatientId).SingleOrDefaultAsync(cancellationToken);
-        return patientId is { } id && PatientAccess.Allows(http.User, id);
+        if (patientId is not { } id || !PatientAccess.Allows(http.User, id))
+        {
+            return false;
+        }
+
+        // Whose data the call touches, for its audit event.
+        http.Items[Auditing.AuditEndpoints.PatientItem] = id;
+        return true;
     }
 }

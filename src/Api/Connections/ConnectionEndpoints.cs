@@ -1,3 +1,4 @@
+using Aggregator.Api.Auditing;
 using System.Linq.Expressions;
 using Aggregator.Api.Authentication;
 using Aggregator.Domain.Connections;
@@ -18,7 +19,8 @@ public static class ConnectionEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         var patients = endpoints.MapGroup("/v1/patients/{patientId:guid}/connections")
             .WithTags("Connections")
-            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .Audited();
         patients.MapPost("/", Connect)
             .WithName("connectProvider")
             .ProducesProblem(StatusCodes.Status409Conflict)
@@ -30,13 +32,15 @@ public static class ConnectionEndpoints
 
         var connections = endpoints.MapGroup("/v1/connections")
             .WithTags("Connections")
-            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy);
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .Audited();
         connections.MapGet("/{connectionId:guid}", GetConnection)
             .WithName("getConnection").WithSummary("One connection");
         connections.MapDelete("/{connectionId:guid}", Disconnect)
             .WithName("disconnect")
             .WithSummary("Disconnect: revoke the grant at the provider and destroy the tokens")
-            .WithDescription("With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it. A patient's session token may disconnect its own patient's connections.");
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithDescription("With `purge=true` the data fetched through this connection is deleted too, and the record rebuilt before the answer: nothing that came only from this connection is served afterwards by any read (record, sources, timeline, trends, changes, FHIR view, export). A sync of it still running stops at its next batch; if it has not stopped within `Connect:SyncStopTimeout` (30 s) the answer is 409 and nothing was deleted (ask again). The connection stays listed as `revoked`; connect again to renew it. A patient's session token may disconnect its own patient's connections.");
         connections.MapPost("/{connectionId:guid}/confirm", Confirm)
             .WithName("confirmConnection")
             .RequireAuthorization(AuthenticationSetup.TenantPolicy)
@@ -110,12 +114,23 @@ public static class ConnectionEndpoints
             return ApiProblems.ConnectionNotFound();
         }
 
-        await revocation.DisconnectAsync(connectionId, purge ?? false, cancellationToken);
-        return TypedResults.NoContent();
+        var result = await revocation.DisconnectAsync(connectionId, purge ?? false, cancellationToken);
+        return result.SyncStillWriting
+            ? TypedResults.Problem(
+                title: "A sync of this connection is still writing",
+                detail: "The connection is disconnected and its sync stops at its next batch, but it did not stop in time: nothing was purged yet. Ask for the purge again.",
+                statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.Conflict)
+            : TypedResults.NoContent();
+    }
+
+    private static Ok<ConfirmResponse> Confirmed(HttpContext http, ConfirmResult result)
+    {
+        http.Items[AuditEndpoints.PatientItem] = result.PatientId;
+        return TypedResults.Ok(new ConfirmResponse(result.ConnectionId, result.Status!.Value));
     }
 
     private static async Task<Results<Ok<ConfirmResponse>, ProblemHttpResult>> Confirm(
-        Guid connectionId, ConfirmRequest? body, ConnectionBinding binding, CancellationToken cancellationToken)
+        Guid connectionId, ConfirmRequest? body, HttpContext http, ConnectionBinding binding, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(body?.ResultCode))
         {
@@ -126,7 +141,7 @@ public static class ConnectionEndpoints
         var result = await binding.ConfirmAsync(connectionId, body.ResultCode, cancellationToken);
         return result.Outcome switch
         {
-            ConfirmOutcome.Confirmed => TypedResults.Ok(new ConfirmResponse(result.ConnectionId, result.Status!.Value)),
+            ConfirmOutcome.Confirmed => Confirmed(http, result),
             ConfirmOutcome.NotFound => ApiProblems.ConnectionNotFound(),
             _ => TypedResults.Problem(
                 title: "Invalid result code",

@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Api.Auditing;
 using System.Security.Claims;
 using Aggregator.Api.Authentication;
 using Aggregator.Infrastructure.Connections;
@@ -56,6 +59,7 @@ public static class LinkSessionEndpoints
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("Cancel (or end on an error with `reason`): revokes what the session connected; where to send the patient");
         sessions.MapPost("/{linkSessionId:guid}/exchange", Exchange)
+            .Audited()
             .WithName("exchangeLinkSessionCode")
             .RequireAuthorization(AuthenticationSetup.TenantPolicy)
             .WithSummary("Exchange Done's result code: confirms every connection the session made")
@@ -156,7 +160,7 @@ public static class LinkSessionEndpoints
             : SessionNotFound();
 
     private static async Task<Results<Ok<ExchangeResponse>, ProblemHttpResult>> Exchange(
-        Guid linkSessionId, ExchangeRequest? body, LinkSessions sessions, CancellationToken cancellationToken)
+        Guid linkSessionId, ExchangeRequest? body, HttpContext http, AggregatorDbContext db, LinkSessions sessions, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(body?.ResultCode))
         {
@@ -164,6 +168,8 @@ public static class LinkSessionEndpoints
                 statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.Validation);
         }
 
+        // Whose connections the exchange confirms, for its audit event.
+        http.Items[AuditEndpoints.PatientItem] = await db.LinkSessions.Where(l => l.Id == linkSessionId).Select(l => (Guid?)l.PatientId).SingleOrDefaultAsync(cancellationToken);
         return await Run(async () => TypedResults.Ok(new ExchangeResponse(await sessions.ExchangeAsync(linkSessionId, body.ResultCode, cancellationToken))));
     }
 

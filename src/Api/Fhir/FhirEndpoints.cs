@@ -30,7 +30,7 @@ public static class FhirEndpoints
             .WithName("fhirCapabilities")
             .ProducesFhir<FhirCapabilityStatement>().AllowAnonymous()
             .WithSummary("CapabilityStatement of the FHIR view");
-        var secured = group.MapGroup("").RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy).AuditReads();
+        var secured = group.MapGroup("").RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy).Audited();
         secured.MapGet("/Patient/{patientId:guid}/$everything", Everything)
             .WithName("fhirPatientEverything")
             .ProducesFhir<FhirBundle>()
@@ -202,7 +202,7 @@ public static class FhirEndpoints
     private static readonly string[] SupportingTypes = ["Practitioner", "PractitionerRole", "Organization", "Location", "Medication"];
 
     /// <summary>Every type the view may hold: the R4 patient compartment, the patient, and supporting types.</summary>
-    private static readonly HashSet<string> SearchableTypes = new(
+    internal static readonly HashSet<string> SearchableTypes = new(
         PatientCompartment.R4Types.Concat(["Patient", "Provenance"]).Concat(SupportingTypes), StringComparer.Ordinal);
 
     /// <summary>

@@ -48,14 +48,7 @@ public sealed class FhirViewLoader(
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        // Built once per record version and reused by every query and read of it (building loads every source resource).
-        var viewKey = (tenant.Required, patientId, version.Value, baseUrl);
-        if (!views.TryGet(viewKey, out var view))
-        {
-            view = await reader.ReadAsync(patientId, includeRetracted: false, item => $"{baseUrl}/v1/patients/{patientId}/documents/{item}/content", cancellationToken);
-            views.Set(viewKey, view);
-        }
-
+        var view = await ViewAsync(patientId, version.Value, baseUrl, cancellationToken);
         var body = render(view, baseUrl);
         if (body is null)
         {
@@ -64,6 +57,22 @@ public sealed class FhirViewLoader(
 
         cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
         return Answer(http, body, etag);
+    }
+
+    /// <summary>
+    /// The patient's FHIR view at a record version, built once per version and reused by every query and read of it
+    /// (building loads every source resource).
+    /// </summary>
+    public async Task<FhirRecordView> ViewAsync(Guid patientId, long version, string baseUrl, CancellationToken cancellationToken)
+    {
+        var viewKey = (tenant.Required, patientId, version, baseUrl);
+        if (!views.TryGet(viewKey, out var view))
+        {
+            view = await reader.ReadAsync(patientId, includeRetracted: false, item => $"{baseUrl}/v1/patients/{patientId}/documents/{item}/content", cancellationToken);
+            views.Set(viewKey, view);
+        }
+
+        return view;
     }
 
     private static IResult Answer(HttpContext http, string body, string etag) =>

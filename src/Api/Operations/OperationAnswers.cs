@@ -16,8 +16,15 @@ public sealed class EventStreamMetadata;
 /// <summary>Marks an endpoint that answers a document's bytes in the document's own media type.</summary>
 public sealed class BinaryContentMetadata;
 
+/// <summary>Marks an endpoint that also answers NDJSON (<c>application/fhir+ndjson</c>) when asked.</summary>
+public sealed class NdjsonMetadata;
+
 public static class OpenApiEndpointConventions
 {
+    /// <summary>A FHIR Bundle, or with <c>Accept: application/fhir+ndjson</c> one resource per line.</summary>
+    public static RouteHandlerBuilder ProducesFhirBundleOrNdjson(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new NdjsonMetadata()).Produces<Fhir.FhirBundle>(StatusCodes.Status200OK, "application/fhir+json");
+
     public static TBuilder HasConditionalReads<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new ConditionalReadMetadata());
 
@@ -123,6 +130,18 @@ internal static class OperationAnswers
                     OneOf = [.. OpenApiWebhooks.EventData.Select(type => (IOpenApiSchema)new OpenApiSchemaReference(type.Name, null))],
                 },
             }, "The patient's events, as they happen.");
+        }
+
+        if (metadata.OfType<NdjsonMetadata>().Any() && operation.Responses!.TryGetValue("200", out var bundle) && bundle is OpenApiResponse { Content: { } bundleContent })
+        {
+            bundleContent["application/fhir+ndjson"] = new OpenApiMediaType
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Description = "Newline-delimited FHIR JSON: one resource per line, grouped by resource type.",
+                },
+            };
         }
 
         if (metadata.OfType<BinaryContentMetadata>().Any())

@@ -29,6 +29,17 @@ public static class PatientEndpoints
             .WithName("createSessionToken")
             .WithSummary("Mint a short-lived token for the patient's frontend")
             .WithDescription("The token (`aggs_…`, Bearer) can read this one patient and start connections for them, nothing else. `lifetimeMinutes` defaults to 15, at most 720.");
+        group.MapDelete("/{patientId:guid}/session-tokens", RevokeSessionTokens)
+            .WithName("revokeSessionTokens")
+            .WithSummary("Revoke every session token issued for the patient until now")
+            .WithDescription("Signs the patient out everywhere: tokens issued before this call stop working at once on every replica; tokens minted afterwards work. 204.")
+            .Audited();
+        group.MapDelete("/{patientId:guid}", DeletePatient)
+            .WithName("deletePatient")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Delete a patient and everything stored for them")
+            .WithDescription("Revokes every connection at its provider, then deletes every row of the patient: connections with what they fetched, sync runs and coverage, the merged record, link sessions, events and webhook deliveries not yet made. Audit events stay (who did what when, no clinical content), readable at `GET /v1/audit-events?patientId=`. Sends `patient.deleted`. Afterwards every route under the patient answers 404, its session tokens stop working, and the same external id may be registered again as a new patient. 409 (nothing deleted) when a sync of the patient does not stop within `Connect:SyncStopTimeout`; ask again.")
+            .Audited();
         endpoints.MapGet("/v1/session", GetSession)
             .WithName("getSession")
             .WithTags("Patients")
@@ -40,7 +51,7 @@ public static class PatientEndpoints
             .WithTags("Patients")
             .WithSummary("Read a patient")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
-            .AuditReads();
+            .Audited();
         group.MapGet("/", ListPatients)
             .WithName("listPatients")
             .WithSummary("List the tenant's patients (cursor paging), or find one by your external id")
@@ -80,6 +91,31 @@ public static class PatientEndpoints
         var expires = DateTimeOffset.FromUnixTimeSeconds(long.Parse(http.User.FindFirstValue(ApiClaims.ExpiresAt)!, System.Globalization.CultureInfo.InvariantCulture));
         return TypedResults.Ok(new SessionResponse(patientId, name, expires));
     }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionTokens(
+        Guid patientId, AggregatorDbContext db, CredentialRevocations revocations, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        if (await db.Patients.Where(p => p.Id == patientId).ExecuteUpdateAsync(p => p.SetProperty(x => x.SessionsRevokedBefore, now), cancellationToken) == 0)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        await revocations.PatientChangedAsync(patientId, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeletePatient(
+        Guid patientId, PatientErasure erasure, CancellationToken cancellationToken) =>
+        await erasure.DeleteAsync(patientId, cancellationToken) switch
+        {
+            ErasureOutcome.Deleted => TypedResults.NoContent(),
+            ErasureOutcome.NotFound => ApiProblems.PatientNotFound(),
+            _ => TypedResults.Problem(
+                title: "A sync of this patient is still writing",
+                detail: "Every connection of the patient is revoked and its syncs stop at their next batch, but one did not stop in time: nothing was deleted yet. Ask again.",
+                statusCode: StatusCodes.Status409Conflict, type: ProblemTypes.Conflict),
+        };
 
     private static async Task<Results<Ok<PatientResponse>, ProblemHttpResult>> GetPatient(
         Guid patientId, HttpContext http, PatientRegistry patients, CancellationToken cancellationToken)

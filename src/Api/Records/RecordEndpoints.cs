@@ -22,7 +22,7 @@ public static class RecordEndpoints
         var group = endpoints.MapGroup("/v1/patients/{patientId:guid}")
             .WithTags("Record")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
-            .AuditReads();
+            .Audited();
         group.MapGet("/record", GetRecord)
             .WithName("getRecord")
             .HasConditionalReads()

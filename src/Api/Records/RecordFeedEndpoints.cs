@@ -23,7 +23,7 @@ public static class RecordFeedEndpoints
         var group = endpoints.MapGroup("/v1/patients/{patientId:guid}")
             .WithTags("Record")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
-            .AuditReads();
+            .Audited();
         group.MapGet("/timeline", GetTimeline)
             .WithName("getTimeline")
             .Produces<Schemas.RecordItemPage>()

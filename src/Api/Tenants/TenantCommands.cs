@@ -5,7 +5,7 @@ using Aggregator.Infrastructure.Tenants;
 
 namespace Aggregator.Api.Tenants;
 
-/// <summary><c>tenants create|list|update|demo</c> and <c>keys create|list|revoke</c>.</summary>
+/// <summary><c>tenants create|list|update|suspend|resume|webhook-secret|demo</c> and <c>keys create|list|revoke</c>.</summary>
 public static class TenantCommands
 {
     public delegate Task<int> ServiceRunner(Func<IServiceProvider, Task<int>> command, bool migrateFirst = true);
@@ -100,6 +100,29 @@ public static class TenantCommands
             return await PrintWebhookSecretAsync(admin, parse.GetRequiredValue(secretTenantId), parse.GetValue(rotate), cancellationToken) ? 0 : 1;
         }));
         tenants.Add(secret);
+
+        foreach (var (verb, status, description) in new[]
+        {
+            ("suspend", TenantStatus.Suspended, "Suspend a tenant: its API keys, patient session tokens and Connect links stop working at once on every replica, and its connections stop syncing."),
+            ("resume", TenantStatus.Active, "Resume a suspended tenant."),
+        })
+        {
+            var statusTenantId = new Argument<Guid>("tenant-id");
+            var command = new Command(verb, description) { statusTenantId };
+            command.SetAction((parse, cancellationToken) => run(async services =>
+            {
+                var id = parse.GetRequiredValue(statusTenantId);
+                if (!await services.GetRequiredService<TenantAdministration>().SetStatusAsync(id, status, cancellationToken))
+                {
+                    await Console.Error.WriteLineAsync($"error: no tenant {id}");
+                    return 1;
+                }
+
+                await Console.Out.WriteLineAsync(status == TenantStatus.Suspended ? $"Tenant {id} suspended." : $"Tenant {id} resumed.");
+                return 0;
+            }));
+            tenants.Add(command);
+        }
 
         var demoReturnUrls = ReturnUrlOption();
         var demo = new Command("demo", $"Ensure the '{TenantAdministration.DemoTenantName}' tenant; revoke its old key and print a new one (last line).")

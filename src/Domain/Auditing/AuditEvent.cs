@@ -21,4 +21,7 @@ public enum AuditActorType
     SessionToken,
     Operator,
     System,
+
+    /// <summary>The hosted Connect page, acting for one link session's patient.</summary>
+    LinkSession,
 }

@@ -17,4 +17,7 @@ public sealed class Patient : ITenantOwned
 
     /// <summary>The id of the patient's latest event (the events stream's per-patient sequence).</summary>
     public long EventSequence { get; set; }
+
+    /// <summary>Session tokens issued before this instant no longer work (the patient signed out everywhere).</summary>
+    public DateTimeOffset? SessionsRevokedBefore { get; set; }
 }

@@ -13,7 +13,7 @@ public sealed class AuditOptions
 {
     public const string Section = "Audit";
 
-    /// <summary>Events held in memory at most; beyond it new events are dropped (and counted in the log) rather than slowing reads.</summary>
+    /// <summary>Events held in memory at most; beyond it, those who record an event wait for room (nothing is dropped).</summary>
     public int BufferCapacity { get; set; } = 100_000;
 
     /// <summary>Events written per batch at most.</summary>
@@ -24,9 +24,10 @@ public sealed class AuditOptions
 }
 
 /// <summary>
-/// Who read which patient's data, written off the request path: a read puts its event in an
-/// in-memory channel (no database round trip, never waits) and this service writes them in
-/// batches. A failed write is retried after the flush interval; stopping writes what is left.
+/// Who read or changed which patient's data, written off the request path: a request puts its event in an in-memory
+/// channel (no database round trip) and this service writes them in batches. When the writer falls behind by a full
+/// buffer, recording waits for room instead of dropping. A failed write is retried after the flush interval; stopping
+/// writes what is left, so only a hard kill loses events (at most those of the last flush interval).
 /// </summary>
 public sealed partial class AuditTrail : BackgroundService
 {
@@ -37,7 +38,7 @@ public sealed partial class AuditTrail : BackgroundService
     private readonly AuditOptions _options;
     private readonly List<AuditEvent> _unwritten = [];
     private readonly SemaphoreSlim _writing = new(1, 1);
-    private long _dropped;
+    private long _waited;
 
     public AuditTrail(NpgsqlDataSource dataSource, TimeProvider clock, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
     {
@@ -48,18 +49,21 @@ public sealed partial class AuditTrail : BackgroundService
         _options = options.Value;
         _events = Channel.CreateBounded<AuditEvent>(new BoundedChannelOptions(_options.BufferCapacity)
         {
-            FullMode = BoundedChannelFullMode.DropWrite,
+            FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
         });
     }
 
-    /// <summary>Notes an event; returns at once.</summary>
-    public void Record(AuditEvent auditEvent)
+    /// <summary>Notes an event: at once while the buffer has room, else once the writer has made some.</summary>
+    public ValueTask RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
-        if (!_events.Writer.TryWrite(auditEvent))
+        if (_events.Writer.TryWrite(auditEvent))
         {
-            Interlocked.Increment(ref _dropped);
+            return ValueTask.CompletedTask;
         }
+
+        Interlocked.Increment(ref _waited);
+        return _events.Writer.WriteAsync(auditEvent, cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -109,9 +113,9 @@ public sealed partial class AuditTrail : BackgroundService
 
     private async Task FlushLockedAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _dropped, 0) is > 0 and var dropped)
+        if (Interlocked.Exchange(ref _waited, 0) is > 0 and var waited)
         {
-            LogDropped(_logger, dropped, _options.BufferCapacity);
+            LogWaited(_logger, waited, _options.BufferCapacity);
         }
 
         while (true)
@@ -178,8 +182,8 @@ public sealed partial class AuditTrail : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "The database refused a batch of {Count} audit events ({SqlState}); they are lost")]
     private static partial void LogBatchRefused(ILogger logger, int count, string sqlState);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Dropped} audit events were dropped")]
-    private static partial void LogDropped(ILogger logger, long dropped, int capacity);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Waited} requests waited for the audit writer")]
+    private static partial void LogWaited(ILogger logger, long waited, int capacity);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write {Count} audit events ({Error}); they are retried shortly")]
     private static partial void LogWriteFailed(ILogger logger, int count, string error);

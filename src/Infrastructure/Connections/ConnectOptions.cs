@@ -18,6 +18,12 @@ public sealed class ConnectOptions
 
     /// <summary>How long a hosted Connect session (and its url) lives.</summary>
     public TimeSpan LinkSessionLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How long a purge or a patient's deletion waits for a sync of the connection that is still writing (it stops at
+    /// its next batch once the connection is revoked); past it the call answers 409 and deletes nothing.
+    /// </summary>
+    public TimeSpan SyncStopTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary><c>Api:*</c>: where the Api and the web app are reached from outside.</summary>

@@ -20,7 +20,7 @@ public enum ConfirmOutcome
     InvalidCode,
 }
 
-public sealed record ConfirmResult(ConfirmOutcome Outcome, Guid ConnectionId, ConnectionStatus? Status);
+public sealed record ConfirmResult(ConfirmOutcome Outcome, Guid ConnectionId, ConnectionStatus? Status, Guid? PatientId = null);
 
 /// <summary>
 /// Binds a connection to its patient for good when the tenant's backend redeems the single-use result code
@@ -57,7 +57,7 @@ public sealed partial class ConnectionBinding(
         }
 
         return await ConfirmBindingAsync(connection, cancellationToken)
-            ? new ConfirmResult(ConfirmOutcome.Confirmed, connection.Id, connection.Status)
+            ? new ConfirmResult(ConfirmOutcome.Confirmed, connection.Id, connection.Status, connection.PatientId)
             : new ConfirmResult(ConfirmOutcome.InvalidCode, connectionId, connection.Status);
     }
 

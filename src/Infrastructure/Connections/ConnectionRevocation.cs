@@ -4,10 +4,14 @@ using Aggregator.Infrastructure.Providers;
 using Aggregator.Infrastructure.Secrets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Aggregator.Infrastructure.Connections;
 
-public sealed record DisconnectResult(bool Found, bool RevokedAtProvider, int PurgedResources);
+/// <param name="SyncStillWriting">A purge found a sync of the connection still writing past <c>Connect:SyncStopTimeout</c>: the
+/// connection is revoked, nothing was deleted, and the purge may be asked for again.</param>
+public sealed record DisconnectResult(bool Found, bool RevokedAtProvider, int PurgedResources, bool SyncStillWriting = false);
 
 /// <summary>
 /// Ends a connection: revokes its grant at the provider when the provider has a revocation
@@ -21,6 +25,8 @@ public sealed partial class ConnectionRevocation(
     SecretProtector secrets,
     Events.PatientEventLog events,
     IEnumerable<Sync.IRecordRebuilder> rebuilders,
+    NpgsqlDataSource dataSource,
+    IOptions<ConnectOptions> options,
     TimeProvider clock,
     ILogger<ConnectionRevocation> logger)
 {
@@ -32,30 +38,62 @@ public sealed partial class ConnectionRevocation(
             return new DisconnectResult(false, false, 0);
         }
 
-        var revoked = connection.TokenSetProtected is { } stored && await RevokeAtProviderAsync(connection, TokenSet.Unprotect(secrets, stored), cancellationToken);
-        connection.TokenSetProtected = null;
-        connection.AccessTokenExpiresAt = null;
-        connection.RefreshTokenExpiresAt = null;
-        connection.Status = ConnectionStatus.Revoked;
-        connection.NextSyncAt = null;
-        connection.UpdatedAt = clock.GetUtcNow();
-        await db.AuthRequests.Where(a => a.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await events.ConnectionUpdatedAsync(connection, cancellationToken);
-
-        var purged = purge
-            ? await db.SourceResources.Where(r => r.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken)
-            : 0;
-        if (purged > 0)
+        var revoked = await EndAsync(connection, cancellationToken);
+        if (!purge)
         {
-            // What only this connection stated leaves the record now (and every cache and stream hears of the new version).
+            LogDisconnected(logger, connectionId, revoked, 0);
+            return new DisconnectResult(true, revoked, 0);
+        }
+
+        // A sync still running stops at its next batch (the connection is revoked); its lock says when it has.
+        await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            if (!await Sync.SyncLocks.LockConnectionAsync(session, connectionId, options.Value.SyncStopTimeout, clock, cancellationToken))
+            {
+                return new DisconnectResult(true, revoked, 0, SyncStillWriting: true);
+            }
+
+            var purged = await db.SourceResources.Where(r => r.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
+            await db.Coverage.Where(c => c.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
+            // What only this connection stated leaves the record now; the new version reaches every cache (NOTIFY), the
+            // event stream and webhooks (record.updated).
             foreach (var rebuilder in rebuilders)
             {
                 await rebuilder.RebuildAsync(connection.PatientId, cancellationToken);
             }
+
+            LogDisconnected(logger, connectionId, revoked, purged);
+            return new DisconnectResult(true, revoked, purged);
         }
-        LogDisconnected(logger, connectionId, revoked, purged);
-        return new DisconnectResult(true, revoked, purged);
+        finally
+        {
+            await Sync.SyncLocks.ReleaseAllAsync(session);
+        }
+    }
+
+    /// <summary>
+    /// Revokes a connection for good: marked revoked first (so that a running sync stops at its next batch and no
+    /// schedule picks it up), then its grant is revoked at the provider and our copy of its tokens destroyed.
+    /// </summary>
+    /// <returns>Whether the provider confirmed the revocation.</returns>
+    public async Task<bool> EndAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        // Our copy of the tokens goes in the same write: a sync that meets the revoked grant finds none to refresh.
+        var stored = connection.TokenSetProtected;
+        connection.Status = ConnectionStatus.Revoked;
+        connection.NextSyncAt = null;
+        connection.TokenSetProtected = null;
+        connection.AccessTokenExpiresAt = null;
+        connection.RefreshTokenExpiresAt = null;
+        connection.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await db.AuthRequests.Where(a => a.ConnectionId == connection.Id).ExecuteDeleteAsync(cancellationToken);
+
+        var revoked = stored is not null && await RevokeAtProviderAsync(connection, TokenSet.Unprotect(secrets, stored), cancellationToken);
+        await events.ConnectionUpdatedAsync(connection, cancellationToken);
+        return revoked;
     }
 
     /// <summary>

@@ -119,6 +119,12 @@ public sealed partial class ConnectionTokens(
 
     private async Task MarkReauthRequiredAsync(Connection connection, string reason, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction, CancellationToken cancellationToken)
     {
+        if (connection.Status is not (ConnectionStatus.Active or ConnectionStatus.PendingConfirmation))
+        {
+            // Disconnected meanwhile (its grant revoked by us): it stays as it is; there is nothing to ask the patient.
+            return;
+        }
+
         connection.Status = ConnectionStatus.ReauthRequired;
         connection.LastError = reason;
         connection.UpdatedAt = clock.GetUtcNow();

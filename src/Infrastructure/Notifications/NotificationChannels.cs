@@ -12,8 +12,11 @@ public static class NotificationChannels
     /// <summary>Payload: <c>{patientId}:{eventSequence}</c>, after a patient's event was stored.</summary>
     public const string PatientEvent = "aggregator_patient_event";
 
+    /// <summary>Payload: <c>tenant:{tenantId}</c> (suspended or resumed) or <c>patient:{patientId}</c> (sessions revoked, or deleted).</summary>
+    public const string CredentialsChanged = "aggregator_credentials_changed";
+
     /// <summary>Sent to every handler after a reconnect, when notifications may have been missed.</summary>
     public const string Everything = "*";
 
-    public static readonly string[] All = [ApiKeyRevoked, RecordChanged, PatientEvent];
+    public static readonly string[] All = [ApiKeyRevoked, RecordChanged, PatientEvent, CredentialsChanged];
 }

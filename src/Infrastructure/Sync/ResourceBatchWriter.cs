@@ -36,6 +36,7 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
         }
 
         await PrepareAsync(cancellationToken);
+        await EnsureStillConnectedAsync(cancellationToken);
         await ExecuteAsync("TRUNCATE sync_staging", cancellationToken);
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY sync_staging (resource_type, resource_id, resource, original, version_id, last_updated, content_hash, error) FROM STDIN (FORMAT BINARY)",
@@ -119,6 +120,20 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
         }
 
         return deleted;
+    }
+
+    /// <summary>
+    /// A connection disconnected (or deleted) while it synced stores nothing more: the run stops at its next batch, and
+    /// the purge waiting for its lock goes on.
+    /// </summary>
+    private async Task EnsureStillConnectedAsync(CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT status FROM connections WHERE id = $1", connection);
+        command.Parameters.AddWithValue(connectionId);
+        if (await command.ExecuteScalarAsync(cancellationToken) is not ("Active" or "PendingConfirmation"))
+        {
+            throw new SyncFailedException(SyncEngine.Disconnected);
+        }
     }
 
     private async Task PrepareAsync(CancellationToken cancellationToken)

@@ -59,10 +59,11 @@ public sealed partial class SyncDispatcher(
                 $"""
                 WITH due AS (
                     SELECT c.id FROM connections c
+                    JOIN tenants owner ON owner.id = c.tenant_id AND owner.status = 'Active'
                     WHERE c.status = 'Active' AND c.next_sync_at <= {now}
                     ORDER BY c.next_sync_at
                     LIMIT {options.Value.DispatchBatchSize}
-                    FOR UPDATE SKIP LOCKED)
+                    FOR UPDATE OF c SKIP LOCKED)
                 UPDATE connections c
                 SET next_sync_at = {now} + t.sync_interval * (0.9 + random() * 0.2)
                 FROM due, tenants t

@@ -42,6 +42,9 @@ public sealed partial class SyncEngine(
     TimeProvider clock,
     ILogger<SyncEngine> logger)
 {
+    /// <summary>Why a run stopped when its connection was disconnected while it ran.</summary>
+    public const string Disconnected = "The connection was disconnected while it synced; nothing more was stored.";
+
     public async Task<SyncStart> RunAsync(Guid syncRunId, CancellationToken cancellationToken)
     {
         var run = await db.SyncRuns.IgnoreQueryFilters().SingleOrDefaultAsync(r => r.Id == syncRunId, cancellationToken);
@@ -103,7 +106,9 @@ public sealed partial class SyncEngine(
         catch (ReauthorizationRequiredException)
         {
             await db.Entry(connection).ReloadAsync(cancellationToken);
-            Fail(run, "reauth_required: the provider no longer accepts this connection's grant; the patient must reconnect.");
+            Fail(run, connection.Status == ConnectionStatus.Revoked
+                ? Disconnected
+                : "reauth_required: the provider no longer accepts this connection's grant; the patient must reconnect.");
         }
         catch (SyncFailedException ex)
         {

@@ -18,6 +18,24 @@ public static class SyncLocks
     public static Task<bool> TryLockConnectionAsync(NpgsqlConnection session, Guid connectionId, CancellationToken cancellationToken) =>
         TryLockAsync(session, ConnectionSpace, Key(connectionId.ToString()), cancellationToken);
 
+    /// <summary>Waits, up to <paramref name="timeout"/>, for the connection's lock (for a running sync of it to stop).</summary>
+    public static async Task<bool> LockConnectionAsync(NpgsqlConnection session, Guid connectionId, TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        var deadline = clock.GetUtcNow() + timeout;
+        while (!await TryLockConnectionAsync(session, connectionId, cancellationToken))
+        {
+            if (clock.GetUtcNow() >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
+        }
+
+        return true;
+    }
+
     /// <summary>Takes a free slot of the provider's limit; false when all are taken.</summary>
     public static async Task<bool> TryTakeProviderSlotAsync(NpgsqlConnection session, Guid providerId, int slots, CancellationToken cancellationToken)
     {

@@ -4,8 +4,11 @@ using Microsoft.AspNetCore.DataProtection;
 
 namespace Aggregator.Infrastructure.Tenants;
 
-/// <summary>Who a patient session token speaks for: one patient of one tenant, until it expires.</summary>
-public sealed record PatientSession(Guid TenantId, Guid PatientId, DateTimeOffset ExpiresAt);
+/// <summary>
+/// Who a patient session token speaks for: one patient of one tenant, from when it was issued until it expires (or until
+/// the patient's sessions are revoked, or the tenant suspended: see <see cref="CredentialRevocations"/>).
+/// </summary>
+public sealed record PatientSession(Guid TenantId, Guid PatientId, DateTimeOffset ExpiresAt, DateTimeOffset IssuedAt = default);
 
 /// <summary>
 /// Short-lived, signed and encrypted tokens that a partner backend mints for its frontend: they can
@@ -23,8 +26,9 @@ public sealed class PatientSessionTokens(IDataProtectionProvider provider, TimeP
     public (string Token, DateTimeOffset ExpiresAt) Issue(Guid tenantId, Guid patientId, TimeSpan? lifetime)
     {
         var life = lifetime is { } asked && asked > TimeSpan.Zero ? (asked > MaxLifetime ? MaxLifetime : asked) : DefaultLifetime;
-        var expiresAt = clock.GetUtcNow() + life;
-        var payload = JsonSerializer.Serialize(new PatientSession(tenantId, patientId, expiresAt));
+        var now = clock.GetUtcNow();
+        var expiresAt = now + life;
+        var payload = JsonSerializer.Serialize(new PatientSession(tenantId, patientId, expiresAt, now));
         return (Prefix + _protector.Protect(payload, expiresAt), expiresAt);
     }
 

@@ -14,7 +14,8 @@ public sealed record IssuedApiKey(Guid KeyId, Guid TenantId, string Prefix, stri
 public sealed record TenantSettings(IReadOnlyList<string> ReturnUrls, TimeSpan? SyncInterval, Uri? WebhookUrl, string? DisplayName = null, Uri? LogoUrl = null);
 
 /// <summary>Operator work on tenants and their keys (the CLI's verbs). Sees every tenant.</summary>
-public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotifications notifications, SecretProtector secrets, TimeProvider clock)
+public sealed class TenantAdministration(
+    AggregatorDbContext db, DatabaseNotifications notifications, CredentialRevocations revocations, SecretProtector secrets, TimeProvider clock)
 {
     public const string DemoTenantName = "Demo Health";
     public const string DemoKeyName = "demo";
@@ -42,6 +43,7 @@ public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotific
         var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Id == tenantId, cancellationToken)
             ?? throw new TenantNotFoundException(tenantId);
         Apply(tenant, settings);
+        Audit(tenantId, "tenants update");
         await db.SaveChangesAsync(cancellationToken);
         return tenant;
     }
@@ -77,10 +79,40 @@ public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotific
         }
 
         key.RevokedAt = clock.GetUtcNow();
+        Audit(key.TenantId, "keys revoke " + key.Prefix);
         await db.SaveChangesAsync(cancellationToken);
         await notifications.PublishAsync(NotificationChannels.ApiKeyRevoked, Convert.ToHexString(key.Hash), cancellationToken);
         return true;
     }
+
+    /// <summary>
+    /// Suspends a tenant (its keys, session tokens and link sessions stop working at once on every replica; its
+    /// connections stop syncing) or resumes it. False when there is no such tenant.
+    /// </summary>
+    public async Task<bool> SetStatusAsync(Guid tenantId, TenantStatus status, CancellationToken cancellationToken)
+    {
+        var tenant = await db.Tenants.SingleOrDefaultAsync(t => t.Id == tenantId, cancellationToken);
+        if (tenant is null)
+        {
+            return false;
+        }
+
+        tenant.Status = status;
+        Audit(tenantId, status == TenantStatus.Suspended ? "tenants suspend" : "tenants resume");
+        await db.SaveChangesAsync(cancellationToken);
+        await revocations.TenantChangedAsync(tenantId, cancellationToken);
+        return true;
+    }
+
+    /// <summary>An operator's command leaves an audit event (actor <c>operator</c>), saved with the change it records.</summary>
+    private void Audit(Guid tenantId, string action) => db.AuditEvents.Add(new Domain.Auditing.AuditEvent
+    {
+        TenantId = tenantId,
+        ActorType = Domain.Auditing.AuditActorType.Operator,
+        ActorId = "cli",
+        Action = action,
+        OccurredAt = clock.GetUtcNow(),
+    });
 
     /// <summary>
     /// The run command's demo tenant: created once, with the given return urls; each call revokes
@@ -128,6 +160,7 @@ public sealed class TenantAdministration(AggregatorDbContext db, DatabaseNotific
             CreatedAt = clock.GetUtcNow(),
         };
         db.ApiKeys.Add(key);
+        Audit(tenantId, "keys create " + prefix);
         return new IssuedApiKey(key.Id, tenantId, prefix, secret);
     }
 

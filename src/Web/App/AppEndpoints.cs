@@ -156,7 +156,7 @@ public static class AppEndpoints
 
     /// <summary>The whole record as a FHIR R4 Bundle, as a download.</summary>
     private static Task Download(HttpContext http, IHttpClientFactory clients, AggregatorApi api) =>
-        PassThroughAsync(http, clients, api, patientId => $"fhir/r4/Patient/{patientId}/$everything", _ => "my-health-record.json");
+        PassThroughAsync(http, clients, api, patientId => $"v1/patients/{patientId}/export", _ => "my-health-record.json");
 
     private static async Task PassThroughAsync(HttpContext http, IHttpClientFactory clients, AggregatorApi api, Func<Guid, string> path, Func<string, string?> attachmentName)
     {

@@ -509,6 +509,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("record_version");
 
+                    b.Property<DateTimeOffset?>("SessionsRevokedBefore")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sessions_revoked_before");
+
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
                         .HasColumnName("tenant_id");

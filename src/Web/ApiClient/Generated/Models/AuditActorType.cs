@@ -24,5 +24,9 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         #pragma warning disable CS1591
         System,
         #pragma warning restore CS1591
+        [EnumMember(Value = "link_session")]
+        #pragma warning disable CS1591
+        Link_session,
+        #pragma warning restore CS1591
     }
 }

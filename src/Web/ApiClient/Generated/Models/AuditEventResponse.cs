@@ -34,6 +34,8 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public IDictionary<string, object> AdditionalData { get; set; }
         /// <summary>The occurredAt property</summary>
         public DateTimeOffset? OccurredAt { get; set; }
+        /// <summary>The patient whose data the call touched (in the tenant&apos;s trail; a patient&apos;s own trail is all theirs).</summary>
+        public Guid? PatientId { get; set; }
         /// <summary>The requestId property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -71,6 +73,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
                 { "actorId", n => { ActorId = n.GetStringValue(); } },
                 { "actorType", n => { ActorType = n.GetEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.AuditActorType>(); } },
                 { "occurredAt", n => { OccurredAt = n.GetDateTimeOffsetValue(); } },
+                { "patientId", n => { PatientId = n.GetGuidValue(); } },
                 { "requestId", n => { RequestId = n.GetStringValue(); } },
             };
         }
@@ -85,6 +88,7 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             writer.WriteStringValue("actorId", ActorId);
             writer.WriteEnumValue<global::Aggregator.Web.ApiClient.Generated.Models.AuditActorType>("actorType", ActorType);
             writer.WriteDateTimeOffsetValue("occurredAt", OccurredAt);
+            writer.WriteGuidValue("patientId", PatientId);
             writer.WriteStringValue("requestId", RequestId);
             writer.WriteAdditionalData(AdditionalData);
         }

@@ -64,7 +64,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item
         {
         }
         /// <summary>
-        /// With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it. A patient&apos;s session token may disconnect its own patient&apos;s connections.Takes a tenant API key, or the patient&apos;s own session token.
+        /// With `purge=true` the data fetched through this connection is deleted too, and the record rebuilt before the answer: nothing that came only from this connection is served afterwards by any read (record, sources, timeline, trends, changes, FHIR view, export). A sync of it still running stops at its next batch; if it has not stopped within `Connect:SyncStopTimeout` (30 s) the answer is 409 and nothing was deleted (ask again). The connection stays listed as `revoked`; connect again to renew it. A patient&apos;s session token may disconnect its own patient&apos;s connections.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -72,6 +72,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 404 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 409 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task DeleteAsync(Action<RequestConfiguration<global::Aggregator.Web.ApiClient.Generated.V1.Connections.Item.WithConnectionItemRequestBuilder.WithConnectionItemRequestBuilderDeleteQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -88,6 +89,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item
                 { "401", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "409", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             await RequestAdapter.SendNoContentAsync(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
         }
@@ -119,7 +121,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.ConnectionResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.ConnectionResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it. A patient&apos;s session token may disconnect its own patient&apos;s connections.Takes a tenant API key, or the patient&apos;s own session token.
+        /// With `purge=true` the data fetched through this connection is deleted too, and the record rebuilt before the answer: nothing that came only from this connection is served afterwards by any read (record, sources, timeline, trends, changes, FHIR view, export). A sync of it still running stops at its next batch; if it has not stopped within `Connect:SyncStopTimeout` (30 s) the answer is 409 and nothing was deleted (ask again). The connection stays listed as `revoked`; connect again to renew it. A patient&apos;s session token may disconnect its own patient&apos;s connections.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -166,7 +168,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item
             return new global::Aggregator.Web.ApiClient.Generated.V1.Connections.Item.WithConnectionItemRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// With `purge=true` the data fetched through this connection is deleted too. The connection stays listed as `revoked`; connect again to renew it. A patient&apos;s session token may disconnect its own patient&apos;s connections.Takes a tenant API key, or the patient&apos;s own session token.
+        /// With `purge=true` the data fetched through this connection is deleted too, and the record rebuilt before the answer: nothing that came only from this connection is served afterwards by any read (record, sources, timeline, trends, changes, FHIR view, export). A sync of it still running stops at its next batch; if it has not stopped within `Connect:SyncStopTimeout` (30 s) the answer is 409 and nothing was deleted (ask again). The connection stays listed as `revoked`; connect again to renew it. A patient&apos;s session token may disconnect its own patient&apos;s connections.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class WithConnectionItemRequestBuilderDeleteQueryParameters 

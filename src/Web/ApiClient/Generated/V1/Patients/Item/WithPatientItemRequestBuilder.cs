@@ -6,6 +6,7 @@ using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Changes;
 using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections;
 using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Documents;
 using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events;
+using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Export;
 using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Labs;
 using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.LinkSessions;
 using Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Record;
@@ -52,6 +53,11 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item
         {
             get => new global::Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events.EventsRequestBuilder(PathParameters, RequestAdapter);
         }
+        /// <summary>The export property</summary>
+        public global::Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Export.ExportRequestBuilder Export
+        {
+            get => new global::Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Export.ExportRequestBuilder(PathParameters, RequestAdapter);
+        }
         /// <summary>The labs property</summary>
         public global::Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Labs.LabsRequestBuilder Labs
         {
@@ -92,6 +98,34 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
         public WithPatientItemRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/patients/{patientId}", rawUrl)
         {
+        }
+        /// <summary>
+        /// Revokes every connection at its provider, then deletes every row of the patient: connections with what they fetched, sync runs and coverage, the merged record, link sessions, events and webhook deliveries not yet made. Audit events stay (who did what when, no clinical content), readable at `GET /v1/audit-events?patientId=`. Sends `patient.deleted`. Afterwards every route under the patient answers 404, its session tokens stop working, and the same external id may be registered again as a new patient. 409 (nothing deleted) when a sync of the patient does not stop within `Connect:SyncStopTimeout`; ask again.Takes a tenant API key.
+        /// </summary>
+        /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
+        /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 401 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 404 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 409 status code</exception>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public async Task DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        {
+#nullable restore
+#else
+        public async Task DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        {
+#endif
+            var requestInfo = ToDeleteRequestInformation(requestConfiguration);
+            var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
+            {
+                { "401", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "403", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "404", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "409", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+            };
+            await RequestAdapter.SendNoContentAsync(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
         /// Takes a tenant API key, or the patient&apos;s own session token.
@@ -154,6 +188,25 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item
                 { "415", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.PatientResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.PatientResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
+        }
+        /// <summary>
+        /// Revokes every connection at its provider, then deletes every row of the patient: connections with what they fetched, sync runs and coverage, the merged record, link sessions, events and webhook deliveries not yet made. Audit events stay (who did what when, no clinical content), readable at `GET /v1/audit-events?patientId=`. Sends `patient.deleted`. Afterwards every route under the patient answers 404, its session tokens stop working, and the same external id may be registered again as a new patient. 409 (nothing deleted) when a sync of the patient does not stop within `Connect:SyncStopTimeout`; ask again.Takes a tenant API key.
+        /// </summary>
+        /// <returns>A <see cref="RequestInformation"/></returns>
+        /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        {
+#nullable restore
+#else
+        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        {
+#endif
+            var requestInfo = new RequestInformation(Method.DELETE, UrlTemplate, PathParameters);
+            requestInfo.Configure(requestConfiguration);
+            requestInfo.Headers.TryAdd("Accept", "application/problem+json");
+            return requestInfo;
         }
         /// <summary>
         /// Takes a tenant API key, or the patient&apos;s own session token.

@@ -34,7 +34,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.AuditEvents
         {
         }
         /// <summary>
-        /// One event per successful read of the patient&apos;s record, FHIR view or patient resource: `actorType` (`api_key`, `session_token`), `actorId` (the key&apos;s id, or `session:{patientId}`), `action` (the route read), `occurredAt`, `requestId` (the `traceId` of that request&apos;s logs). Events are written within seconds of the read.Takes a tenant API key, or the patient&apos;s own session token.
+        /// One event per successful call that read or changed the patient&apos;s data (record, FHIR view, patient, export, connects, confirmations, disconnects and purges): `actorType` (`api_key`, `session_token`, `link_session`, `operator`), `actorId` (the key&apos;s id, `session:{patientId}`, `link:{linkSessionId}` or `cli`), `action` (the method and route), `occurredAt`, `requestId` (the `traceId` of that request&apos;s logs). Events are written within seconds of the read.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AuditEventPage"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -63,7 +63,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.AuditEvents
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.AuditEventPage>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.AuditEventPage.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// One event per successful read of the patient&apos;s record, FHIR view or patient resource: `actorType` (`api_key`, `session_token`), `actorId` (the key&apos;s id, or `session:{patientId}`), `action` (the route read), `occurredAt`, `requestId` (the `traceId` of that request&apos;s logs). Events are written within seconds of the read.Takes a tenant API key, or the patient&apos;s own session token.
+        /// One event per successful call that read or changed the patient&apos;s data (record, FHIR view, patient, export, connects, confirmations, disconnects and purges): `actorType` (`api_key`, `session_token`, `link_session`, `operator`), `actorId` (the key&apos;s id, `session:{patientId}`, `link:{linkSessionId}` or `cli`), `action` (the method and route), `occurredAt`, `requestId` (the `traceId` of that request&apos;s logs). Events are written within seconds of the read.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -91,7 +91,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.AuditEvents
             return new global::Aggregator.Web.ApiClient.Generated.V1.Patients.Item.AuditEvents.AuditEventsRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// One event per successful read of the patient&apos;s record, FHIR view or patient resource: `actorType` (`api_key`, `session_token`), `actorId` (the key&apos;s id, or `session:{patientId}`), `action` (the route read), `occurredAt`, `requestId` (the `traceId` of that request&apos;s logs). Events are written within seconds of the read.Takes a tenant API key, or the patient&apos;s own session token.
+        /// One event per successful call that read or changed the patient&apos;s data (record, FHIR view, patient, export, connects, confirmations, disconnects and purges): `actorType` (`api_key`, `session_token`, `link_session`, `operator`), `actorId` (the key&apos;s id, `session:{patientId}`, `link:{linkSessionId}` or `cli`), `action` (the method and route), `occurredAt`, `requestId` (the `traceId` of that request&apos;s logs). Events are written within seconds of the read.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class AuditEventsRequestBuilderGetQueryParameters 

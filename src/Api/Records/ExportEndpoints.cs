@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text.Json;
+using Aggregator.Api.Auditing;
+using Aggregator.Api.Authentication;
+using Aggregator.Api.Fhir;
+using Aggregator.Api.Operations;
+using Aggregator.Domain.Records;
+using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aggregator.Api.Records;
+
+/// <summary>
+/// <c>GET /v1/patients/{id}/export</c>: the patient's whole merged record, as the FHIR view holds it, streamed as a FHIR
+/// R4 Bundle (<c>collection</c>) or as NDJSON (one resource per line, grouped by type); with <c>include=sources</c> the
+/// providers' resources as they were stored follow, read from the database page by page.
+/// </summary>
+public static class ExportEndpoints
+{
+    public const string NdjsonMediaType = "application/fhir+ndjson";
+    private const int SourcePage = 500;
+    private static readonly ReadOnlyMemory<byte> NewLine = new[] { (byte)'\n' };
+
+    public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/v1/patients/{patientId:guid}/export", Export)
+            .WithName("exportRecord")
+            .WithTags("Record")
+            .WithSummary("Export the patient's whole record: a FHIR R4 Bundle, or NDJSON")
+            .WithDescription("The merged record as the FHIR view holds it (the Patient, one resource per item, the resources they refer to, and a Provenance per item), as a Bundle of type `collection` (`application/fhir+json`), or with `Accept: application/fhir+ndjson` as one resource per line, grouped by type. `_type` (comma-separated) keeps those types only. `include=sources` adds every provider's resources as they were stored (entries with `fullUrl` `urn:aggregator:connection:{connectionId}/{type}/{id}`; in NDJSON after the merged record, grouped by type). The answer is streamed.")
+            .ProducesFhirBundleOrNdjson()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
+            .Audited();
+        return endpoints;
+    }
+
+    private static async Task<IResult> Export(
+        Guid patientId, string? _type, string? include, HttpContext http, AggregatorDbContext db, FhirViewLoader loader,
+        IOptions<ApiPublicOptions> options, CancellationToken cancellationToken)
+    {
+        if (!PatientAccess.Allows(http.User, patientId))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        if (include is not (null or "sources"))
+        {
+            return Invalid("include", "The only value of include is `sources`.");
+        }
+
+        HashSet<string>? types = null;
+        if (!string.IsNullOrWhiteSpace(_type))
+        {
+            types = _type.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            if (types.FirstOrDefault(t => !FhirEndpoints.SearchableTypes.Contains(t)) is { } unknown)
+            {
+                return Invalid("_type", $"{unknown} is not a type this record holds.");
+            }
+        }
+
+        var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
+        if (version is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var baseUrl = PublicUrls.Base(http, options.Value);
+        var view = await loader.ViewAsync(patientId, version.Value, baseUrl, cancellationToken);
+        var merged = Merged(view).Where(r => types is null || types.Contains(r.ResourceType)).ToList();
+        var ndjson = http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(NdjsonMediaType, StringComparison.OrdinalIgnoreCase)
+            || a.MediaType.Equals("application/ndjson", StringComparison.OrdinalIgnoreCase));
+        var sources = include == "sources" ? StoredSourcesAsync(db, patientId, types, cancellationToken) : null;
+        return ndjson
+            ? TypedResults.Stream(stream => WriteNdjsonAsync(stream, merged, sources, cancellationToken), NdjsonMediaType)
+            : TypedResults.Stream(stream => WriteBundleAsync(stream, baseUrl, merged, sources, cancellationToken), "application/fhir+json; charset=utf-8");
+    }
+
+    private static IEnumerable<FhirViewResource> Merged(FhirRecordView view)
+    {
+        if (view.Patient is { } patient)
+        {
+            yield return patient;
+        }
+
+        foreach (var list in new[] { view.Items, view.Supporting, view.Provenances })
+        {
+            foreach (var resource in list)
+            {
+                yield return resource;
+            }
+        }
+    }
+
+    private static async Task WriteBundleAsync(
+        Stream stream, string baseUrl, List<FhirViewResource> merged, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
+    {
+        await using var writer = new Utf8JsonWriter(stream);
+        writer.WriteStartObject();
+        writer.WriteString("resourceType", "Bundle");
+        writer.WriteString("id", Guid.CreateVersion7().ToString());
+        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        writer.WriteStartObject("meta");
+        writer.WriteString("lastUpdated", now);
+        writer.WriteEndObject();
+        writer.WriteString("type", "collection");
+        writer.WriteString("timestamp", now);
+        writer.WriteStartArray("entry");
+        foreach (var resource in merged)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("fullUrl", resource.ItemId is null ? "urn:uuid:" + resource.Id : $"{baseUrl}{FhirEndpoints.Base}/{resource.ResourceType}/{resource.Id}");
+            writer.WritePropertyName("resource");
+            resource.Resource.WriteTo(writer);
+            writer.WriteEndObject();
+            await FlushIfFullAsync(writer, cancellationToken);
+        }
+
+        if (sources is not null)
+        {
+            await foreach (var source in sources)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("fullUrl", source.FullUrl);
+                writer.WritePropertyName("resource");
+                writer.WriteRawValue(source.Json, skipInputValidation: true);
+                writer.WriteEndObject();
+                await FlushIfFullAsync(writer, cancellationToken);
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync(cancellationToken);
+    }
+
+    private static async Task WriteNdjsonAsync(
+        Stream stream, List<FhirViewResource> merged, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
+    {
+        // Lines are small: they gather in a buffer that goes out as it fills.
+        await using var buffered = new BufferedStream(stream, 64 * 1024);
+        await using var writer = new Utf8JsonWriter(buffered);
+        // Grouped by type; within a type, in the record's order.
+        foreach (var resource in merged.OrderBy(r => r.ResourceType, StringComparer.Ordinal))
+        {
+            resource.Resource.WriteTo(writer);
+            await EndLineAsync(writer, buffered, cancellationToken);
+        }
+
+        if (sources is not null)
+        {
+            await foreach (var source in sources)
+            {
+                writer.WriteRawValue(source.Json, skipInputValidation: true);
+                await EndLineAsync(writer, buffered, cancellationToken);
+            }
+        }
+
+        await buffered.FlushAsync(cancellationToken);
+    }
+
+    private static async Task EndLineAsync(Utf8JsonWriter writer, Stream stream, CancellationToken cancellationToken)
+    {
+        await writer.FlushAsync(cancellationToken);
+        writer.Reset();
+        await stream.WriteAsync(NewLine, cancellationToken);
+    }
+
+    private static async Task FlushIfFullAsync(Utf8JsonWriter writer, CancellationToken cancellationToken)
+    {
+        if (writer.BytesPending > 32 * 1024)
+        {
+            await writer.FlushAsync(cancellationToken);
+        }
+    }
+
+    private sealed record StoredSource(string FullUrl, string Json);
+
+    /// <summary>The providers' resources as stored (confirmed connections, not deleted), by type then id, a page at a time.</summary>
+    private static async IAsyncEnumerable<StoredSource> StoredSourcesAsync(
+        AggregatorDbContext db, Guid patientId, HashSet<string>? types, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var connections = await db.Connections.AsNoTracking().Where(c => c.PatientId == patientId && c.ConfirmedAt != null).Select(c => c.Id).ToListAsync(cancellationToken);
+        var stored = db.SourceResources.AsNoTracking().Where(r => connections.Contains(r.ConnectionId) && r.DeletedAt == null && r.Resource != null);
+        var present = await stored.Select(r => r.ResourceType).Distinct().ToListAsync(cancellationToken);
+        foreach (var type in present.Where(t => types is null || types.Contains(t)).Order(StringComparer.Ordinal))
+        {
+            long after = 0;
+            while (true)
+            {
+                var page = await stored.Where(r => r.ResourceType == type && r.Id > after).OrderBy(r => r.Id).Take(SourcePage)
+                    .Select(r => new { r.Id, r.ConnectionId, r.ResourceId, r.Resource }).ToListAsync(cancellationToken);
+                foreach (var row in page)
+                {
+                    yield return new StoredSource($"urn:aggregator:connection:{row.ConnectionId}/{type}/{row.ResourceId}", row.Resource!);
+                }
+
+                if (page.Count < SourcePage)
+                {
+                    break;
+                }
+
+                after = page[^1].Id;
+            }
+        }
+    }
+
+    private static ProblemHttpResult Invalid(string parameter, string detail) =>
+        TypedResults.Problem(title: $"Invalid {parameter}", detail: detail, statusCode: StatusCodes.Status400BadRequest, type: ProblemTypes.Validation);
+}

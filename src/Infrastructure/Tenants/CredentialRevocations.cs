@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using Aggregator.Domain.Tenants;
+using Aggregator.Infrastructure.Notifications;
+using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aggregator.Infrastructure.Tenants;
+
+/// <summary>
+/// Whether a tenant is suspended and before when a patient's session tokens were revoked, answered from memory after
+/// the first sight (so that a request pays no database round trip), kept true on every replica by NOTIFY
+/// (<see cref="NotificationChannels.CredentialsChanged"/>) and by entries that expire in case a notification was missed.
+/// </summary>
+public sealed class CredentialRevocations
+{
+    private static readonly TimeSpan EntryLifetime = TimeSpan.FromMinutes(1);
+    private readonly ConcurrentDictionary<Guid, (bool Active, DateTimeOffset ExpiresAt)> _tenants = new();
+    private readonly ConcurrentDictionary<Guid, (bool Exists, DateTimeOffset? RevokedBefore, DateTimeOffset ExpiresAt)> _patients = new();
+    private readonly IServiceScopeFactory _scopes;
+    private readonly DatabaseNotifications _notifications;
+    private readonly TimeProvider _clock;
+
+    public CredentialRevocations(IServiceScopeFactory scopes, DatabaseNotifications notifications, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(notifications);
+        _scopes = scopes;
+        _notifications = notifications;
+        _clock = clock;
+        notifications.Subscribe(NotificationChannels.CredentialsChanged, Evict);
+    }
+
+    /// <summary>Whether the tenant may act (not suspended, not gone).</summary>
+    public async ValueTask<bool> TenantActiveAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        if (!_tenants.TryGetValue(tenantId, out var entry) || entry.ExpiresAt <= now)
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+            var active = await db.Tenants.AsNoTracking().AnyAsync(t => t.Id == tenantId && t.Status == TenantStatus.Active, cancellationToken);
+            entry = (active, now + EntryLifetime);
+            _tenants[tenantId] = entry;
+        }
+
+        return entry.Active;
+    }
+
+    /// <summary>Whether a session token still works: its tenant is active, its patient exists and did not revoke it.</summary>
+    public async ValueTask<bool> SessionAllowedAsync(PatientSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        if (!await TenantActiveAsync(session.TenantId, cancellationToken))
+        {
+            return false;
+        }
+
+        var now = _clock.GetUtcNow();
+        if (!_patients.TryGetValue(session.PatientId, out var entry) || entry.ExpiresAt <= now)
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+            var row = await db.Patients.IgnoreQueryFilters().AsNoTracking()
+                .Where(p => p.Id == session.PatientId && p.TenantId == session.TenantId)
+                .Select(p => new { p.SessionsRevokedBefore })
+                .SingleOrDefaultAsync(cancellationToken);
+            entry = (row is not null, row?.SessionsRevokedBefore, now + EntryLifetime);
+            _patients[session.PatientId] = entry;
+        }
+
+        return entry.Exists && (entry.RevokedBefore is not { } before || session.IssuedAt >= before);
+    }
+
+    /// <summary>Tells every replica (this one included) that a tenant's status changed.</summary>
+    public async Task TenantChangedAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        _tenants.TryRemove(tenantId, out _);
+        await _notifications.PublishAsync(NotificationChannels.CredentialsChanged, "tenant:" + tenantId, cancellationToken);
+        // API keys are cached by their own authenticator: every replica forgets them all, and reloads them with the tenant's status.
+        await _notifications.PublishAsync(NotificationChannels.ApiKeyRevoked, NotificationChannels.Everything, cancellationToken);
+    }
+
+    /// <summary>Tells every replica (this one included) that a patient's sessions were revoked or the patient deleted.</summary>
+    public async Task PatientChangedAsync(Guid patientId, CancellationToken cancellationToken)
+    {
+        // At once here, whatever the notification's round trip.
+        _patients.TryRemove(patientId, out _);
+        await _notifications.PublishAsync(NotificationChannels.CredentialsChanged, "patient:" + patientId, cancellationToken);
+    }
+
+    private void Evict(string payload)
+    {
+        if (payload == NotificationChannels.Everything)
+        {
+            _tenants.Clear();
+            _patients.Clear();
+        }
+        else if (payload.StartsWith("tenant:", StringComparison.Ordinal) && Guid.TryParse(payload["tenant:".Length..], out var tenantId))
+        {
+            _tenants.TryRemove(tenantId, out _);
+        }
+        else if (payload.StartsWith("patient:", StringComparison.Ordinal) && Guid.TryParse(payload["patient:".Length..], out var patientId))
+        {
+            _patients.TryRemove(patientId, out _);
+        }
+    }
+}
