@@ -18,6 +18,8 @@ internal static class OpenApiWebhooks
         ("connection.reauth_required", "onConnectionReauthRequired", "The provider no longer accepts the connection's grant: the patient must reconnect", typeof(ConnectionReauthRequiredWebhook)),
         ("connection.refresh_expiring", "onConnectionRefreshExpiring", "A connection's refresh token expires soon (once per expiry): ask the patient to reconnect", typeof(ConnectionRefreshExpiringWebhook)),
         ("link_session.expired", "onLinkSessionExpired", "A hosted Connect session ran out before Done or Cancel", typeof(LinkSessionExpiredWebhook)),
+        ("record.updated", "onRecordUpdated", "The patient's merged record has a new version", typeof(RecordUpdatedWebhook)),
+        ("patient.deleted", "onPatientDeleted", "A patient was deleted with everything stored for them", typeof(PatientDeletedWebhook)),
     ];
 
     /// <summary>The data of each event of a patient's stream.</summary>

@@ -20,3 +20,12 @@ public sealed record LinkSessionExpiredWebhook(string Type, DateTimeOffset Times
 
 /// <summary><c>opened</c>: whether the patient ever opened the session's url.</summary>
 public sealed record LinkSessionExpiredWebhookData(Guid LinkSessionId, Guid PatientId, string ExternalId, bool Opened, DateTimeOffset ExpiredAt);
+
+public sealed record RecordUpdatedWebhook(string Type, DateTimeOffset Timestamp, RecordUpdatedWebhookData Data);
+
+/// <summary><c>changed</c>: how many items were added, changed or removed in this version.</summary>
+public sealed record RecordUpdatedWebhookData(Guid PatientId, string ExternalId, long RecordVersion, int Changed);
+
+public sealed record PatientDeletedWebhook(string Type, DateTimeOffset Timestamp, PatientDeletedWebhookData Data);
+
+public sealed record PatientDeletedWebhookData(Guid PatientId, string ExternalId, DateTimeOffset DeletedAt);

@@ -20,6 +20,7 @@ public sealed partial class RecordBuilder(
     AggregatorDbContext db,
     DatabaseNotifications notifications,
     Events.PatientEventLog events,
+    Webhooks.WebhookOutbox webhooks,
     TimeProvider clock,
     ILogger<RecordBuilder> logger) : IRecordRebuilder
 {
@@ -38,6 +39,7 @@ public sealed partial class RecordBuilder(
 
         if (version is { } changed)
         {
+            webhooks.Dispatch();
             await notifications.PublishAsync(NotificationChannels.RecordChanged, $"{patientId}:{changed}", cancellationToken);
         }
     }
@@ -139,6 +141,14 @@ public sealed partial class RecordBuilder(
 
         patient.RecordVersion = version;
         patient.RecordUpdatedAt = now;
+        // The tenant hears of the new version with it (partners' caches and copies follow the record).
+        await webhooks.AddAsync(patient.TenantId, Webhooks.WebhookEventTypes.RecordUpdated, new
+        {
+            patientId = patient.Id,
+            externalId = patient.ExternalId,
+            recordVersion = version,
+            changed,
+        }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         // In the rebuild's transaction: the stream hears of the version exactly when it is committed.
         await events.AppendAsync(patient.Id, Domain.Events.PatientEventTypes.RecordUpdated, new { recordVersion = version, updatedAt = now, changed }, cancellationToken);

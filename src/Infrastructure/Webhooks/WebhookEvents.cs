@@ -23,6 +23,9 @@ public static class WebhookEventTypes
     /// <summary>A hosted Connect session ran out before the patient finished it (neither Done nor Cancel).</summary>
     public const string LinkSessionExpired = "link_session.expired";
 
+    /// <summary>The patient's merged record has a new version (a sync changed it, or a purge took a provider's facts out).</summary>
+    public const string RecordUpdated = "record.updated";
+
     /// <summary>A patient was deleted with everything stored for them (<c>patientId</c>, <c>externalId</c>, <c>deletedAt</c>).</summary>
     public const string PatientDeleted = "patient.deleted";
 }

@@ -23,9 +23,11 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", 2), "webhook-patient");
         await Tenant.WaitForRunAsync(connectionId);
 
-        var received = await receiver.WaitForAsync(r => r.Any(w => w.Body.Contains(connectionId.ToString(), StringComparison.Ordinal)));
+        var received = await receiver.WaitForAsync(r => r.Count(w => w.Body.Contains(patientId.ToString(), StringComparison.Ordinal)) == 2);
 
-        var hook = Assert.Single(received);
+        // The finished sync, and the record's new version it made.
+        var hook = Assert.Single(received, w => w.Body.Contains("\"sync.finished\"", StringComparison.Ordinal));
+        var updated = JsonDocument.Parse(Assert.Single(received, w => w.Body.Contains("\"record.updated\"", StringComparison.Ordinal)).Body).RootElement.GetProperty("data");
         new StandardWebhook(secret).Verify(hook.Body, hook.Headers); // throws when the signature does not match
         // And by hand, as a receiver without that library would: HMAC-SHA256 over "{id}.{timestamp}.{body}" with the secret's bytes.
         var expected = Convert.ToBase64String(HMACSHA256.HashData(Convert.FromBase64String(secret["whsec_".Length..]),
@@ -38,11 +40,12 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         Assert.Equal("webhook-patient", data.GetProperty("externalId").GetString());
         Assert.Equal("succeeded", data.GetProperty("status").GetString());
         Assert.True(data.GetProperty("recordVersion").GetInt64() > 0);
+        Assert.Equal(data.GetProperty("recordVersion").GetInt64(), updated.GetProperty("recordVersion").GetInt64());
+        Assert.True(updated.GetProperty("changed").GetInt32() > 0);
         Assert.DoesNotContain("token", hook.Body, StringComparison.OrdinalIgnoreCase);
 
-        var deliveries = await WaitForDeliveryAsync("delivered");
+        var deliveries = await WaitForDeliveryAsync("delivered", hook.Headers["webhook-id"].ToString());
         Assert.Equal(1, deliveries.GetProperty("attempts").GetInt32());
-        Assert.Equal(hook.Headers["webhook-id"].ToString(), deliveries.GetProperty("id").GetString());
 
         // Another tenant neither sees the delivery nor can send it again.
         var (other, _) = await Api.CreateTenantClientAsync("Other Health", ConnectedPatients.ReturnUrl);
@@ -60,13 +63,20 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", 2), "retried-patient");
         await Tenant.WaitForRunAsync(connectionId);
 
-        var received = await receiver.WaitForAsync(r => r.Any(w => w.Answered == 204));
+        // Two events (the finished sync and the record's new version); the endpoint fails the first two requests.
+        var received = await receiver.WaitForAsync(r => r.Where(w => w.Answered == 204).Select(Id).Distinct().Count() == 2);
 
-        Assert.Equal([500, 500, 204], received.Select(r => r.Answered));
-        Assert.Single(received.Select(r => r.Headers["webhook-id"].ToString()).Distinct());
+        Assert.Equal(2, received.Count(r => r.Answered == 500));
         Assert.All(received, r => new StandardWebhook(secret).Verify(r.Body, r.Headers));
-        var delivery = await WaitForDeliveryAsync("delivered");
-        Assert.Equal(3, delivery.GetProperty("attempts").GetInt32());
+        foreach (var attempts in received.GroupBy(Id))
+        {
+            // The same event (same id, same body) until it got a 2xx, then never again.
+            Assert.Equal(204, attempts.Last().Answered);
+            Assert.All(attempts.SkipLast(1), a => Assert.Equal(500, a.Answered));
+            Assert.Single(attempts.Select(a => a.Body).Distinct());
+            var delivery = await WaitForDeliveryAsync("delivered", attempts.Key);
+            Assert.Equal(attempts.Count(), delivery.GetProperty("attempts").GetInt32());
+        }
     }
 
     [Fact]
@@ -80,15 +90,17 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         await Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "revoke-grant") { PatientId = login.PatientId });
 
         await Tenant.SyncNowAsync(connectionId);
-        var received = await receiver.WaitForAsync(r => r.Count(w => w.Answered == 204) == 3);
+        var received = await receiver.WaitForAsync(r => r.Count(w => w.Answered == 204) == 4);
 
-        // The first sync's success, the grant lost during the second, and that second sync's failure (each sent on its own, in any order).
+        // The first sync's success and the record it made, the grant lost during the second, and that second sync's
+        // failure (each sent on its own, in any order; the failed sync changed nothing, so no second record.updated).
         var events = received.Select(w => JsonDocument.Parse(w.Body).RootElement)
             .Select(e => (Type: e.GetProperty("type").GetString(), Data: e.GetProperty("data"))).ToList();
         var lost = Assert.Single(events, e => e.Type == "connection.reauth_required").Data;
         Assert.Equal(connectionId, lost.GetProperty("connectionId").GetGuid());
         Assert.Equal("lost-grant", lost.GetProperty("externalId").GetString());
         Assert.Equal(["failed", "succeeded"], events.Where(e => e.Type == "sync.finished").Select(e => e.Data.GetProperty("status").GetString()).Order());
+        Assert.Single(events, e => e.Type == "record.updated");
     }
 
     [Fact]
@@ -163,17 +175,21 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
         return secret!;
     }
 
-    private async Task<JsonElement> WaitForDeliveryAsync(string status)
+    /// <summary>The delivery (the one with <paramref name="id"/>, or the newest) once it has <paramref name="status"/>.</summary>
+    private async Task<JsonElement> WaitForDeliveryAsync(string status, string? id = null)
     {
         for (var i = 0; ; i++)
         {
-            var page = await Tenant.GetJsonAsync("/v1/webhook-deliveries?status=" + status);
-            if (page.GetProperty("items").GetArrayLength() > 0 || i == 100)
+            var items = (await Tenant.GetJsonAsync("/v1/webhook-deliveries?status=" + status)).GetProperty("items").EnumerateArray()
+                .Where(d => id is null || d.GetProperty("id").GetString() == id).ToList();
+            if (items.Count > 0 || i == 100)
             {
-                return page.GetProperty("items")[0];
+                return items[0];
             }
 
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
     }
+
+    private static string Id(ReceivedWebhook hook) => hook.Headers["webhook-id"].ToString();
 }
