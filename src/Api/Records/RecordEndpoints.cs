@@ -85,6 +85,14 @@ public static class RecordEndpoints
             return ApiProblems.PatientNotFound();
         }
 
+        if (!Domain.Records.RecordCategory.IsKnown(category))
+        {
+            return TypedResults.Problem(
+                title: "No such category",
+                detail: $"'{(category.Length > 40 ? category[..40] : category)}' is not a record category. The record's summary lists the categories with items; the reference lists them all.",
+                statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+        }
+
         if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
         {
             return FromCache(http, hit);

@@ -67,6 +67,15 @@ public static class RecordCategory
 
     public static bool IsSupporting(string resourceType) => Supporting.Contains(resourceType);
 
+    /// <summary>Every category an item can have: the fixed ones, and the plural of each type of the R4 patient compartment.</summary>
+    private static readonly HashSet<string> Known = new(
+        ByType.Values.Concat(ByObservationCategory.Values).Append(Observations)
+            .Concat(Sync.PatientCompartment.R4Types.Where(t => !IsSupporting(t)).Select(t => For(t, []))),
+        StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="category"/> names a category (whether or not this patient has items in it).</summary>
+    public static bool IsKnown(string category) => Known.Contains(category);
+
     /// <summary>
     /// The category of an R4 resource: Observations by their category code (labs, vitals,
     /// social-history, surveys, exams, else observations); other types by type; any other type

@@ -9,17 +9,24 @@ internal static class ProviderHttpClients
 {
     public static IServiceCollection AddProviderHttpClients(this IServiceCollection services)
     {
-        services.AddHttpClient(SmartDiscovery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        // Provider clients follow no redirects: an answer is the configured server's own, or a failure with its status.
+        services.AddHttpClient(SmartDiscovery.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(NoRedirects);
 #pragma warning disable EXTEXP0001 // The supported way to opt one client out of the default resilience handler.
         // FHIR reads retry in ProviderFhirClient, which knows about 401 refreshes, Retry-After caps and the run's clock.
-        services.AddHttpClient(ProviderFhirClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(100))
+        // Each FHIR request has its own deadline (Sync:RequestTimeout, body included), so the client sets none.
+        services.AddHttpClient(ProviderFhirClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(NoRedirects)
             .RemoveAllResilienceHandlers();
 
         // Token and revocation requests are never retried blindly: a retried refresh replays a
         // rotated-away token, and the provider then revokes the whole grant.
         services.AddHttpClient(ProviderTokenClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(NoRedirects)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         return services;
     }
+
+    private static SocketsHttpHandler NoRedirects() => new() { AllowAutoRedirect = false };
 }

@@ -10,11 +10,22 @@ namespace Aggregator.Infrastructure.Sync;
 /// <summary>A FHIR server's answer to one GET, read whole.</summary>
 public sealed record FhirAnswer(HttpStatusCode Status, byte[] Body, DateTimeOffset? ServerDate, string? ContentType = null)
 {
-    public bool IsSuccess => (int)Status is >= 200 and < 300;
+    /// <summary>Set when we gave up on the answer ourselves (too long, too slow); the answer then counts as failed.</summary>
+    public string? Refusal { get; init; }
+
+    public bool IsSuccess => Refusal is null && (int)Status is >= 200 and < 300;
+
+    /// <summary>An answer we stopped reading, with why.</summary>
+    public static FhirAnswer Refused(string reason) => new(0, [], null) { Refusal = reason };
 
     /// <summary>The server's own words when it refused (OperationOutcome diagnostics or text), shortened; never the body otherwise.</summary>
     public string Describe()
     {
+        if (Refusal is not null)
+        {
+            return Refusal;
+        }
+
         var words = "";
         try
         {
@@ -59,10 +70,17 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
         var refreshed = false;
         for (var attempt = 1; ; attempt++)
         {
+            // One deadline for the request and its whole body: a provider that answers slowly or forever cannot hold a worker.
+            using var deadline = new CancellationTokenSource(settings.RequestTimeout, clock);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
             HttpResponseMessage response;
             try
             {
-                response = await SendAsync(url, accessToken, version, cancellationToken);
+                response = await SendAsync(url, accessToken, version, linked.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return FhirAnswer.Refused(TooSlow(settings));
             }
             catch (Exception ex) when ((ex is HttpRequestException || ex is TaskCanceledException) && !cancellationToken.IsCancellationRequested && attempt < settings.MaxAttempts)
             {
@@ -90,10 +108,49 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
                     continue;
                 }
 
-                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                return new FhirAnswer(response.StatusCode, body, response.Headers.Date, response.Content.Headers.ContentType?.MediaType);
+                byte[]? body;
+                try
+                {
+                    body = await ReadCappedAsync(response.Content, settings.MaxResponseBytes, linked.Token);
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    return FhirAnswer.Refused(TooSlow(settings));
+                }
+
+                return body is null
+                    ? FhirAnswer.Refused($"The provider's answer was longer than Sync:MaxResponseBytes ({settings.MaxResponseBytes} bytes); it was not read.")
+                    : new FhirAnswer(response.StatusCode, body, response.Headers.Date, response.Content.Headers.ContentType?.MediaType);
             }
         }
+    }
+
+    private static string TooSlow(SyncOptions settings) =>
+        $"The provider did not finish its answer within Sync:RequestTimeout ({settings.RequestTimeout}); it was abandoned.";
+
+    /// <summary>The body, or null once it is longer than <paramref name="cap"/> (declared or as read: nothing past the cap is kept).</summary>
+    private static async Task<byte[]?> ReadCappedAsync(HttpContent content, long cap, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > cap)
+        {
+            return null;
+        }
+
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (body.Length + read > cap)
+            {
+                return null;
+            }
+
+            body.Write(buffer, 0, read);
+        }
+
+        return body.ToArray();
     }
 
     private TimeSpan? RetryAfter(HttpResponseMessage response)

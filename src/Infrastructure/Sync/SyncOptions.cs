@@ -4,6 +4,12 @@ public sealed class SyncOptions
 {
     public const string Section = "Sync";
 
+    /// <summary>The most one provider answer may hold; a longer one fails its page (or resource) with a reason.</summary>
+    public long MaxResponseBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How long one provider request may take, its whole body included; a slower one fails its page with a reason.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How many times one request is tried when the server answers 429 or 5xx.</summary>
     public int MaxAttempts { get; set; } = 6;
 

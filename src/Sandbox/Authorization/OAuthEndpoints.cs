@@ -39,7 +39,7 @@ public static class OAuthEndpoints
     /// GET shows the login page; the consent form posts back here with a login ticket, and then the patient's
     /// choice ends the request: a code for the ticked scopes, or <c>access_denied</c>.
     /// </summary>
-    public static async Task<Results<ContentHttpResult, ForbidHttpResult, SignInHttpResult, JsonHttpResult<OAuthError>>> Authorize(
+    public static async Task<Results<PortalPage, ForbidHttpResult, SignInHttpResult, JsonHttpResult<OAuthError>>> Authorize(
         HttpContext context, PersonaCatalog personas, FhirStore store, PortalTickets tickets,
         IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
     {
@@ -100,7 +100,7 @@ public static class OAuthEndpoints
     }
 
     /// <summary>Checks the portal credentials; shows the login page again or the consent page.</summary>
-    public static async Task<ContentHttpResult> Login(HttpContext context, PersonaCatalog personas, FhirStore store,
+    public static async Task<PortalPage> Login(HttpContext context, PersonaCatalog personas, FhirStore store,
         PortalTickets tickets, IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
     {
         var form = await context.Request.ReadFormAsync(cancellationToken);

@@ -16,7 +16,7 @@ public static class PortalPages
 
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    public static ContentHttpResult Login(string portal, string appName, string action, string protectedRequest, string? error, string? userName)
+    public static PortalPage Login(string portal, string appName, string action, string protectedRequest, string? error, string? userName)
     {
         var body = new StringBuilder()
             .Append("<h1>").Append(Html.Encode(portal)).Append("</h1>")
@@ -38,7 +38,7 @@ public static class PortalPages
         return Page($"{portal}: sign in", body.ToString());
     }
 
-    public static ContentHttpResult Consent(string portal, string appName, string patientName, string action,
+    public static PortalPage Consent(string portal, string appName, string patientName, string action,
         IReadOnlyList<KeyValuePair<string, string>> request, string loginTicket, IReadOnlyList<string> requestedScopes)
     {
         var body = new StringBuilder()
@@ -72,17 +72,31 @@ public static class PortalPages
         return Page($"{portal}: share your record", body.ToString());
     }
 
-    public static ContentHttpResult Problem(string title, string message, int statusCode) =>
+    public static PortalPage Problem(string title, string message, int statusCode) =>
         Page(title, $"<h1>{Html.Encode(title)}</h1><p>{Html.Encode(message)}</p>", statusCode);
 
     private static string Hidden(string name, string value) =>
         $"<input type=\"hidden\" name=\"{Html.Encode(name)}\" value=\"{Html.Encode(value)}\">";
 
-    private static ContentHttpResult Page(string title, string body, int statusCode = StatusCodes.Status200OK) =>
-        TypedResults.Content(
+    private static PortalPage Page(string title, string body, int statusCode = StatusCodes.Status200OK) =>
+        new(TypedResults.Content(
             $"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
             + $"<title>{Html.Encode(title)}</title><style>{Style}</style></head><body><main>{body}</main></body></html>",
             "text/html; charset=utf-8",
             Encoding.UTF8,
-            statusCode);
+            statusCode));
+}
+
+/// <summary>A portal page: HTML that no other site may frame (clickjacking), as real providers' sign-in pages are not.</summary>
+public sealed class PortalPage(ContentHttpResult content) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => content.StatusCode;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        httpContext.Response.Headers.XFrameOptions = "DENY";
+        httpContext.Response.Headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+        return content.ExecuteAsync(httpContext);
+    }
 }

@@ -9,6 +9,15 @@ public enum FaultKind
     RevokeGrant,
     MalformedResource,
     ExpireLinks,
+
+    /// <summary>The answer's body never ends (until the client hangs up).</summary>
+    EndlessBody,
+
+    /// <summary>The answer's body comes a few bytes at a time, <c>latencyMs</c> apart (by default 1 s), never finishing in good time.</summary>
+    SlowBody,
+
+    /// <summary>A 302 to the same request (a client that follows it gets the real answer).</summary>
+    Redirect,
 }
 
 public static class FaultKinds
@@ -22,6 +31,9 @@ public static class FaultKinds
         ["revoke-grant"] = FaultKind.RevokeGrant,
         ["malformed-resource"] = FaultKind.MalformedResource,
         ["expire-links"] = FaultKind.ExpireLinks,
+        ["endless-body"] = FaultKind.EndlessBody,
+        ["slow-body"] = FaultKind.SlowBody,
+        ["redirect"] = FaultKind.Redirect,
     };
 
     public static IEnumerable<string> Names => ByName.Keys;
@@ -113,7 +125,7 @@ public sealed class FaultInjector
                     delay += TimeSpan.FromMilliseconds(fault.LatencyMs ?? 0);
                     UseOnce(fault);
                 }
-                else if (failure is null && fault.Kind is FaultKind.RateLimit or FaultKind.ServerError)
+                else if (failure is null && fault.Kind is FaultKind.RateLimit or FaultKind.ServerError or FaultKind.EndlessBody or FaultKind.SlowBody or FaultKind.Redirect)
                 {
                     failure = fault;
                     UseOnce(fault);

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Extensions;
 using System.Globalization;
 using Aggregator.Sandbox.Fhir;
 using Aggregator.Sandbox.Personas;
@@ -30,7 +31,43 @@ public sealed class FhirFaultFilter(FaultInjector faults, RequestCounter counter
             await Task.Delay(planned.Delay, time, http.RequestAborted);
         }
 
-        return planned.Failure is { } failure ? Answer(failure, fhirBase.Version) : await next(context);
+        return planned.Failure switch
+        {
+            null => await next(context),
+            { Kind: FaultKind.EndlessBody } => new MisbehavingBody(TimeSpan.Zero),
+            { Kind: FaultKind.SlowBody } fault => new MisbehavingBody(TimeSpan.FromMilliseconds(fault.LatencyMs ?? 1000)),
+            { Kind: FaultKind.Redirect } => Results.Redirect(http.Request.GetEncodedPathAndQuery()),
+            { } failure => Answer(failure, fhirBase.Version),
+        };
+    }
+
+    /// <summary>A 200 whose JSON body never ends: at full speed, or a few bytes every <c>pause</c>.</summary>
+    private sealed class MisbehavingBody(TimeSpan pause) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.ContentType = "application/fhir+json";
+            var aborted = httpContext.RequestAborted;
+            var chunk = new byte[pause > TimeSpan.Zero ? 16 : 64 * 1024];
+            Array.Fill(chunk, (byte)' ');
+            try
+            {
+                await httpContext.Response.Body.WriteAsync("{\"resourceType\":\"Bundle\",\"padding\":\""u8.ToArray(), aborted);
+                while (!aborted.IsCancellationRequested)
+                {
+                    await httpContext.Response.Body.WriteAsync(chunk, aborted);
+                    await httpContext.Response.Body.FlushAsync(aborted);
+                    if (pause > TimeSpan.Zero)
+                    {
+                        await Task.Delay(pause, aborted);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            {
+                // The client hung up: what this fault is for.
+            }
+        }
     }
 
     private FhirResult Answer(Fault fault, FhirVersion version)

@@ -63,6 +63,11 @@ public static class FaultEndpoints
             errors["status"] = ["status applies to server-error only and must be a 5xx code."];
         }
 
+        if (kind == FaultKind.SlowBody && request.LatencyMs is not (null or (> 0 and <= MaxLatencyMs)))
+        {
+            errors["latencyMs"] = [$"slow-body takes latencyMs (the pause between chunks) between 1 and {MaxLatencyMs}."];
+        }
+
         if (kind == FaultKind.Latency && request.LatencyMs is not (> 0 and <= MaxLatencyMs))
         {
             errors["latencyMs"] = [$"latency needs latencyMs between 1 and {MaxLatencyMs}."];

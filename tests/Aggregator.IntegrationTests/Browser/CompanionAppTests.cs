@@ -108,7 +108,8 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
     [Fact]
     public async Task A_grant_revoked_at_the_provider_asks_the_patient_to_reconnect_and_reconnecting_restores_syncing_live_on_the_page()
     {
-        var login = _system.Sandbox.Login("nextgen", "R4", 2);
+        // A generated person of its own: this test revokes its grant and adds to its record, which no other test may see.
+        var login = _system.Sandbox.Generated("nextgen", "R4", 7);
         var (patientId, connectionId) = await _system.Api.ConnectAsync(_system.Tenant, _system.Sandbox, "sandbox-nextgen-r4", login, "app-reconnect");
         await _system.Tenant.WaitForRunAsync(connectionId);
         await _system.Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "revoke-grant") { PatientId = login.PatientId });
@@ -247,7 +248,8 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
     [Fact]
     public async Task A_plain_text_document_opens_in_the_browser_an_html_one_is_only_downloaded_and_the_download_is_a_fhir_bundle()
     {
-        var login = _system.Sandbox.Login("epic", "R4", 3);
+        // A generated person of its own: the notes added here must not show in any other test's record.
+        var login = _system.Sandbox.Generated("epic", "R4", 8);
         // Two notes the provider sent: one plain text, one HTML page that would run a script if the browser showed it.
         await AddNoteAsync(login, "text/plain", "Follow-up in six weeks.", "Visit note");
         await AddNoteAsync(login, "text/html", "<html><body><script>document.title='ran'</script><p>Discharge letter</p></body></html>", "Discharge letter");

@@ -123,7 +123,8 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
     [Fact]
     public async Task Update_mode_reauthorises_a_connection_whose_grant_the_provider_revoked()
     {
-        var login = _system.Sandbox.Login("cerner", "R4", 3);
+        // A generated person of its own: its grant is revoked here, which no other test may meet.
+        var login = _system.Sandbox.Generated("cerner", "R4", 6);
         var (patientId, connectionId) = await _system.Api.ConnectAsync(_system.Tenant, _system.Sandbox, "sandbox-cerner-r4", login, "connect-update");
         await _system.Tenant.WaitForRunAsync(connectionId);
         await _system.Sandbox.Server.InjectFaultAsync(new FaultSpec("cerner", "revoke-grant") { PatientId = login.PatientId });

@@ -91,6 +91,21 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
     }
 
     [Fact]
+    public async Task An_unknown_category_is_404_while_a_known_one_without_items_is_an_empty_page()
+    {
+        var patientId = (await Tenant.PutPatientAsync("categories")).GetProperty("id").GetGuid();
+
+        var typo = await Tenant.GetAsync(new Uri($"/v1/patients/{patientId}/record/lab", UriKind.Relative), TestContext.Current.CancellationToken);
+        var empty = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/labs");
+        var compartmentType = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/questionnaire-responses");
+
+        Assert.Equal(HttpStatusCode.NotFound, typo.StatusCode);
+        Assert.Equal("application/problem+json", typo.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, empty.GetProperty("items").GetArrayLength());
+        Assert.Equal(0, compartmentType.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
     public async Task The_etag_answers_304_until_the_record_changes_and_another_patients_session_gets_404()
     {
         var login = Sandbox.Login("nextgen", "R4", 5);

@@ -54,6 +54,24 @@ public sealed class AuthorizationRefusalTests(SamplesSandbox sandbox)
     }
 
     [Fact]
+    public async Task The_sign_in_and_consent_pages_may_not_be_framed()
+    {
+        var app = new SmartApp(Server, SandboxClient.Public("nextgen"));
+        var patient = await Patient();
+
+        using var login = await app.StartAsync(NextgenR4, Scopes);
+        using var consent = await app.SubmitAsync(login, new Dictionary<string, string> { ["username"] = patient.Username, ["password"] = patient.Password });
+
+        foreach (var page in new[] { login, consent })
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+            Assert.Contains("frame-ancestors 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task An_unregistered_redirect_uri_gets_an_error_page_and_no_redirect()
     {
         var app = new SmartApp(Server, SandboxClient.Public("nextgen"));
