@@ -31,12 +31,18 @@ public static class ApiServices
         builder.Services.AddScoped<Fhir.FhirViewLoader>();
         builder.Services.AddSingleton<Fhir.FhirViewCache>();
         builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
+        builder.Services.AddApiRateLimits(builder.Configuration);
         return builder;
     }
 
     public static WebApplication MapApiEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // Authentication, then the rate limits (a request counts against its tenant, or else its address, even when it is
+        // about to be refused: guessing keys is limited too), then authorization.
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs");
         app.MapOperatorDashboard();

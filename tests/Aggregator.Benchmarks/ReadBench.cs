@@ -35,6 +35,9 @@ internal static class ReadBench
             RedirectStandardError = true,
         };
         start.Environment["ConnectionStrings__Aggregator"] = connectionString;
+        // The benchmark measures throughput, not the per-tenant rate limit (200 a second by default).
+        start.Environment["RateLimits__PerTenantPerSecond"] = "1000000";
+        start.Environment["RateLimits__AnonymousPerIpPerSecond"] = "1000000";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         start.Environment["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Warning";

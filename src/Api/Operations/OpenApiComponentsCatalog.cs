@@ -27,6 +27,7 @@ internal static class OpenApiComponentsCatalog
         ["409"] = ("Conflict", "The resource is not in a state that allows this (for example a connection that is not active)."),
         ["413"] = ("PayloadTooLarge", "The request body is over 1 MB."),
         ["415"] = ("UnsupportedMediaType", "The request body is not JSON."),
+        ["429"] = ("TooManyRequests", "Over the tenant's requests per second (`RateLimits:PerTenantPerSecond`, 200 by default), or the address's without a valid credential (20): retry after `Retry-After` seconds."),
         ["502"] = ("BadGateway", "The provider could not be reached or answered badly."),
         ["503"] = ("ServiceUnavailable", "A dependency is not available or not configured."),
     };
@@ -61,6 +62,12 @@ internal static class OpenApiComponentsCatalog
                 {
                     ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(Problem, document) },
                 },
+                Headers = status == "429"
+                    ? new Dictionary<string, IOpenApiHeader>
+                    {
+                        ["Retry-After"] = new OpenApiHeader { Description = "Seconds to wait before retrying.", Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } },
+                    }
+                    : null,
             };
         }
 

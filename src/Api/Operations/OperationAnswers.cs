@@ -54,6 +54,8 @@ internal static class OperationAnswers
         var fhir = path.StartsWith(FhirEndpoints.Base, StringComparison.Ordinal);
         operation.Responses ??= [];
 
+        // Every operation counts against a rate limit (the tenant's, or the address's without a credential).
+        Problem(operation, "429");
         var anonymous = metadata.OfType<IAllowAnonymous>().Any();
         if (anonymous)
         {

@@ -37,7 +37,6 @@ public sealed partial class FhirRecordView
 {
     private const string SourceSystemPrefix = "urn:aggregator:connection:";
     private static readonly XNamespace Xhtml = "http://www.w3.org/1999/xhtml";
-    private static readonly HashSet<string> ActiveElements = new(StringComparer.Ordinal) { "script", "iframe", "object", "embed", "form", "input", "button", "base", "link", "meta", "style", "applet", "frame", "frameset" };
 
     /// <summary>The types brought along when an item refers to them; other non-fact types (Binary, Bundle, the provider's own Provenance) are not.</summary>
     private static readonly HashSet<string> Bringable = new(StringComparer.Ordinal) { "Practitioner", "PractitionerRole", "Organization", "Location", "Medication" };
@@ -197,7 +196,9 @@ public sealed partial class FhirRecordView
 
     /// <summary>
     /// R4 narrative is an XHTML <c>div</c> in the XHTML namespace; many servers (and DSTU2 samples) leave the
-    /// namespace out. It is added; a narrative that is not well-formed XML is dropped (it is optional; the data stays).
+    /// namespace out. A narrative that is not well-formed XML (or declares a DTD) is dropped (it is optional; the data
+    /// stays); one that is passes <see cref="NarrativeSanitizer"/>, which keeps only what the narrative rules permit,
+    /// and is put in the XHTML namespace.
     /// </summary>
     private static void NormalizeNarrative(JsonObject resource)
     {
@@ -208,42 +209,42 @@ public sealed partial class FhirRecordView
 
         try
         {
-            // No DTDs (entity expansion), nothing active (script, event handlers, javascript: links): such a narrative is dropped.
-            using var reader = XmlReader.Create(new StringReader(div), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
-            var element = XElement.Load(reader);
-            if (element.DescendantsAndSelf().Any(e => ActiveElements.Contains(e.Name.LocalName.ToLowerInvariant())
-                || e.Attributes().Any(a => a.Name.LocalName.StartsWith("on", StringComparison.OrdinalIgnoreCase)
-                    || a.Value.TrimStart().StartsWith("javascript:", StringComparison.OrdinalIgnoreCase))))
+            // No DTDs (entity expansion); well-formed, as XHTML must be.
+            if (Load(div).Name.LocalName != "div")
             {
                 resource.Remove("text");
                 return;
             }
 
+            var element = Load(NarrativeSanitizer.Sanitize(div));
             if (element.Name.LocalName != "div")
             {
                 resource.Remove("text");
                 return;
             }
 
-            if (element.Name.Namespace != Xhtml)
+            foreach (var node in element.DescendantsAndSelf())
             {
-                foreach (var node in element.DescendantsAndSelf())
-                {
-                    node.Name = Xhtml + node.Name.LocalName;
-                }
-
-                foreach (var attribute in element.Attributes().Where(a => a.IsNamespaceDeclaration).ToList())
-                {
-                    attribute.Remove();
-                }
-
-                text["div"] = element.ToString(SaveOptions.DisableFormatting);
+                node.Name = Xhtml + node.Name.LocalName;
             }
+
+            foreach (var attribute in element.DescendantsAndSelf().SelectMany(e => e.Attributes()).Where(a => a.IsNamespaceDeclaration).ToList())
+            {
+                attribute.Remove();
+            }
+
+            text["div"] = element.ToString(SaveOptions.DisableFormatting);
         }
         catch (XmlException)
         {
             resource.Remove("text");
         }
+    }
+
+    private static XElement Load(string markup)
+    {
+        using var reader = XmlReader.Create(new StringReader(markup), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
+        return XElement.Load(reader);
     }
 
     private (JsonObject Resource, IReadOnlySet<string> SupportingRefs) MergedPatient(FhirViewItem item, StoredResource shown)

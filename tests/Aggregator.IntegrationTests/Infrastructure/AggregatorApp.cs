@@ -42,6 +42,9 @@ public sealed class ApiFactory(
             ["Sync:ManualCooldown"] = "00:00:00",
             ["Sync:MaxRetryAfter"] = "00:00:00.200",
             ["Sync:FirstBackoff"] = "00:00:00.050",
+            // Tests burst on purpose (hundreds of reads at once); RateLimitTests sets its own limits.
+            ["RateLimits:PerTenantPerSecond"] = "100000",
+            ["RateLimits:AnonymousPerIpPerSecond"] = "100000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -55,6 +55,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 400 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfPatientResponse?> GetAsync(Action<RequestConfiguration<global::Aggregator.Web.ApiClient.Generated.V1.Patients.PatientsRequestBuilder.PatientsRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -70,6 +71,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients
                 { "400", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "401", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfPatientResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfPatientResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

@@ -41,6 +41,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Session
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.SessionResponse?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -55,6 +56,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Session
             {
                 { "401", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.SessionResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.SessionResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

@@ -40,6 +40,7 @@ namespace Aggregator.Web.ApiClient.Generated.Fhir.R4.Metadata
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.FhirOperationOutcome">When receiving a 406 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.FhirCapabilityStatement?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -53,6 +54,7 @@ namespace Aggregator.Web.ApiClient.Generated.Fhir.R4.Metadata
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
                 { "406", global::Aggregator.Web.ApiClient.Generated.Models.FhirOperationOutcome.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.FhirCapabilityStatement>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.FhirCapabilityStatement.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

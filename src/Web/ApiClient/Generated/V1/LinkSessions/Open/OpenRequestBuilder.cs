@@ -44,6 +44,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.LinkSessions.Open
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 413 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 415 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.OpenLinkSessionResponse?> PostAsync(global::Aggregator.Web.ApiClient.Generated.Models.OpenLinkSessionRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -61,6 +62,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.LinkSessions.Open
                 { "401", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "413", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "415", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.OpenLinkSessionResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.OpenLinkSessionResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

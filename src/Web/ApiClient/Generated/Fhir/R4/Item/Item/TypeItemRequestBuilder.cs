@@ -43,6 +43,7 @@ namespace Aggregator.Web.ApiClient.Generated.Fhir.R4.Item.Item
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.FhirOperationOutcome">When receiving a 404 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.FhirOperationOutcome">When receiving a 406 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.FhirResource?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -59,6 +60,7 @@ namespace Aggregator.Web.ApiClient.Generated.Fhir.R4.Item.Item
                 { "403", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Aggregator.Web.ApiClient.Generated.Models.FhirOperationOutcome.CreateFromDiscriminatorValue },
                 { "406", global::Aggregator.Web.ApiClient.Generated.Models.FhirOperationOutcome.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.FhirResource>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.FhirResource.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

@@ -47,6 +47,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.LinkSessions.Item.Cancel
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 409 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 413 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 415 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.LinkSessionOutcome?> PostAsync(global::Aggregator.Web.ApiClient.Generated.Models.CancelLinkSessionRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -67,6 +68,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.LinkSessions.Item.Cancel
                 { "409", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "413", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "415", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.LinkSessionOutcome>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.LinkSessionOutcome.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

@@ -42,6 +42,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 404 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfConnectionResponse?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -57,6 +58,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
                 { "401", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfConnectionResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfConnectionResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
@@ -74,6 +76,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 409 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 413 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 415 status code</exception>
+        /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::Aggregator.Web.ApiClient.Generated.Models.Problem">When receiving a 502 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -95,6 +98,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
                 { "409", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "413", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "415", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "429", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "502", global::Aggregator.Web.ApiClient.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.ConnectResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.ConnectResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
