@@ -37,7 +37,8 @@ public static class AuditEndpoints
                 {
                     if (http.Response.StatusCode is (>= 200 and < 300) or StatusCodes.Status304NotModified && PatientOf(http) is { } patientId)
                     {
-                        // Usually at once; when the writer is behind by a full buffer, the request's completion waits for room.
+                        // Usually at once; when the writer is behind by a full buffer, the request's completion waits for room,
+                        // for a while: a database that stays away must not hold every connection (the trail logs what it lost).
                         await trail.RecordAsync(new AuditEvent
                         {
                             TenantId = actor.TenantId,
@@ -47,7 +48,7 @@ public static class AuditEndpoints
                             Action = action,
                             OccurredAt = clock.GetUtcNow(),
                             RequestId = http.TraceIdentifier,
-                        }, CancellationToken.None);
+                        });
                     }
                 });
             }

@@ -76,6 +76,7 @@ public sealed class ApiCredentialsHandler(
                 new Claim(ApiClaims.ActorId, "session:" + session.PatientId),
                 new Claim(ApiClaims.PatientId, session.PatientId.ToString()),
                 new Claim(ApiClaims.ExpiresAt, session.ExpiresAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ApiClaims.IssuedAt, session.IssuedAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -145,4 +146,7 @@ public static class ApiClaims
     public const string PatientId = "patient_id";
     public const string LinkSessionId = "link_session_id";
     public const string ExpiresAt = "expires_at";
+
+    /// <summary>When a session token was issued (Unix milliseconds): a stream it opened ends once the patient revokes it.</summary>
+    public const string IssuedAt = "issued_at";
 }

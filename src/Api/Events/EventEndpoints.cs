@@ -56,8 +56,11 @@ public static class EventEndpoints
 
     private static async Task<IResult> Stream(
         Guid patientId, string? ticket, HttpContext http, AggregatorDbContext db, CurrentTenant tenant, EventStreamTickets tickets,
-        IOptions<EventOptions> options, CancellationToken cancellationToken)
+        IOptions<EventOptions> options, CredentialRevocations revocations, CancellationToken cancellationToken)
     {
+        // Checked again on every turn of the stream (from memory): revoking the patient's sessions, suspending the tenant
+        // or deleting the patient ends a stream already open.
+        PatientSession standing;
         if (!string.IsNullOrEmpty(ticket))
         {
             var holder = await tickets.RedeemAsync(ticket, cancellationToken);
@@ -72,6 +75,8 @@ public static class EventEndpoints
             {
                 return ApiProblems.PatientNotFound();
             }
+
+            standing = new PatientSession(holder.TenantId, patientId, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue);
         }
         else
         {
@@ -85,6 +90,13 @@ public static class EventEndpoints
             {
                 return ApiProblems.PatientNotFound();
             }
+
+            var user = result.Principal;
+            standing = new PatientSession(
+                Guid.Parse(user.FindFirstValue(ApiClaims.TenantId)!),
+                patientId,
+                user.FindFirstValue(ApiClaims.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(expires, CultureInfo.InvariantCulture)) : DateTimeOffset.MaxValue,
+                user.FindFirstValue(ApiClaims.IssuedAt) is { } issued ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(issued, CultureInfo.InvariantCulture)) : DateTimeOffset.MaxValue);
         }
 
         var head = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.EventSequence).SingleOrDefaultAsync(cancellationToken);
@@ -93,14 +105,15 @@ public static class EventEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        return new EventStreamResult(patientId, head.Value, LastEventId(http), options.Value.HeartbeatInterval);
+        return new EventStreamResult(patientId, head.Value, LastEventId(http), options.Value.HeartbeatInterval,
+            async () => standing.ExpiresAt > DateTimeOffset.UtcNow && await revocations.SessionAllowedAsync(standing, CancellationToken.None));
     }
 
     private static long? LastEventId(HttpContext http) =>
         long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
 
     /// <summary>Writes the stream until the client goes away: what was missed first, then each new event as it is stored.</summary>
-    private sealed class EventStreamResult(Guid patientId, long head, long? lastEventId, TimeSpan heartbeat) : IResult
+    private sealed class EventStreamResult(Guid patientId, long head, long? lastEventId, TimeSpan heartbeat, Func<Task<bool>> stillAllowed) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -118,7 +131,7 @@ public static class EventEndpoints
             await WriteAsync(http, writer, cancellationToken);
             try
             {
-                while (!cancellationToken.IsCancellationRequested)
+                while (!cancellationToken.IsCancellationRequested && await stillAllowed())
                 {
                     var events = await db.PatientEvents.AsNoTracking()
                         .Where(e => e.PatientId == patientId && e.Sequence > last)

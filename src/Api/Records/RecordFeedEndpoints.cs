@@ -183,7 +183,7 @@ public static class RecordFeedEndpoints
                 var contentType = attachment.TryGetProperty("contentType", out var ct) ? ct.GetString() : null;
                 if (attachment.TryGetProperty("data", out var data))
                 {
-                    return TypedResults.Bytes(data.GetBytesFromBase64(), contentType ?? "application/octet-stream");
+                    return DocumentAnswer(http, data.GetBytesFromBase64(), contentType);
                 }
 
                 if (attachment.TryGetProperty("url", out var url) && url.GetString()?.Split('?')[0].Split('/')[^1] is { } binaryId)
@@ -197,13 +197,33 @@ public static class RecordFeedEndpoints
                         var root = binaryJson.RootElement;
                         var bytes = root.TryGetProperty("data", out var binaryData) ? binaryData.GetBytesFromBase64()
                             : root.TryGetProperty("content", out var dstu2Content) ? dstu2Content.GetBytesFromBase64() : [];
-                        return TypedResults.Bytes(bytes, root.TryGetProperty("contentType", out var binaryType) ? binaryType.GetString() ?? contentType ?? "application/octet-stream" : contentType ?? "application/octet-stream");
+                        return DocumentAnswer(http, bytes, root.TryGetProperty("contentType", out var binaryType) ? binaryType.GetString() ?? contentType : contentType);
                     }
                 }
             }
         }
 
         return TypedResults.Problem(title: "Content not stored", detail: "The provider gave this document no content we could fetch.", statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
+    }
+
+    /// <summary>Media types a browser may show inline: they run nothing.</summary>
+    private static readonly HashSet<string> InertTypes = new(StringComparer.OrdinalIgnoreCase) { "application/pdf", "image/png", "image/jpeg", "text/plain" };
+
+    /// <summary>
+    /// A provider's document as it came, never sniffed; anything but an inert type (HTML, SVG, XML, …) only as a download,
+    /// sandboxed should a browser render it anyway, so that a provider's document never runs in our origin.
+    /// </summary>
+    private static FileContentHttpResult DocumentAnswer(HttpContext http, byte[] bytes, string? contentType)
+    {
+        var type = string.IsNullOrWhiteSpace(contentType) ? "application/octet-stream" : contentType;
+        http.Response.Headers.XContentTypeOptions = "nosniff";
+        if (InertTypes.Contains(type.Split(';')[0].Trim()))
+        {
+            return TypedResults.Bytes(bytes, type);
+        }
+
+        http.Response.Headers.ContentSecurityPolicy = "sandbox";
+        return TypedResults.File(bytes, type, fileDownloadName: "document");
     }
 
     private static async Task<long?> VersionAsync(HttpContext http, AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken) =>

@@ -16,6 +16,9 @@ public sealed class AuditOptions
     /// <summary>Events held in memory at most; beyond it, those who record an event wait for room (nothing is dropped).</summary>
     public int BufferCapacity { get; set; } = 100_000;
 
+    /// <summary>How long a request waits for room in a full buffer before its event is given up (and logged as lost).</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Events written per batch at most.</summary>
     public int BatchSize { get; set; } = 1_000;
 
@@ -39,6 +42,7 @@ public sealed partial class AuditTrail : BackgroundService
     private readonly List<AuditEvent> _unwritten = [];
     private readonly SemaphoreSlim _writing = new(1, 1);
     private long _waited;
+    private long _lost;
 
     public AuditTrail(NpgsqlDataSource dataSource, TimeProvider clock, IOptions<AuditOptions> options, ILogger<AuditTrail> logger)
     {
@@ -54,16 +58,28 @@ public sealed partial class AuditTrail : BackgroundService
         });
     }
 
-    /// <summary>Notes an event: at once while the buffer has room, else once the writer has made some.</summary>
-    public ValueTask RecordAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Notes an event: at once while the buffer has room, else once the writer has made some, waiting at most
+    /// <see cref="AuditOptions.MaxWait"/> (a database that stays away must not hold every request for ever); an event
+    /// that could not wait longer is counted and logged as lost.
+    /// </summary>
+    public async ValueTask RecordAsync(AuditEvent auditEvent)
     {
         if (_events.Writer.TryWrite(auditEvent))
         {
-            return ValueTask.CompletedTask;
+            return;
         }
 
         Interlocked.Increment(ref _waited);
-        return _events.Writer.WriteAsync(auditEvent, cancellationToken);
+        using var patience = new CancellationTokenSource(_options.MaxWait, _clock);
+        try
+        {
+            await _events.Writer.WriteAsync(auditEvent, patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Increment(ref _lost);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -116,6 +132,11 @@ public sealed partial class AuditTrail : BackgroundService
         if (Interlocked.Exchange(ref _waited, 0) is > 0 and var waited)
         {
             LogWaited(_logger, waited, _options.BufferCapacity);
+        }
+
+        if (Interlocked.Exchange(ref _lost, 0) is > 0 and var lost)
+        {
+            LogLost(_logger, lost, _options.MaxWait);
         }
 
         while (true)
@@ -181,6 +202,9 @@ public sealed partial class AuditTrail : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The database refused a batch of {Count} audit events ({SqlState}); they are lost")]
     private static partial void LogBatchRefused(ILogger logger, int count, string sqlState);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The audit writer was behind for longer than {MaxWait}: {Lost} audit events were lost")]
+    private static partial void LogLost(ILogger logger, long lost, TimeSpan maxWait);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit buffer full ({Capacity}): {Waited} requests waited for the audit writer")]
     private static partial void LogWaited(ILogger logger, long waited, int capacity);

@@ -80,16 +80,27 @@ public sealed partial class ConnectionRevocation(
     public async Task<bool> EndAsync(Connection connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        // Our copy of the tokens goes in the same write: a sync that meets the revoked grant finds none to refresh.
-        var stored = connection.TokenSetProtected;
-        connection.Status = ConnectionStatus.Revoked;
-        connection.NextSyncAt = null;
-        connection.TokenSetProtected = null;
-        connection.AccessTokenExpiresAt = null;
-        connection.RefreshTokenExpiresAt = null;
-        connection.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        await db.AuthRequests.Where(a => a.ConnectionId == connection.Id).ExecuteDeleteAsync(cancellationToken);
+        // Under the token-refresh lock, on the row as it is now: a refresh in flight either finished (and we revoke the
+        // token it stored) or has not begun (and finds no token). Our copy goes in the same write as the status, so a
+        // sync that meets the revoked grant finds nothing to refresh.
+        var strategy = db.Database.CreateExecutionStrategy();
+        var stored = await strategy.ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"token-refresh:" + connection.Id}, 0))", cancellationToken);
+            await db.Entry(connection).ReloadAsync(cancellationToken);
+            var held = connection.TokenSetProtected;
+            connection.Status = ConnectionStatus.Revoked;
+            connection.NextSyncAt = null;
+            connection.TokenSetProtected = null;
+            connection.AccessTokenExpiresAt = null;
+            connection.RefreshTokenExpiresAt = null;
+            connection.UpdatedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(cancellationToken);
+            await db.AuthRequests.Where(a => a.ConnectionId == connection.Id).ExecuteDeleteAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return held;
+        });
 
         var revoked = stored is not null && await RevokeAtProviderAsync(connection, TokenSet.Unprotect(secrets, stored), cancellationToken);
         await events.ConnectionUpdatedAsync(connection, cancellationToken);

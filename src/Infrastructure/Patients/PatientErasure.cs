@@ -55,9 +55,12 @@ public sealed partial class PatientErasure(
         await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
+            // One deadline for them all, not one per connection.
+            var deadline = clock.GetUtcNow() + options.Value.SyncStopTimeout;
             foreach (var connection in connections)
             {
-                if (!await Sync.SyncLocks.LockConnectionAsync(session, connection.Id, options.Value.SyncStopTimeout, clock, cancellationToken))
+                var left = deadline - clock.GetUtcNow();
+                if (!await Sync.SyncLocks.LockConnectionAsync(session, connection.Id, left > TimeSpan.Zero ? left : TimeSpan.Zero, clock, cancellationToken))
                 {
                     return ErasureOutcome.SyncStillWriting;
                 }

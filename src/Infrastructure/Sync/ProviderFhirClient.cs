@@ -117,6 +117,11 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
                 {
                     return FhirAnswer.Refused(TooSlow(settings));
                 }
+                catch (IOException ex)
+                {
+                    // The provider hung up in the middle of its answer.
+                    return FhirAnswer.Refused("The provider's answer broke off before its end (" + ex.GetType().Name + ").");
+                }
 
                 return body is null
                     ? FhirAnswer.Refused($"The provider's answer was longer than Sync:MaxResponseBytes ({settings.MaxResponseBytes} bytes); it was not read.")

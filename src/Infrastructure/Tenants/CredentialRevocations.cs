@@ -17,6 +17,8 @@ public sealed class CredentialRevocations
     private static readonly TimeSpan EntryLifetime = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<Guid, (bool Active, DateTimeOffset ExpiresAt)> _tenants = new();
     private readonly ConcurrentDictionary<Guid, (bool Exists, DateTimeOffset? RevokedBefore, DateTimeOffset ExpiresAt)> _patients = new();
+    // Bumped by every eviction: a load that began before an eviction does not store what it read (it may predate the change).
+    private readonly ConcurrentDictionary<Guid, long> _generations = new();
     private readonly IServiceScopeFactory _scopes;
     private readonly DatabaseNotifications _notifications;
     private readonly TimeProvider _clock;
@@ -36,11 +38,15 @@ public sealed class CredentialRevocations
         var now = _clock.GetUtcNow();
         if (!_tenants.TryGetValue(tenantId, out var entry) || entry.ExpiresAt <= now)
         {
+            var generation = Generation(tenantId);
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
             var active = await db.Tenants.AsNoTracking().AnyAsync(t => t.Id == tenantId && t.Status == TenantStatus.Active, cancellationToken);
             entry = (active, now + EntryLifetime);
-            _tenants[tenantId] = entry;
+            if (Generation(tenantId) == generation)
+            {
+                _tenants[tenantId] = entry;
+            }
         }
 
         return entry.Active;
@@ -58,6 +64,7 @@ public sealed class CredentialRevocations
         var now = _clock.GetUtcNow();
         if (!_patients.TryGetValue(session.PatientId, out var entry) || entry.ExpiresAt <= now)
         {
+            var generation = Generation(session.PatientId);
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
             var row = await db.Patients.IgnoreQueryFilters().AsNoTracking()
@@ -65,7 +72,10 @@ public sealed class CredentialRevocations
                 .Select(p => new { p.SessionsRevokedBefore })
                 .SingleOrDefaultAsync(cancellationToken);
             entry = (row is not null, row?.SessionsRevokedBefore, now + EntryLifetime);
-            _patients[session.PatientId] = entry;
+            if (Generation(session.PatientId) == generation)
+            {
+                _patients[session.PatientId] = entry;
+            }
         }
 
         return entry.Exists && (entry.RevokedBefore is not { } before || session.IssuedAt >= before);
@@ -74,7 +84,7 @@ public sealed class CredentialRevocations
     /// <summary>Tells every replica (this one included) that a tenant's status changed.</summary>
     public async Task TenantChangedAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        _tenants.TryRemove(tenantId, out _);
+        Forget(tenantId);
         await _notifications.PublishAsync(NotificationChannels.CredentialsChanged, "tenant:" + tenantId, cancellationToken);
         // API keys are cached by their own authenticator: every replica forgets them all, and reloads them with the tenant's status.
         await _notifications.PublishAsync(NotificationChannels.ApiKeyRevoked, NotificationChannels.Everything, cancellationToken);
@@ -84,7 +94,7 @@ public sealed class CredentialRevocations
     public async Task PatientChangedAsync(Guid patientId, CancellationToken cancellationToken)
     {
         // At once here, whatever the notification's round trip.
-        _patients.TryRemove(patientId, out _);
+        Forget(patientId);
         await _notifications.PublishAsync(NotificationChannels.CredentialsChanged, "patient:" + patientId, cancellationToken);
     }
 
@@ -92,16 +102,27 @@ public sealed class CredentialRevocations
     {
         if (payload == NotificationChannels.Everything)
         {
-            _tenants.Clear();
-            _patients.Clear();
+            foreach (var id in _tenants.Keys.Concat(_patients.Keys).Concat(_generations.Keys).ToList())
+            {
+                Forget(id);
+            }
         }
         else if (payload.StartsWith("tenant:", StringComparison.Ordinal) && Guid.TryParse(payload["tenant:".Length..], out var tenantId))
         {
-            _tenants.TryRemove(tenantId, out _);
+            Forget(tenantId);
         }
         else if (payload.StartsWith("patient:", StringComparison.Ordinal) && Guid.TryParse(payload["patient:".Length..], out var patientId))
         {
-            _patients.TryRemove(patientId, out _);
+            Forget(patientId);
         }
+    }
+
+    private long Generation(Guid id) => _generations.GetValueOrDefault(id);
+
+    private void Forget(Guid id)
+    {
+        _generations.AddOrUpdate(id, 1, (_, generation) => generation + 1);
+        _tenants.TryRemove(id, out _);
+        _patients.TryRemove(id, out _);
     }
 }

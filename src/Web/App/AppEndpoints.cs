@@ -108,7 +108,16 @@ public static class AppEndpoints
             return TypedResults.Redirect("/app/signed-out");
         }
 
-        await api.DisconnectAsync(token, connectionId, http.RequestAborted);
+        try
+        {
+            await api.DisconnectAsync(token, connectionId, http.RequestAborted);
+        }
+        catch (ApiProblemException problem) when (problem.Status is 409 or 429)
+        {
+            // A sync of it was still writing (or the tenant is busy): it is disconnected, its records not yet deleted.
+            return TypedResults.Redirect("/app?disconnected=0");
+        }
+
         return TypedResults.Redirect("/app?disconnected=1");
     }
 

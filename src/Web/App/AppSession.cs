@@ -25,7 +25,8 @@ public static class AppSession
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Lax,
-            Secure = http.Request.IsHttps,
+            // Behind a TLS proxy the request may look like http: only a developer's machine sends the cookie in clear.
+            Secure = http.Request.IsHttps || !http.RequestServices.GetRequiredService<IWebHostEnvironment>().IsDevelopment(),
             Path = Path,
             Expires = expires,
             IsEssential = true,

@@ -35,6 +35,6 @@ public static class ConnectFlow
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Allow" }).ClickAsync();
         // Back on the web app; what it shows is awaited by the caller (the Connect page streams while the first sync runs).
-        await page.WaitForURLAsync(url => url.StartsWith(system.WebUrl.AbsoluteUri, StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync(url => url.StartsWith(system.WebUrl.AbsoluteUri, StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit, Timeout = 90_000 });
     }
 }

@@ -37,7 +37,7 @@ public sealed class SandboxProvider : IAsyncLifetime
             ["Sandbox:DataDir"] = FhirSamples.Directory,
             ["Sandbox:TestApi"] = "true",
             // Generated people: the same person at several personas, for merge tests, and patients that fault and change tests may own.
-            ["Sandbox:Generator:People"] = "9",
+            ["Sandbox:Generator:People"] = "10",
         });
         using var client = _server.CreateClient();
         _logins = await client.GetFromJsonAsync<List<SandboxLogin>>(new Uri("_test/patients", UriKind.Relative), new JsonSerializerOptions(JsonSerializerDefaults.Web))

@@ -18,7 +18,7 @@ namespace Aggregator.IntegrationTests.Records;
 /// </summary>
 public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true,
     // Small pages, so that a slowed sync has batches left to write when the purge comes.
-    settings: new Dictionary<string, string?> { ["Sync:MaxPageSize"] = "10" })
+    settings: new Dictionary<string, string?> { ["Sync:MaxPageSize"] = "10", ["Events:HeartbeatInterval"] = "00:00:00.500" })
 {
     [Fact]
     public async Task A_purge_during_a_running_sync_leaves_nothing_of_that_connection_on_any_read_path_and_keeps_what_others_stated()
@@ -186,9 +186,19 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
         Assert.Equal(HttpStatusCode.OK, (await onReplica.GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await here.GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
 
+        // An event stream the token opened before.
+        using var open = await here.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri($"/v1/patients/{patientId}/events", UriKind.Relative)), HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+
         var revoked = await Tenant.DeleteAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        using (var ended = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+        {
+            // The open stream ends (the server closes it) instead of going on with a revoked token.
+            await open.Content.ReadAsStringAsync(ended.Token);
+        }
+
         Assert.Equal(HttpStatusCode.Unauthorized, (await here.GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         await WaitForStatusAsync(onReplica, $"/v1/patients/{patientId}", HttpStatusCode.Unauthorized);
         var fresh = Api.CreateClient().WithBearer(await SessionTokenAsync(patientId));
