@@ -10,9 +10,6 @@ namespace Aggregator.Web.App;
 /// </summary>
 public static class AppEndpoints
 {
-    /// <summary>Media types a browser may show inline: they run nothing.</summary>
-    private static readonly HashSet<string> InertTypes = new(StringComparer.OrdinalIgnoreCase) { "application/pdf", "image/png", "image/jpeg", "text/plain" };
-
     public static IEndpointRouteBuilder MapAppEndpoints(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -158,16 +155,19 @@ public static class AppEndpoints
         }
     }
 
-    /// <summary>A document's content: inert types (PDF, images, plain text) shown inline, anything else downloaded, never sniffed or run.</summary>
+    /// <summary>
+    /// A document's content, as the Api answers it: the Api decides what may show inline (PDF, images, plain text) and
+    /// what only downloads; here it is never sniffed, and a download is sandboxed.
+    /// </summary>
     private static Task Document(Guid itemId, HttpContext http, IHttpClientFactory clients, AggregatorApi api) =>
-        PassThroughAsync(http, clients, api, patientId => $"v1/patients/{patientId}/documents/{itemId}/content", contentType =>
-            InertTypes.Contains(contentType.Split(';')[0].Trim()) ? null : "document");
+        PassThroughAsync(http, clients, api, patientId => $"v1/patients/{patientId}/documents/{itemId}/content", downloadName: null);
 
     /// <summary>The whole record as a FHIR R4 Bundle, as a download.</summary>
     private static Task Download(HttpContext http, IHttpClientFactory clients, AggregatorApi api) =>
-        PassThroughAsync(http, clients, api, patientId => $"v1/patients/{patientId}/export", _ => "my-health-record.json");
+        PassThroughAsync(http, clients, api, patientId => $"v1/patients/{patientId}/export", downloadName: "my-health-record.json");
 
-    private static async Task PassThroughAsync(HttpContext http, IHttpClientFactory clients, AggregatorApi api, Func<Guid, string> path, Func<string, string?> attachmentName)
+    /// <param name="downloadName">Makes the answer a download by this name; without it the Api's own disposition stands.</param>
+    private static async Task PassThroughAsync(HttpContext http, IHttpClientFactory clients, AggregatorApi api, Func<Guid, string> path, string? downloadName)
     {
         if (await AppSession.CurrentAsync(http, api) is not { } current)
         {
@@ -184,12 +184,12 @@ public static class AppEndpoints
             return;
         }
 
-        var contentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/octet-stream";
-        http.Response.ContentType = contentType;
+        http.Response.ContentType = upstream.Content.Headers.ContentType?.ToString() ?? "application/octet-stream";
         http.Response.Headers.XContentTypeOptions = "nosniff";
-        if (attachmentName(contentType) is { } name)
+        var disposition = downloadName is not null ? $"attachment; filename=\"{downloadName}\"" : upstream.Content.Headers.ContentDisposition?.ToString();
+        if (disposition is not null)
         {
-            http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+            http.Response.Headers.ContentDisposition = disposition;
             http.Response.Headers.ContentSecurityPolicy = "sandbox";
         }
 

@@ -251,8 +251,8 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
         // A generated person of its own: the notes added here must not show in any other test's record.
         var login = _system.Sandbox.Generated("epic", "R4", 8);
         // Two notes the provider sent: one plain text, one HTML page that would run a script if the browser showed it.
-        await AddNoteAsync(login, "text/plain", "Follow-up in six weeks.", "Visit note");
-        await AddNoteAsync(login, "text/html", "<html><body><script>document.title='ran'</script><p>Discharge letter</p></body></html>", "Discharge letter");
+        await _system.Sandbox.AddNoteAsync(login, "text/plain", "Follow-up in six weeks.", "Visit note");
+        await _system.Sandbox.AddNoteAsync(login, "text/html", "<html><body><script>document.title='ran'</script><p>Discharge letter</p></body></html>", "Discharge letter");
         var (patientId, connectionId) = await _system.Api.ConnectAsync(_system.Tenant, _system.Sandbox, "sandbox-epic-r4", login, "app-documents");
         await _system.Tenant.WaitForRunAsync(connectionId);
         await using var context = await browser.NewContextAsync();
@@ -283,29 +283,6 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
         Assert.Equal("nosniff", answer.Headers["x-content-type-options"]);
         Assert.StartsWith("attachment", answer.Headers["content-disposition"], StringComparison.Ordinal);
         Assert.Contains("sandbox", answer.Headers["content-security-policy"], StringComparison.Ordinal);
-    }
-
-    private async Task AddNoteAsync(SandboxLogin login, string contentType, string text, string title)
-    {
-        var added = await _system.Sandbox.Server.AddResourceAsync("epic", "r4", login.PatientId, new JsonObject
-        {
-            ["resourceType"] = "DocumentReference",
-            ["status"] = "current",
-            ["type"] = new JsonObject { ["text"] = title },
-            ["description"] = title,
-            ["subject"] = new JsonObject { ["reference"] = $"Patient/{login.PatientId}" },
-            ["date"] = "2024-05-02T10:00:00Z",
-            ["content"] = new JsonArray(new JsonObject
-            {
-                ["attachment"] = new JsonObject
-                {
-                    ["contentType"] = contentType,
-                    ["title"] = title,
-                    ["data"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)),
-                },
-            }),
-        });
-        Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync());
     }
 
     private async Task<Guid> PatientAsync(string externalId) => (await _system.Tenant.PutPatientAsync(externalId)).GetProperty("id").GetGuid();

@@ -46,20 +46,46 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
         var (apiPort, webPort) = TwoFreePorts();
         ApiUrl = new Uri($"http://127.0.0.1:{apiPort}/");
         WebUrl = new Uri($"http://127.0.0.1:{webPort}/");
-        Api = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, jobServer: true, settings: new Dictionary<string, string?>
+        Api = await StartOnKestrelAsync(() => ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, jobServer: true, settings: new Dictionary<string, string?>
         {
             ["Api:PublicBaseUrl"] = ApiUrl.AbsoluteUri.TrimEnd('/'),
             ["Api:WebBaseUrl"] = WebUrl.AbsoluteUri.TrimEnd('/'),
+        }), api =>
+        {
+            api.UseKestrel(apiPort);
+            api.StartServer();
         });
-        Api.UseKestrel(apiPort);
-        Api.StartServer();
         Api.ClientOptions.BaseAddress = ApiUrl;
         Api.LiveUrl = ApiUrl;
         // The companion app is the tenant's own app: its return url is registered, and it holds the tenant's key.
         (Tenant, TenantKey) = await Api.CreateTenantClientAsync("Coral Health", ReturnUrl, new Uri(WebUrl, "app/connected").AbsoluteUri);
-        Web = new WebFactory(ApiUrl, TenantKey.Key);
-        Web.UseKestrel(webPort);
-        Web.StartServer();
+        Web = await StartOnKestrelAsync(() => new WebFactory(ApiUrl, TenantKey.Key), web =>
+        {
+            web.UseKestrel(webPort);
+            web.StartServer();
+        });
+    }
+
+    /// <summary>
+    /// Starts an app on real Kestrel (<paramref name="start"/> picks the port). WebApplicationFactory sets the port while the app's own
+    /// entry point runs on to <c>Run()</c>; now and then the server starts first and the factory throws. A new factory
+    /// then tries again (a test harness race, not the app's).
+    /// </summary>
+    private static async Task<TFactory> StartOnKestrelAsync<TFactory>(Func<TFactory> create, Action<TFactory> start) where TFactory : IAsyncDisposable
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var factory = create();
+            try
+            {
+                start(factory);
+                return factory;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await factory.DisposeAsync();
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

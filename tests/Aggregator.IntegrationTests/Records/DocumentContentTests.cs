@@ -1,8 +1,5 @@
 using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
 using Aggregator.IntegrationTests.Infrastructure;
-using Aggregator.Sandbox.Tests.Hosting;
 
 namespace Aggregator.IntegrationTests.Records;
 
@@ -14,9 +11,9 @@ public sealed class DocumentContentTests(PostgresServer server, SandboxProvider 
     {
         // A generated person of its own: the documents added here must not show in any other test's record.
         var login = Sandbox.Generated("epic", "R4", 9);
-        await AddNoteAsync(login, "text/plain", "Follow-up in six weeks.", "Visit note");
-        await AddNoteAsync(login, "text/html", "<html><body><script>alert(1)</script>Discharge letter</body></html>", "Discharge letter");
-        await AddNoteAsync(login, "image/svg+xml", "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>", "Drawing");
+        await Sandbox.AddNoteAsync(login, "text/plain", "Follow-up in six weeks.", "Visit note");
+        await Sandbox.AddNoteAsync(login, "text/html", "<html><body><script>alert(1)</script>Discharge letter</body></html>", "Discharge letter");
+        await Sandbox.AddNoteAsync(login, "image/svg+xml", "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>", "Drawing");
         var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", login, "documents-content");
         await Tenant.WaitForRunAsync(connectionId);
         var documents = (await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record/documents?limit=100")).GetProperty("items").EnumerateArray().ToList();
@@ -40,28 +37,5 @@ public sealed class DocumentContentTests(PostgresServer server, SandboxProvider 
             Assert.Equal("nosniff", active.Headers.GetValues("X-Content-Type-Options").Single());
             Assert.Equal("sandbox", active.Headers.GetValues("Content-Security-Policy").Single());
         }
-    }
-
-    private async Task AddNoteAsync(SandboxLogin login, string contentType, string text, string title)
-    {
-        var added = await Sandbox.Server.AddResourceAsync("epic", "r4", login.PatientId, new JsonObject
-        {
-            ["resourceType"] = "DocumentReference",
-            ["status"] = "current",
-            ["type"] = new JsonObject { ["text"] = title },
-            ["description"] = title,
-            ["subject"] = new JsonObject { ["reference"] = $"Patient/{login.PatientId}" },
-            ["date"] = "2024-05-02T10:00:00Z",
-            ["content"] = new JsonArray(new JsonObject
-            {
-                ["attachment"] = new JsonObject
-                {
-                    ["contentType"] = contentType,
-                    ["title"] = title,
-                    ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(text)),
-                },
-            }),
-        });
-        Assert.True(added.IsSuccessStatusCode);
     }
 }
