@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
+using Aggregator.Domain.Fhir;
 using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Paging;
@@ -175,19 +176,22 @@ public static class RecordFeedEndpoints
             }
 
             using var json = JsonDocument.Parse(document);
-            var attachments = json.RootElement.TryGetProperty("content", out var content)
-                ? content.EnumerateArray().Where(c => c.TryGetProperty("attachment", out _)).Select(c => c.GetProperty("attachment")).ToList()
-                : [];
-            foreach (var attachment in attachments)
+            foreach (var attachment in AttachmentsOf(json.RootElement))
             {
-                var contentType = attachment.TryGetProperty("contentType", out var ct) ? ct.GetString() : null;
+                var contentType = Text(attachment, "contentType");
                 if (attachment.TryGetProperty("data", out var data))
                 {
-                    return DocumentAnswer(http, data.GetBytesFromBase64(), contentType);
+                    if (Base64(data) is { } inline)
+                    {
+                        return DocumentAnswer(http, inline, contentType);
+                    }
+
+                    continue;
                 }
 
-                if (attachment.TryGetProperty("url", out var url) && url.GetString()?.Split('?')[0].Split('/')[^1] is { } binaryId)
+                if (Text(attachment, "url") is { Length: > 0 } written)
                 {
+                    var binaryId = ProviderUrls.DocumentId(written);
                     var binary = await db.SourceResources.AsNoTracking()
                         .Where(r => r.ConnectionId == connectionId && r.ResourceType == "Binary" && r.ResourceId == binaryId && r.Resource != null)
                         .Select(r => r.Resource!).SingleOrDefaultAsync(cancellationToken);
@@ -195,9 +199,9 @@ public static class RecordFeedEndpoints
                     {
                         using var binaryJson = JsonDocument.Parse(binary);
                         var root = binaryJson.RootElement;
-                        var bytes = root.TryGetProperty("data", out var binaryData) ? binaryData.GetBytesFromBase64()
-                            : root.TryGetProperty("content", out var dstu2Content) ? dstu2Content.GetBytesFromBase64() : [];
-                        return DocumentAnswer(http, bytes, root.TryGetProperty("contentType", out var binaryType) ? binaryType.GetString() ?? contentType : contentType);
+                        var bytes = (root.TryGetProperty("data", out var binaryData) ? Base64(binaryData)
+                            : root.TryGetProperty("content", out var dstu2Content) ? Base64(dstu2Content) : null) ?? [];
+                        return DocumentAnswer(http, bytes, Text(root, "contentType") ?? contentType);
                     }
                 }
             }
@@ -205,6 +209,20 @@ public static class RecordFeedEndpoints
 
         return TypedResults.Problem(title: "Content not stored", detail: "The provider gave this document no content we could fetch.", statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
     }
+
+    /// <summary>A DocumentReference's attachments, whatever odd shapes the provider gave it (those are skipped).</summary>
+    private static IEnumerable<JsonElement> AttachmentsOf(JsonElement document) =>
+        document.ValueKind == JsonValueKind.Object && document.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array
+            ? content.EnumerateArray()
+                .Where(c => c.ValueKind == JsonValueKind.Object && c.TryGetProperty("attachment", out var a) && a.ValueKind == JsonValueKind.Object)
+                .Select(c => c.GetProperty("attachment"))
+            : [];
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static byte[]? Base64(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String && value.TryGetBytesFromBase64(out var bytes) ? bytes : null;
 
     /// <summary>Media types a browser may show inline: they run nothing.</summary>
     private static readonly HashSet<string> InertTypes = new(StringComparer.OrdinalIgnoreCase) { "application/pdf", "image/png", "image/jpeg", "text/plain" };

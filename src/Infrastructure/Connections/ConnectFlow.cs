@@ -88,6 +88,10 @@ public sealed partial class ConnectFlow(
         {
             server = await discovery.DiscoverAsync(provider, cancellationToken);
         }
+        catch (ProviderEndpointRefusedException ex)
+        {
+            throw new ConnectRefusedException(ConnectRefusal.ProviderUnreachable, ex.Message);
+        }
         catch (Exception ex) when (ex is ProviderUnreachableException or ProviderDiscoveryException)
         {
             throw new ConnectRefusedException(ConnectRefusal.ProviderUnreachable, "The provider's authorization server could not be discovered right now; try again later.");

@@ -61,7 +61,9 @@ public static class ServiceDefaults
             problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
             // Exception details never reach a client, whatever the environment.
             problem.Extensions.Remove("exception");
-            problem.Detail = problem.Status >= 500 ? null : problem.Detail;
+            // Server-side failures say no more than their type, except a provider's failure: its detail is ours, written
+            // for the partner (what the provider did wrong), and never carries the provider's own words.
+            problem.Detail = problem.Status >= 500 && problem.Type != ProblemTypes.ProviderUnreachable ? null : problem.Detail;
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 

@@ -26,7 +26,8 @@ public sealed record SmartConfiguration(
 /// <summary>
 /// Finds a provider's OAuth endpoints: <c>.well-known/smart-configuration</c>, else the
 /// CapabilityStatement/Conformance <c>oauth-uris</c> extension (DSTU2 servers). Endpoints the
-/// directory configures win over discovered ones. Results are cached for an hour.
+/// directory configures win over discovered ones; discovered ones must pass <see cref="DiscoveredEndpointPolicy"/>.
+/// Results are cached for an hour.
 /// </summary>
 public sealed partial class SmartDiscovery(IHttpClientFactory http, IMemoryCache cache, ILogger<SmartDiscovery> logger)
 {
@@ -46,6 +47,7 @@ public sealed partial class SmartDiscovery(IHttpClientFactory http, IMemoryCache
         var discovered = await FetchSmartConfigurationAsync(provider.FhirBaseUrl, cancellationToken)
             ?? await FetchOAuthUrisAsync(provider.FhirBaseUrl, cancellationToken);
         var configuration = Merge(provider, discovered);
+        await DiscoveredEndpointPolicy.RequireAllowedAsync(provider, configuration, cancellationToken);
         cache.Set(key, configuration, CacheFor);
         return configuration;
     }
@@ -176,6 +178,9 @@ public sealed partial class SmartDiscovery(IHttpClientFactory http, IMemoryCache
     private static partial void LogNotFound(ILogger logger, string path, int status);
 }
 
-public sealed class ProviderDiscoveryException(string message) : Exception(message);
+public class ProviderDiscoveryException(string message) : Exception(message);
+
+/// <summary>A discovery document named an endpoint we will not send a patient, a code or a token to.</summary>
+public sealed class ProviderEndpointRefusedException(string message) : ProviderDiscoveryException(message);
 
 public sealed class ProviderUnreachableException(string message, Exception inner) : Exception(message, inner);

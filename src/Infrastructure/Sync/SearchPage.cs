@@ -30,7 +30,15 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
         {
             foreach (var entry in list.EnumerateArray())
             {
-                if (entry.TryGetProperty("search", out var search) && search.TryGetProperty("mode", out var mode) && mode.GetString() == "outcome")
+                if (entry.ValueKind != JsonValueKind.Object)
+                {
+                    // Not an entry at all: set aside with its reason, like a resource that is not one.
+                    entries.Add(Entry(entry));
+                    continue;
+                }
+
+                if (entry.TryGetProperty("search", out var search) && search.ValueKind == JsonValueKind.Object
+                    && search.TryGetProperty("mode", out var mode) && mode.ValueKind == JsonValueKind.String && mode.GetString() == "outcome")
                 {
                     continue;
                 }
@@ -75,7 +83,8 @@ public sealed record SearchPage(IReadOnlyList<PageEntry> Entries, string? NextLi
 
         foreach (var link in links.EnumerateArray())
         {
-            if (link.TryGetProperty("relation", out var rel) && rel.GetString() == relation && link.TryGetProperty("url", out var url))
+            if (link.ValueKind == JsonValueKind.Object && link.TryGetProperty("relation", out var rel) && rel.ValueKind == JsonValueKind.String
+                && rel.GetString() == relation && link.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String)
             {
                 return url.GetString();
             }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Aggregator.Domain.Connections;
+using Aggregator.Domain.Fhir;
 using Aggregator.Domain.Providers;
 using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Connections;
@@ -329,10 +330,16 @@ public sealed partial class SyncEngine(
                 break;
             }
 
-            // Follow next exactly as given; a relative link is relative to the page that gave it. Never to
-            // another host, though: the request carries the patient's access token.
-            url = Uri.TryCreate(next, UriKind.Absolute, out var absolute) ? absolute : new Uri(url, next);
-            if (!string.Equals(url.GetLeftPart(UriPartial.Authority), baseUrl.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase))
+            // Follow next as given: an absolute link as it is, a relative one against the FHIR base (host-relative ones
+            // too, unless they already name the base's path). Never to another host, though: the request carries the
+            // patient's access token.
+            if (ProviderUrls.Resolve(baseUrl, next) is not { } resolved)
+            {
+                return (CoverageState.Failing, "A next link was not a web address; the search stopped there.");
+            }
+
+            url = resolved;
+            if (!SameOrigin(url, baseUrl))
             {
                 return (CoverageState.Failing, "A next link pointed to another host; it was not followed.");
             }
@@ -424,15 +431,15 @@ public sealed partial class SyncEngine(
 
     /// <summary>
     /// Document content the resources point to on the same server (Attachment urls, Binary) is read
-    /// once per url, size-capped, and stored as a Binary resource; inline data stays where it is.
-    /// Urls on other hosts are never followed.
+    /// once per url, size-capped, and stored as a Binary resource under <see cref="ProviderUrls.DocumentId"/>;
+    /// inline data stays where it is. Urls on other hosts are never followed.
     /// </summary>
     private async Task ReadDocumentsAsync(Connection connection, Provider provider, Uri baseUrl, RunState state, CancellationToken cancellationToken)
     {
         var documents = state.Attachments
-            .Select(url => Uri.TryCreate(url, UriKind.Absolute, out var absolute) ? absolute : Uri.TryCreate(baseUrl, url, out var relative) ? relative : null)
-            .Where(url => url is not null && baseUrl.IsBaseOf(url))
-            .Select(url => (Url: url!, Id: BinaryId(baseUrl, url!)))
+            .Select(written => (Url: ProviderUrls.Resolve(baseUrl, written), Id: ProviderUrls.DocumentId(written)))
+            .Where(d => d.Url is not null && SameOrigin(baseUrl, d.Url))
+            .Select(d => (Url: d.Url!, d.Id))
             .DistinctBy(d => d.Id)
             .ToList();
         if (documents.Count == 0)
@@ -488,15 +495,9 @@ public sealed partial class SyncEngine(
         return SearchPage.Entry(wrappedDocument.RootElement);
     }
 
-    /// <summary><c>Binary/{id}</c> urls keep their id; any other url gets a stable id from its text.</summary>
-    private static string BinaryId(Uri baseUrl, Uri url)
-    {
-        var path = baseUrl.MakeRelativeUri(url).OriginalString.Split('?')[0];
-        var parts = path.Split('/');
-        return parts.Length == 2 && parts[0] == "Binary" && parts[1].Length is > 0 and <= 64
-            ? parts[1]
-            : "url-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..24];
-    }
+    /// <summary>The same scheme, host and port: where the patient's access token may go.</summary>
+    private static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.GetLeftPart(UriPartial.Authority), b.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase);
 
     private async Task FinishAsync(SyncRun run, Connection connection, RunState state, bool full, CancellationToken cancellationToken)
     {

@@ -25,13 +25,15 @@ public static class SmartConfigurationEndpoints
 
         var request = context.Request;
         var root = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        var overrides = fhirBase.Persona.Options.DiscoveryOverrides;
+        string Endpoint(string name, string own) => overrides.TryGetValue(name, out var other) ? other : own;
         return TypedResults.Ok(new SmartConfiguration(
             Issuer: $"{root}/",
             JwksUri: $"{root}/.well-known/jwks",
-            AuthorizationEndpoint: $"{root}/oauth/authorize",
-            TokenEndpoint: $"{root}/oauth/token",
-            RevocationEndpoint: $"{root}/oauth/revoke",
-            IntrospectionEndpoint: $"{root}/oauth/introspect",
+            AuthorizationEndpoint: Endpoint("authorization_endpoint", $"{root}/oauth/authorize"),
+            TokenEndpoint: Endpoint("token_endpoint", $"{root}/oauth/token"),
+            RevocationEndpoint: Endpoint("revocation_endpoint", $"{root}/oauth/revoke"),
+            IntrospectionEndpoint: Endpoint("introspection_endpoint", $"{root}/oauth/introspect"),
             TokenEndpointAuthMethodsSupported: ["client_secret_basic", "private_key_jwt"],
             TokenEndpointAuthSigningAlgValuesSupported: ["RS384", "ES384", "RS256"],
             GrantTypesSupported: ["authorization_code", "refresh_token"],

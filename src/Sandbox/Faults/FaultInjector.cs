@@ -18,6 +18,21 @@ public enum FaultKind
 
     /// <summary>A 302 to the same request (a client that follows it gets the real answer).</summary>
     Redirect,
+
+    /// <summary>
+    /// While active, search pages write <c>next</c> links host-relative (<c>/Observation?_page=...</c>) and attachment urls
+    /// as <c>/Binary/{id}</c>: relative to the FHIR base, though a browser would read them as relative to the host.
+    /// </summary>
+    RelativeLinks,
+
+    /// <summary>While active, attachment urls point at <c>{base}/documents/{id}</c>, raw content that is not a Binary resource.</summary>
+    DocumentPaths,
+
+    /// <summary>
+    /// The next search page (once by default) also carries JSON of odd shapes: an entry that is not an object, a numeric
+    /// link relation and search mode, and a copy of its first resource whose elements have the wrong JSON types.
+    /// </summary>
+    OddJson,
 }
 
 public static class FaultKinds
@@ -34,6 +49,9 @@ public static class FaultKinds
         ["endless-body"] = FaultKind.EndlessBody,
         ["slow-body"] = FaultKind.SlowBody,
         ["redirect"] = FaultKind.Redirect,
+        ["relative-links"] = FaultKind.RelativeLinks,
+        ["document-paths"] = FaultKind.DocumentPaths,
+        ["odd-json"] = FaultKind.OddJson,
     };
 
     public static IEnumerable<string> Names => ByName.Keys;
@@ -59,6 +77,16 @@ public sealed record Fault(
 {
     public bool Matches(string persona, string? patientId) =>
         Persona == persona && (PatientId is null || PatientId == patientId);
+}
+
+/// <summary>How the faults ask a search page to be written.</summary>
+[Flags]
+public enum PageQuirks
+{
+    None = 0,
+    RelativeLinks = 1,
+    DocumentPaths = 2,
+    OddJson = 4,
 }
 
 /// <summary>What the faults decided for one FHIR request: extra latency, and an error answer instead of the real one.</summary>
@@ -149,6 +177,32 @@ public sealed class FaultInjector
 
             UseOnce(fault);
             return true;
+        }
+    }
+
+    /// <summary>How the search page being served is written (uses an <c>odd-json</c> fault up).</summary>
+    public PageQuirks PageQuirks(string persona, string? patientId)
+    {
+        lock (_gate)
+        {
+            var quirks = Faults.PageQuirks.None;
+            if (_active.Exists(f => f.Kind == FaultKind.RelativeLinks && f.Matches(persona, patientId)))
+            {
+                quirks |= Faults.PageQuirks.RelativeLinks;
+            }
+
+            if (_active.Exists(f => f.Kind == FaultKind.DocumentPaths && f.Matches(persona, patientId)))
+            {
+                quirks |= Faults.PageQuirks.DocumentPaths;
+            }
+
+            if (_active.Find(f => f.Kind == FaultKind.OddJson && f.Matches(persona, patientId)) is { } odd)
+            {
+                quirks |= Faults.PageQuirks.OddJson;
+                UseOnce(odd);
+            }
+
+            return quirks;
         }
     }
 

@@ -18,7 +18,43 @@ public static class FhirEndpoints
         group.MapGet("/{type}", Search).AddEndpointFilter<FhirFaultFilter>();
         group.MapPost("/{type}/_search", SearchByPost).DisableAntiforgery().AddEndpointFilter<FhirFaultFilter>();
         group.MapGet("/{type}/{id}", Read).AddEndpointFilter<FhirFaultFilter>();
+        group.MapGet("/documents/{id}", Document).AddEndpointFilter<FhirFaultFilter>();
         return app;
+    }
+
+    /// <summary>
+    /// A Binary's content as raw bytes with its media type, where the <c>document-paths</c> fault points attachment urls:
+    /// document content some servers keep outside their FHIR resources. Needs a token that may read Binary.
+    /// </summary>
+    public static async Task<IResult> Document(string persona, string version, string id, HttpContext context,
+        PersonaCatalog personas, FhirStore store, CancellationToken cancellationToken)
+    {
+        if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
+        {
+            return failure;
+        }
+
+        var (grant, unauthorized) = await FhirAuthorization.AuthenticateAsync(context, fhirBase);
+        if (grant is null)
+        {
+            return unauthorized!;
+        }
+
+        if (!grant.AccessTo("Binary").Read)
+        {
+            return FhirAuthorization.InsufficientScope(fhirBase, context.Request, "Binary", "reads");
+        }
+
+        if (dataset.Find("Binary", id) is not { PatientId: var owner } binary || (owner is not null && owner != grant.PatientId))
+        {
+            return FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"There is no document {id}.");
+        }
+
+        using var json = System.Text.Json.JsonDocument.Parse(binary.Json);
+        var root = json.RootElement;
+        var data = root.TryGetProperty("data", out var r4) ? r4 : root.TryGetProperty("content", out var dstu2) ? dstu2 : default;
+        var contentType = root.TryGetProperty("contentType", out var type) ? type.GetString() : null;
+        return Results.Bytes(data.ValueKind == System.Text.Json.JsonValueKind.String ? data.GetBytesFromBase64() : [], contentType ?? "application/octet-stream");
     }
 
     public static FhirResult Metadata(string persona, string version, HttpContext context, PersonaCatalog personas,

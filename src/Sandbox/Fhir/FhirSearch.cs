@@ -185,6 +185,12 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time, FaultInje
             next = $"{fhirBase.Url(request)}/{type}?{PageParameter}={pageLinks.Issue(state)}";
         }
 
+        var quirks = faults.PageQuirks(fhirBase.Persona.Name, contextPatient);
+        if (next is not null && quirks.HasFlag(PageQuirks.RelativeLinks))
+        {
+            next = next[fhirBase.Url(request).Length..];
+        }
+
         var included = new List<StoredResource>();
         if (includeMedication)
         {
@@ -203,11 +209,11 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time, FaultInje
         var self = request.GetEncodedUrl();
         var now = time.GetUtcNow();
         var malformed = page.Count > 0 && faults.TakeMalformed(fhirBase.Persona.Name, contextPatient) ? page[0] : null;
-        return FhirResult.Json(version, writer => WriteBundle(writer, baseUrl, self, next, matches.Count, page, included, now, malformed));
+        return FhirResult.Json(version, writer => WriteBundle(writer, baseUrl, self, next, matches.Count, page, included, now, malformed, quirks));
     }
 
     private static void WriteBundle(Utf8JsonWriter writer, string baseUrl, string self, string? next, int total,
-        List<StoredResource> page, List<StoredResource> included, DateTimeOffset now, StoredResource? malformed)
+        List<StoredResource> page, List<StoredResource> included, DateTimeOffset now, StoredResource? malformed, PageQuirks quirks)
     {
         writer.WriteStartObject();
         writer.WriteString("resourceType", "Bundle");
@@ -224,18 +230,29 @@ public sealed class FhirSearch(PageLinks pageLinks, TimeProvider time, FaultInje
             WriteLink(writer, "next", next);
         }
 
+        if (quirks.HasFlag(PageQuirks.OddJson))
+        {
+            OddJson.WriteLinks(writer);
+        }
+
         writer.WriteEndArray();
         writer.WriteStartArray("entry");
         foreach (var (resource, mode) in page.Select(r => (r, "match")).Concat(included.Select(r => (r, "include"))))
         {
+            var json = ReferenceEquals(resource, malformed) ? MalformedResource.From(resource.Json) : resource.Json;
             writer.WriteStartObject();
             writer.WriteString("fullUrl", $"{baseUrl}/{resource.Type}/{resource.Id}");
             writer.WritePropertyName("resource");
-            writer.WriteRawValue(ReferenceEquals(resource, malformed) ? MalformedResource.From(resource.Json) : resource.Json, skipInputValidation: true);
+            writer.WriteRawValue(AttachmentUrls.Rewrite(json, quirks, baseUrl), skipInputValidation: true);
             writer.WriteStartObject("search");
             writer.WriteString("mode", mode);
             writer.WriteEndObject();
             writer.WriteEndObject();
+        }
+
+        if (quirks.HasFlag(PageQuirks.OddJson) && page.Count > 0)
+        {
+            OddJson.WriteEntries(writer, page[0].Json);
         }
 
         writer.WriteEndArray();

@@ -21,6 +21,13 @@ public sealed class PersonaOptions
     /// <summary>Search parameters this persona insists on, per resource type (e.g. Observation: category).</summary>
     public Dictionary<string, List<string>> RequiredSearchParameters { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Endpoints this persona's SMART discovery document names instead of the sandbox's own (keys
+    /// <c>authorization_endpoint</c>, <c>token_endpoint</c>, <c>revocation_endpoint</c>, <c>introspection_endpoint</c>):
+    /// a provider whose discovery points somewhere a client must refuse to go.
+    /// </summary>
+    public Dictionary<string, string> DiscoveryOverrides { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The OAuth clients registered at this persona.</summary>
     public List<ClientRegistrationOptions> Clients { get; set; } = [];
 }

@@ -88,7 +88,7 @@ public static class FaultEndpoints
             Persona: persona!.Name,
             PatientId: request.PatientId,
             Kind: kind,
-            Remaining: kind == FaultKind.Latency ? request.Count : kind == FaultKind.ExpireLinks ? null : request.Count ?? 1,
+            Remaining: kind == FaultKind.Latency ? request.Count : kind is FaultKind.ExpireLinks or FaultKind.RelativeLinks or FaultKind.DocumentPaths ? null : request.Count ?? 1,
             RetryAfterSeconds: request.RetryAfterSeconds ?? (kind == FaultKind.RateLimit ? 1 : 0),
             RetryAfterDate: request.RetryAfterDate ?? false,
             LatencyMs: request.LatencyMs,

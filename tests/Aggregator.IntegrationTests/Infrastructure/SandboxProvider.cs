@@ -38,6 +38,16 @@ public sealed class SandboxProvider : IAsyncLifetime
             ["Sandbox:TestApi"] = "true",
             // Generated people: the same person at several personas, for merge tests, and patients that fault and change tests may own.
             ["Sandbox:Generator:People"] = "10",
+            // Providers whose discovery documents name endpoints a client must refuse: plain http on another host, and a
+            // private address.
+            ["Sandbox:Personas:rogue-http:DisplayName"] = "Rogue discovery (http)",
+            ["Sandbox:Personas:rogue-http:FhirVersions:0"] = "R4",
+            ["Sandbox:Personas:rogue-http:ServesLoadedData"] = "false",
+            ["Sandbox:Personas:rogue-http:DiscoveryOverrides:token_endpoint"] = "http://tokens.rogue.example/oauth/token",
+            ["Sandbox:Personas:rogue-private:DisplayName"] = "Rogue discovery (private network)",
+            ["Sandbox:Personas:rogue-private:FhirVersions:0"] = "R4",
+            ["Sandbox:Personas:rogue-private:ServesLoadedData"] = "false",
+            ["Sandbox:Personas:rogue-private:DiscoveryOverrides:token_endpoint"] = "https://10.20.30.40/oauth/token",
         });
         using var client = _server.CreateClient();
         _logins = await client.GetFromJsonAsync<List<SandboxLogin>>(new Uri("_test/patients", UriKind.Relative), new JsonSerializerOptions(JsonSerializerDefaults.Web))
