@@ -71,6 +71,22 @@ dotnet build src/Api/Aggregator.Api.csproj -c "$config" -nologo -v quiet -clp:Er
 dotnet build src/Web/Aggregator.Web.csproj -c "$config" -nologo -v quiet -clp:ErrorsOnly >"$local_dir/build-web.log" 2>&1 \
   || { cat "$local_dir/build-web.log" >&2; fail "the web app did not build"; }
 
+# Operator secrets of this checkout, made once and kept in .local (never committed): the jobs dashboard's password, and
+# a self-signed certificate that encrypts the Data Protection key ring (which decrypts every stored token) at rest.
+umask 077
+[[ -s $local_dir/operator-password ]] || head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$local_dir/operator-password"
+operator_password=$(cat "$local_dir/operator-password")
+keyring_cert=$local_dir/keyring.pfx
+if [[ ! -s $keyring_cert ]]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Aggregator local key ring" \
+    -keyout "$local_dir/keyring.key" -out "$local_dir/keyring.crt" >/dev/null 2>&1 \
+    && openssl pkcs12 -export -inkey "$local_dir/keyring.key" -in "$local_dir/keyring.crt" -out "$keyring_cert" -passout pass: >/dev/null 2>&1 \
+    || fail "could not make the key ring certificate with openssl"
+  rm -f "$local_dir/keyring.key" "$local_dir/keyring.crt"
+fi
+umask 022
+export DataProtection__CertificatePath=$keyring_cert DataProtection__CertificatePassword=
+
 # 3. Start the Sandbox provider, the Api and the web app.
 sandbox_port=$(free_port 5090)
 api_port=$(free_port 5080)
@@ -90,6 +106,7 @@ pids+=($!)
 
 api_bin=$repo/src/Api/bin/$config/net10.0
 ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sandbox_url Api__PublicBaseUrl=$api_url Api__WebBaseUrl=$web_url \
+  Operator__DashboardPassword=$operator_password \
   dotnet "$api_bin/Aggregator.Api.dll" --urls "$api_url" --contentRoot "$api_bin" > >(tee -a "$local_dir/api.log") 2>&1 &
 pids+=($!)
 
@@ -151,7 +168,7 @@ Aggregator is running (Ctrl-C stops it; data stays).
   Api            $api_url          ready: $api_url/health/ready
   Web app        $web_url
   API docs       $api_url/docs
-  Jobs dashboard $api_url/hangfire
+  Jobs dashboard $api_url/hangfire   (user operator, password $operator_password)
   Sandbox EHR    $sandbox_url      FHIR: $sandbox_url/nextgen/fhir/r4/
   Database       ${pg_dir:-from ConnectionStrings__Aggregator}
   Logs           .local/api.log, .local/sandbox.log, .local/web.log, .local/demo.log

@@ -16,6 +16,13 @@ if (!builder.TryAddInfrastructure(migrateOnStartup: true))
     return 1;
 }
 
+if (!builder.Environment.IsDevelopment() && string.IsNullOrWhiteSpace(builder.Configuration["Api:PublicBaseUrl"]))
+{
+    // Outside Development the OAuth redirect_uri and every url we hand out must not follow a request's Host header.
+    Console.Error.WriteLine("No public base url: set Api__PublicBaseUrl (how patients' browsers and partners reach this Api, e.g. https://api.example.com); only Development runs without one.");
+    return 1;
+}
+
 if (builder.Configuration.GetValue<bool>("Worker:InProcess"))
 {
     builder.AddJobServer();

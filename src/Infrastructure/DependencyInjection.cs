@@ -77,6 +77,13 @@ public static class DependencyInjection
         // The key ring (which decrypts every stored token) is itself encrypted at rest with a certificate when one is given;
         // the certificates listed under UnprotectWith still read keys written under earlier ones (certificate rotation).
         var keyRing = builder.Configuration.GetSection("DataProtection");
+        if (string.IsNullOrEmpty(keyRing["CertificatePath"]) && !builder.Environment.IsDevelopment())
+        {
+            throw new MissingConfigurationException(
+                "No certificate protects the Data Protection key ring (which decrypts every stored token): set DataProtection__CertificatePath " +
+                "(a PKCS#12 file with its private key) and DataProtection__CertificatePassword; only Development runs without one.");
+        }
+
         if (keyRing["CertificatePath"] is { Length: > 0 } certificatePath)
         {
             dataProtection.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(certificatePath, keyRing["CertificatePassword"]));

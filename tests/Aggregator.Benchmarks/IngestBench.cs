@@ -44,13 +44,18 @@ internal sealed class IngestBench : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<IngestBench> PrepareAsync(string connectionString, string samples, int copies)
+    /// <summary>The certificate over the key ring, which the Api process must be given too.</summary>
+    public string KeyRingCertificatePath => _host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["DataProtection:CertificatePath"]!;
+
+    public static async Task<IngestBench> PrepareAsync(string connectionString, string samples, int copies, string keyRingCertificatePath)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Aggregator"] = connectionString,
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["DataProtection:CertificatePath"] = keyRingCertificatePath,
+            ["DataProtection:CertificatePassword"] = "",
         });
         builder.AddServiceDefaults(logToStandardError: true);
         builder.AddInfrastructure(migrateOnStartup: false);

@@ -18,7 +18,8 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"Aggregator benchmarks — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {copies} copies of the R4 sample patients, {seconds} s per read run"));
 await using var database = await BenchDatabase.StartAsync(repo);
 var stopwatch = Stopwatch.StartNew();
-await using var bench = await IngestBench.PrepareAsync(database.ConnectionString, samples, copies);
+using var keyRing = new KeyRingCertificate();
+await using var bench = await IngestBench.PrepareAsync(database.ConnectionString, samples, copies, keyRing.Path);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Database ready and migrated in {stopwatch.Elapsed.TotalSeconds:0.0} s ({database.Description})"));
 
 await bench.IngestAsync();

@@ -39,6 +39,10 @@ internal static class ReadBench
         start.Environment["RateLimits__PerTenantPerSecond"] = "1000000";
         start.Environment["RateLimits__AnonymousPerIpPerSecond"] = "1000000";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Production refuses to start without its public url and a certificate over the key ring: the benchmark gives both.
+        start.Environment["Api__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        start.Environment["DataProtection__CertificatePath"] = bench.KeyRingCertificatePath;
+        start.Environment["DataProtection__CertificatePassword"] = "";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         start.Environment["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Warning";
         using var process = Process.Start(start)!;

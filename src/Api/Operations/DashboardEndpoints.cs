@@ -14,28 +14,27 @@ public static class DashboardEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<OperatorOptions>>().Value;
-        IDashboardAuthorizationFilter filter = string.IsNullOrEmpty(options.DashboardPassword)
-            ? new LocalRequestsOnlyAuthorizationFilter()
-            : new OperatorPasswordFilter(options.DashboardPassword);
+        // Operators sign in, in every environment: no local-requests shortcut (behind a proxy or a port forward every
+        // request looks local). Without a password configured the dashboard is closed to everyone.
         endpoints.MapHangfireDashboard(Path, new DashboardOptions
         {
-            Authorization = [filter],
+            Authorization = [new OperatorPasswordFilter(options.DashboardPassword)],
             DashboardTitle = "Aggregator jobs",
             DisplayStorageConnectionString = false,
         });
         return endpoints;
     }
 
-    /// <summary>HTTP Basic with the operator password; compared in constant time.</summary>
-    private sealed class OperatorPasswordFilter(string password) : IDashboardAuthorizationFilter
+    /// <summary>HTTP Basic with the operator password (<c>Operator:DashboardPassword</c>); compared in constant time.</summary>
+    private sealed class OperatorPasswordFilter(string? password) : IDashboardAuthorizationFilter
     {
-        private readonly byte[] _expected = Encoding.UTF8.GetBytes("operator:" + password);
+        private readonly byte[]? _expected = string.IsNullOrEmpty(password) ? null : Encoding.UTF8.GetBytes("operator:" + password);
 
         public bool Authorize(DashboardContext context)
         {
             var http = context.GetHttpContext();
             var header = http.Request.Headers.Authorization.ToString();
-            if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            if (_expected is not null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
             {
                 try
                 {

@@ -46,7 +46,12 @@ public static class ProviderCommands
 
             await using var stream = path.OpenRead();
             var result = await services.GetRequiredService<BrandsBundleImporter>().ImportAsync(stream, cancellationToken);
-            await Console.Out.WriteLineAsync($"Imported {result.Imported} endpoints; skipped {result.Skipped.Count} organisations without a usable endpoint.");
+            await Console.Out.WriteLineAsync($"Imported {result.Imported} endpoints; skipped {result.Skipped.Count} organisations without a usable endpoint; {result.Collisions.Count} collisions left alone.");
+            foreach (var collision in result.Collisions)
+            {
+                await Console.Out.WriteLineAsync($"  collision: {collision}");
+            }
+
             return 0;
         }));
         providers.Add(import);

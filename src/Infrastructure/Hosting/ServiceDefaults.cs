@@ -1,6 +1,7 @@
 using Aggregator.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,6 +68,32 @@ public static class ServiceDefaults
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
+        // X-Forwarded-For/-Proto are believed only from the proxies an operator names (ForwardedHeaders:KnownProxies,
+        // addresses; ForwardedHeaders:KnownNetworks, CIDR ranges); from anyone else, or when none are named, they are
+        // ignored, so that a caller cannot choose the address rate limits and logs see. The host is never taken from them.
+        var forwarded = builder.Configuration.GetSection("ForwardedHeaders");
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var proxy in Values(forwarded.GetSection("KnownProxies")))
+            {
+                options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in Values(forwarded.GetSection("KnownNetworks")))
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+
+            if (options.KnownProxies.Count == 0 && options.KnownIPNetworks.Count == 0)
+            {
+                // With both lists empty the middleware would believe everyone: read no forwarded header at all.
+                options.ForwardedHeaders = ForwardedHeaders.None;
+            }
+        });
+
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseReadinessCheck>("postgresql", tags: [ReadyTag]);
 
@@ -82,7 +109,8 @@ public static class ServiceDefaults
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // Outermost, so that it logs the status the client really got.
+        app.UseForwardedHeaders();
+        // Outermost (but for the proxy's headers), so that it logs the status the client really got.
         app.UseSerilogRequestLogging(options => options.GetLevel = (context, _, _) =>
             context.Response.StatusCode >= 500 ? LogEventLevel.Error
             : context.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Verbose
@@ -92,6 +120,11 @@ public static class ServiceDefaults
         app.UseMiddleware<RequestBodyLimit>();
         return app;
     }
+
+    /// <summary>A list setting given as an array (<c>KnownProxies:0</c>, ...) or as one comma-separated value.</summary>
+    private static IEnumerable<string> Values(Microsoft.Extensions.Configuration.IConfigurationSection section) =>
+        (section.Value is { Length: > 0 } joined ? joined.Split(',') : section.GetChildren().Select(c => c.Value ?? ""))
+            .Select(v => v.Trim()).Where(v => v.Length > 0);
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {

@@ -3,12 +3,16 @@ using Aggregator.Domain.Providers;
 
 namespace Aggregator.Infrastructure.Providers;
 
-public sealed record BrandsImportResult(int Imported, IReadOnlyList<string> Skipped);
+/// <param name="Skipped">Organisations without a usable endpoint (none, not https, not an absolute url).</param>
+/// <param name="Collisions">Endpoints that would have re-pointed or duplicated an entry already in the directory, with the reason.</param>
+public sealed record BrandsImportResult(int Imported, IReadOnlyList<string> Skipped, IReadOnlyList<string> Collisions);
 
 /// <summary>
 /// Imports a SMART User-access Brands bundle: Organizations (brands and their facilities, linked by
 /// <c>partOf</c>) that point to Endpoints (FHIR bases). One directory entry per Endpoint, named after
-/// the organisation that points to it, branded after the top of its <c>partOf</c> chain.
+/// the organisation that points to it, branded after the top of its <c>partOf</c> chain. An import never
+/// re-points an existing entry to another base or drops what an operator configured for it
+/// (<see cref="ProviderAdministration.ImportAsync"/>): collisions are reported and skipped.
 /// </summary>
 public sealed class BrandsBundleImporter(ProviderAdministration directory)
 {
@@ -31,6 +35,7 @@ public sealed class BrandsBundleImporter(ProviderAdministration directory)
 
         var imported = 0;
         var skipped = new List<string>();
+        var collisions = new List<string>();
         foreach (var organization in organizations.Values)
         {
             if (!organization.TryGetProperty("endpoint", out var references) || references.ValueKind != JsonValueKind.Array)
@@ -56,19 +61,25 @@ public sealed class BrandsBundleImporter(ProviderAdministration directory)
                     continue;
                 }
 
-                await directory.UpsertAsync(new ProviderEntry(
+                var collision = await directory.ImportAsync(new ProviderEntry(
                     Slug: $"brands-{endpointId}".ToLowerInvariant(),
                     Name: name,
                     Brand: BrandName(organization, organizations) ?? name,
                     FhirVersion: VersionOf(endpoint),
                     FhirBaseUrl: baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl.AbsoluteUri : baseUrl.AbsoluteUri + "/",
                     Location: LocationOf(organization)), Origin, cancellationToken);
+                if (collision is not null)
+                {
+                    collisions.Add($"{name}: {collision}");
+                    continue;
+                }
+
                 imported++;
             }
         }
 
         await directory.SaveAsync(cancellationToken);
-        return new BrandsImportResult(imported, skipped);
+        return new BrandsImportResult(imported, skipped, collisions);
     }
 
     /// <summary>The top organisation of the <c>partOf</c> chain (the brand), bounded against loops.</summary>

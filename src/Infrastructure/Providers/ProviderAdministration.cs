@@ -53,6 +53,45 @@ public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtect
         return provider;
     }
 
+    /// <summary>
+    /// Adds an entry from an import (a brands bundle) without ever changing where an existing entry points: a slug
+    /// already used for another FHIR base, or a FHIR base already listed under another slug, is a collision, reported and
+    /// left alone. An entry the import finds as it is gets its name, brand, version and location refreshed; its OAuth
+    /// endpoints, scopes and sync plan (an operator's settings) are kept.
+    /// </summary>
+    /// <returns>Null when added or refreshed; else why the entry was skipped.</returns>
+    public async Task<string?> ImportAsync(ProviderEntry entry, string origin, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        RequireSafeUrl(entry.FhirBaseUrl);
+        var bySlug = db.Providers.Local.SingleOrDefault(p => p.Slug == entry.Slug)
+            ?? await db.Providers.FirstOrDefaultAsync(p => p.Slug == entry.Slug, cancellationToken);
+        var byBase = db.Providers.Local.FirstOrDefault(p => p.FhirBaseUrl == entry.FhirBaseUrl)
+            ?? await db.Providers.FirstOrDefaultAsync(p => p.FhirBaseUrl == entry.FhirBaseUrl, cancellationToken);
+        if (bySlug is not null && bySlug.FhirBaseUrl != entry.FhirBaseUrl)
+        {
+            return $"'{entry.Slug}' already points to another FHIR base; it was not re-pointed.";
+        }
+
+        if (byBase is not null && byBase.Slug != entry.Slug)
+        {
+            return $"{entry.FhirBaseUrl} is already in the directory as '{byBase.Slug}'.";
+        }
+
+        if (bySlug is null)
+        {
+            await UpsertAsync(entry, origin, cancellationToken);
+            return null;
+        }
+
+        bySlug.Name = entry.Name;
+        bySlug.Brand = entry.Brand;
+        bySlug.FhirVersion = entry.FhirVersion;
+        bySlug.Location = entry.Location ?? bySlug.Location;
+        bySlug.UpdatedAt = clock.GetUtcNow();
+        return null;
+    }
+
     /// <summary>Sets our OAuth client at a provider: the platform default (no tenant) or one tenant's override.</summary>
     public async Task<ClientRegistration> SetClientAsync(
         Provider provider, Guid? tenantId, string clientId, ClientAuthenticationMethod method, string? secret, string? keyId, string? scopes, CancellationToken cancellationToken)

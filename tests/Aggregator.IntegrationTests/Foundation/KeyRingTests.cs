@@ -69,6 +69,56 @@ public sealed class KeyRingTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, afterRotation.StatusCode);
     }
 
+    [Fact]
+    public async Task Outside_Development_the_Api_and_Worker_refuse_to_start_without_a_key_ring_certificate_and_the_Api_without_its_public_url()
+    {
+        var production = new Dictionary<string, string?> { ["ConnectionStrings__Aggregator"] = _database.ConnectionString, ["ASPNETCORE_ENVIRONMENT"] = "Production" };
+
+        var (apiCode, apiError) = await RunUntilExitAsync("Aggregator.Api.dll", new(production) { ["Api__PublicBaseUrl"] = "https://api.example.test" });
+        var (workerCode, workerError) = await RunUntilExitAsync("Aggregator.Worker.dll", production);
+        var (noUrlCode, noUrlError) = await RunUntilExitAsync("Aggregator.Api.dll", new(production)
+        {
+            ["DataProtection__CertificatePath"] = WriteCertificate("production.pfx", "pw"),
+            ["DataProtection__CertificatePassword"] = "pw",
+        });
+
+        Assert.Equal(1, apiCode);
+        Assert.Contains("DataProtection__CertificatePath", apiError, StringComparison.Ordinal);
+        Assert.Equal(1, workerCode);
+        Assert.Contains("DataProtection__CertificatePath", workerError, StringComparison.Ordinal);
+        Assert.Equal(1, noUrlCode);
+        Assert.Contains("Api__PublicBaseUrl", noUrlError, StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts a host as a real process; it must give up on its own within a minute.</summary>
+    private static async Task<(int Code, string Stderr)> RunUntilExitAsync(string assembly, Dictionary<string, string?> environment)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add("http://127.0.0.1:0");
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{assembly} kept running: {await stdout}");
+        }
+
+        return (process.ExitCode, await stderr + await stdout);
+    }
+
     private string WriteCertificate(string name, string password)
     {
         using var key = RSA.Create(2048);

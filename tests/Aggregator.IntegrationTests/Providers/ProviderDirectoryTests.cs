@@ -5,6 +5,7 @@ using Aggregator.Domain.Providers;
 using Aggregator.Infrastructure.Providers;
 using Aggregator.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aggregator.IntegrationTests.Providers;
@@ -63,6 +64,60 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
         var dstu2 = await Tenant.GetJsonAsync("/v1/providers?q=Lakeside DSTU2");
         Assert.Equal("DSTU2", Assert.Single(dstu2.GetProperty("items").EnumerateArray()).GetProperty("fhirVersion").GetString());
         Assert.Empty((await Tenant.GetJsonAsync("/v1/providers?q=Plain HTTP")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_brands_import_never_re_points_an_entry_or_drops_its_endpoints_and_reports_each_collision()
+    {
+        var sandboxBase = (await Tenant.GetJsonAsync("/v1/providers?q=sandbox-nextgen-r4")).GetProperty("items")[0].GetProperty("fhirBaseUrl").GetString()!;
+        var first = BrandsBundle();
+        Assert.Contains("Imported 2 endpoints", (await ImportAsync(first)).Stdout, StringComparison.Ordinal);
+        await using (var scope = Api.Services.CreateAsyncScope())
+        {
+            // The operator then writes the Lakeside R4 entry's OAuth endpoints into the directory.
+            var administration = scope.ServiceProvider.GetRequiredService<ProviderAdministration>();
+            await administration.UpsertAsync(new ProviderEntry("brands-lakeside-r4", "Lakeside Clinic North", "Lakeside Health", FhirVersion.R4, "https://fhir.lakeside.example/r4/",
+                AuthorizeUrl: "https://auth.lakeside.example/authorize", TokenUrl: "https://auth.lakeside.example/token", Location: "Springfield, IL"), "operator", TestContext.Current.CancellationToken);
+            await administration.SaveAsync(TestContext.Current.CancellationToken);
+        }
+
+        // The next bundle renames the R4 clinic, moves the DSTU2 endpoint elsewhere, and lists the sandbox's base under an id of its own.
+        var second = BrandsBundle();
+        var entries = second["entry"]!.AsArray();
+        entries.Select(e => e!["resource"]!).Single(r => (string?)r["id"] == "lakeside-north")["name"] = "Lakeside Clinic North (renamed)";
+        entries.Select(e => e!["resource"]!).Single(r => (string?)r["id"] == "lakeside-dstu2")["address"] = "https://elsewhere.example/dstu2/";
+        entries.Add(new JsonObject { ["resource"] = new JsonObject { ["resourceType"] = "Organization", ["id"] = "copycat", ["name"] = "Copycat Clinic", ["endpoint"] = new JsonArray(new JsonObject { ["reference"] = "Endpoint/copycat" }) } });
+        entries.Add(new JsonObject { ["resource"] = new JsonObject { ["resourceType"] = "Endpoint", ["id"] = "copycat", ["address"] = sandboxBase } });
+
+        var (_, stdout, _) = await ImportAsync(second);
+
+        Assert.Contains("Imported 1 endpoints; skipped 1 organisations without a usable endpoint; 2 collisions left alone.", stdout, StringComparison.Ordinal);
+        Assert.Contains("collision: Lakeside Legacy Portal DSTU2: 'brands-lakeside-dstu2' already points to another FHIR base", stdout, StringComparison.Ordinal);
+        Assert.Contains("collision: Copycat Clinic: " + sandboxBase + " is already in the directory as 'sandbox-nextgen-r4'", stdout, StringComparison.Ordinal);
+        await using var db = Database.CreateContext();
+        var r4 = await db.Providers.AsNoTracking().SingleAsync(p => p.Slug == "brands-lakeside-r4", TestContext.Current.CancellationToken);
+        Assert.Equal("Lakeside Clinic North (renamed)", r4.Name);
+        Assert.Equal("https://auth.lakeside.example/token", r4.TokenUrl);
+        Assert.Equal("https://auth.lakeside.example/authorize", r4.AuthorizeUrl);
+        Assert.Equal("https://fhir.lakeside.example/dstu2/", (await db.Providers.AsNoTracking().SingleAsync(p => p.Slug == "brands-lakeside-dstu2", TestContext.Current.CancellationToken)).FhirBaseUrl);
+        Assert.Equal("sandbox-nextgen-r4", (await db.Providers.AsNoTracking().SingleAsync(p => p.FhirBaseUrl == sandboxBase, TestContext.Current.CancellationToken)).Slug);
+        Assert.False(await db.Providers.AnyAsync(p => p.Slug == "brands-copycat", TestContext.Current.CancellationToken));
+    }
+
+    private async Task<(int Code, string Stdout, string Stderr)> ImportAsync(JsonObject bundle)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"brands-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, bundle.ToJsonString(), TestContext.Current.CancellationToken);
+        try
+        {
+            var result = await OperatorCli.RunAsync(Database.ConnectionString, "providers", "import-brands", file);
+            Assert.True(result.Code == 0, result.Stderr);
+            return result;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
