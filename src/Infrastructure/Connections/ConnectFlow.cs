@@ -254,7 +254,8 @@ public sealed partial class ConnectFlow(
             response.RefreshToken,
             response.TokenType ?? "Bearer",
             response.ExpiresIn > 0 ? now.AddSeconds(response.ExpiresIn) : null,
-            response.IdentityToken);
+            response.IdentityToken,
+            now);
         connection.TokenSetProtected = set.Protect(secrets);
         connection.AccessTokenExpiresAt = set.ExpiresAt;
         connection.RefreshTokenExpiresAt = await tokens.RefreshTokenExpiryAsync(server, client, response.RefreshToken, cancellationToken);

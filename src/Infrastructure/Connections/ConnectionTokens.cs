@@ -26,14 +26,17 @@ public sealed partial class ConnectionTokens(
     TimeProvider clock,
     ILogger<ConnectionTokens> logger)
 {
-    /// <summary>Refresh when the access token has less than this left.</summary>
+    /// <summary>
+    /// Refresh when the access token has less than this left; a token that lives under two minutes is refreshed when half
+    /// its life is left instead, not before every request (<see cref="TokenSet.RefreshAhead"/>).
+    /// </summary>
     public static readonly TimeSpan RefreshAhead = TimeSpan.FromSeconds(60);
 
     public async Task<string> GetAccessTokenAsync(Guid connectionId, CancellationToken cancellationToken)
     {
         var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, cancellationToken);
         var set = Read(connection);
-        if (set.ExpiresAt is not { } expires || expires - clock.GetUtcNow() > RefreshAhead)
+        if (!set.DueForRefresh(clock.GetUtcNow(), RefreshAhead))
         {
             return set.AccessToken;
         }
@@ -57,7 +60,7 @@ public sealed partial class ConnectionTokens(
             var current = Read(connection);
             var stillStale = staleAccessToken is not null
                 ? current.AccessToken == staleAccessToken
-                : current.ExpiresAt is { } expires && expires - clock.GetUtcNow() <= RefreshAhead;
+                : current.DueForRefresh(clock.GetUtcNow(), RefreshAhead);
             if (!stillStale)
             {
                 await transaction.CommitAsync(cancellationToken);
@@ -94,7 +97,8 @@ public sealed partial class ConnectionTokens(
                 response.RefreshToken ?? current.RefreshToken,
                 response.TokenType ?? current.TokenType,
                 response.ExpiresIn > 0 ? now.AddSeconds(response.ExpiresIn) : null,
-                response.IdentityToken ?? current.IdToken);
+                response.IdentityToken ?? current.IdToken,
+                now);
             connection.TokenSetProtected = refreshed.Protect(secrets);
             connection.AccessTokenExpiresAt = refreshed.ExpiresAt;
             if (response.RefreshToken is { } rotated && rotated != current.RefreshToken)

@@ -4,8 +4,18 @@ using Aggregator.Infrastructure.Secrets;
 namespace Aggregator.Infrastructure.Connections;
 
 /// <summary>A connection's tokens. Stored only protected (Data Protection), as one blob.</summary>
-public sealed record TokenSet(string AccessToken, string? RefreshToken, string TokenType, DateTimeOffset? ExpiresAt, string? IdToken)
+/// <param name="IssuedAt">When we received the access token (null in sets stored before we kept it).</param>
+public sealed record TokenSet(string AccessToken, string? RefreshToken, string TokenType, DateTimeOffset? ExpiresAt, string? IdToken, DateTimeOffset? IssuedAt = null)
 {
+    /// <summary>How long before expiry the access token is refreshed: a minute, or half its life when it lives under two.</summary>
+    public TimeSpan RefreshAhead(TimeSpan usual) =>
+        IssuedAt is { } issued && ExpiresAt is { } expires && expires - issued < 2 * usual
+            ? TimeSpan.FromTicks(Math.Max(0, (expires - issued).Ticks / 2))
+            : usual;
+
+    /// <summary>Whether the access token is close enough to expiry, at <paramref name="now"/>, to refresh it first.</summary>
+    public bool DueForRefresh(DateTimeOffset now, TimeSpan usual) => ExpiresAt is { } expires && expires - now <= RefreshAhead(usual);
+
     public string Protect(SecretProtector secrets)
     {
         ArgumentNullException.ThrowIfNull(secrets);

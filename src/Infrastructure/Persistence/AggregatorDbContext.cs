@@ -18,6 +18,9 @@ namespace Aggregator.Infrastructure.Persistence;
 public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> options, CurrentTenant currentTenant)
     : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>EF's migrations history table (snake case, like every table of ours).</summary>
+    public const string MigrationsHistoryTable = "__ef_migrations_history";
+
     /// <summary>A context for system work and tools: sees every tenant.</summary>
     public AggregatorDbContext(DbContextOptions<AggregatorDbContext> options)
         : this(options, CurrentTenant.ForSystem())
@@ -56,7 +59,7 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
         return options
             .UseNpgsql(dataSource, npgsql => npgsql
                 .MigrationsAssembly(typeof(AggregatorDbContext).Assembly.GetName().Name)
-                .MigrationsHistoryTable("__ef_migrations_history"))
+                .MigrationsHistoryTable(MigrationsHistoryTable))
             .UseSnakeCaseNamingConvention();
     }
 

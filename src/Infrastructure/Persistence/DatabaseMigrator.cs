@@ -51,6 +51,13 @@ public sealed partial class DatabaseMigrator(
         }
     }
 
+    /// <summary>Whether the migrations history table exists, asked of the catalog (no failing query, so no error logged).</summary>
+    internal static async Task<bool> HistoryTableExistsAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT to_regclass('{AggregatorDbContext.MigrationsHistoryTable}') IS NOT NULL");
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
     /// <summary>Migrates now; used by the start-up path and by the <c>migrate</c> command.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
@@ -64,10 +71,15 @@ public sealed partial class DatabaseMigrator(
                 await creator.CreateAsync(cancellationToken);
             }
 
-            // A database without the history table gets every migration (asking it which are pending would log a failed query).
-            var pending = await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken)
-                ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList()
-                : [.. db.Database.GetMigrations()];
+            // A database without the history table gets it first, empty: EF reads it before creating it, and that failed
+            // read would be logged as an error on every first start.
+            // (EF's own existence check is that failed read.)
+            if (!await HistoryTableExistsAsync(dataSource, cancellationToken))
+            {
+                await db.Database.ExecuteSqlRawAsync(db.GetService<IHistoryRepository>().GetCreateIfNotExistsScript(), cancellationToken);
+            }
+
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             if (pending.Count > 0)
             {
                 LogApplying(logger, pending.Count);

@@ -19,9 +19,10 @@ internal sealed class DatabaseReadinessCheck(
 
             if (!state.IsMigrated)
             {
-                // Workers never migrate: they learn it from the database.
-                var pending = await db.Database.GetPendingMigrationsAsync(cancellationToken);
-                if (pending.Any())
+                // Workers never migrate: they learn it from the database. Before the first migration there is no history
+                // table to ask (a failed query would be logged as an error while the Api is still migrating).
+                if (!await DatabaseMigrator.HistoryTableExistsAsync(dataSource, cancellationToken)
+                    || (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
                 {
                     return HealthCheckResult.Unhealthy("The database schema is not migrated yet.");
                 }

@@ -11,6 +11,9 @@ public sealed class RecordCacheOptions
 
     /// <summary>Memory the cached pages may use, in bytes.</summary>
     public long SizeLimitBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How many pages may be cached, however small (each is charged at least <c>SizeLimitBytes / MaxEntries</c>).</summary>
+    public int MaxEntries { get; set; } = 100_000;
 }
 
 /// <summary>A rendered page of a patient's record, as it was at one record version.</summary>
@@ -24,16 +27,33 @@ public sealed record CachedPage(Guid TenantId, long Version, string Body, string
 /// </summary>
 public sealed class RecordPageCache : IDisposable
 {
-    private readonly MemoryCache _pages;
-    private readonly ConcurrentDictionary<Guid, long> _versions = new();
+    /// <summary>A version heard this long ago may be forgotten: no read that began before it is still running.</summary>
+    private static readonly TimeSpan VersionMemory = TimeSpan.FromMinutes(2);
 
-    public RecordPageCache(IOptions<RecordCacheOptions> options, DatabaseNotifications notifications)
+    private readonly MemoryCache _pages;
+    private readonly ConcurrentDictionary<Guid, (long Version, DateTimeOffset HeardAt)> _versions = new();
+    private readonly TimeProvider _clock;
+    private readonly int _maxEntries;
+    private readonly long _entryCharge;
+    private readonly Lock _trimming = new();
+
+    public RecordPageCache(IOptions<RecordCacheOptions> options, DatabaseNotifications notifications, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(notifications);
+        _clock = clock;
+        _maxEntries = Math.Max(1, options.Value.MaxEntries);
+        // Every entry costs at least this much of the size limit, so the limit bounds the count as well as the bytes.
+        _entryCharge = Math.Max(1, options.Value.SizeLimitBytes / _maxEntries);
         _pages = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.SizeLimitBytes });
         notifications.Subscribe(NotificationChannels.RecordChanged, OnRecordChanged);
     }
+
+    /// <summary>Pages held right now.</summary>
+    public long Entries => _pages.Count;
+
+    /// <summary>Patients whose record version is remembered right now.</summary>
+    public int TrackedPatients => _versions.Count;
 
     /// <summary>The page for this patient and query, if it is of the record version last announced.</summary>
     public bool TryGet(Guid tenantId, Guid patientId, string query, out CachedPage page)
@@ -41,7 +61,7 @@ public sealed class RecordPageCache : IDisposable
         page = default!;
         return _versions.TryGetValue(patientId, out var version)
             && _pages.TryGetValue((patientId, query), out CachedPage? cached)
-            && cached is not null && cached.Version == version && cached.TenantId == tenantId
+            && cached is not null && cached.Version == version.Version && cached.TenantId == tenantId
             && (page = cached) is not null;
     }
 
@@ -49,10 +69,56 @@ public sealed class RecordPageCache : IDisposable
     public void Set(Guid patientId, string query, CachedPage page)
     {
         ArgumentNullException.ThrowIfNull(page);
-        var known = _versions.AddOrUpdate(patientId, page.Version, (_, current) => Math.Max(current, page.Version));
-        if (known == page.Version)
+        if (Remember(patientId, page.Version) == page.Version)
         {
-            _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = page.Body.Length * sizeof(char) });
+            _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = Math.Max(_entryCharge, page.Body.Length * (long)sizeof(char)) });
+        }
+    }
+
+    /// <summary>Records <paramref name="version"/> as heard now; returns the newest version known for the patient.</summary>
+    private long Remember(Guid patientId, long version)
+    {
+        var now = _clock.GetUtcNow();
+        var known = _versions.AddOrUpdate(patientId, (version, now), (_, current) => version > current.Version ? (version, now) : current).Version;
+        if (_versions.Count > _maxEntries)
+        {
+            Trim(now);
+        }
+
+        return known;
+    }
+
+    /// <summary>
+    /// Forgets versions heard long enough ago that no read begun before them can still be storing a page (a forgotten
+    /// patient's pages simply stop matching until read again). Under a flood of new patients faster than that, it forgets
+    /// everything rather than grow.
+    /// </summary>
+    private void Trim(DateTimeOffset now)
+    {
+        if (!_trimming.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var (patientId, heard) in _versions)
+            {
+                if (now - heard.HeardAt > VersionMemory)
+                {
+                    _versions.TryRemove(new KeyValuePair<Guid, (long, DateTimeOffset)>(patientId, heard));
+                }
+            }
+
+            if (_versions.Count > 2 * _maxEntries)
+            {
+                _versions.Clear();
+                _pages.Clear();
+            }
+        }
+        finally
+        {
+            _trimming.Exit();
         }
     }
 
@@ -71,7 +137,7 @@ public sealed class RecordPageCache : IDisposable
         if (parts.Length == 2 && Guid.TryParse(parts[0], out var patientId) && long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var version))
         {
             // Pages of older versions stop matching at once; the cache's size limit reclaims them.
-            _versions.AddOrUpdate(patientId, version, (_, current) => Math.Max(current, version));
+            Remember(patientId, version);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Aggregator.Infrastructure.Notifications;
+using Aggregator.Infrastructure.Records;
 using Aggregator.IntegrationTests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,8 +7,39 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Aggregator.IntegrationTests.Records;
 
 /// <summary>Hot record pages come from memory until the patient's record version moves (announced by NOTIFY).</summary>
-public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true)
+public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true,
+    settings: new Dictionary<string, string?> { ["RecordCache:MaxEntries"] = "100" })
 {
+    [Fact]
+    public async Task The_cache_is_bounded_in_entries_and_in_patients_however_small_the_pages()
+    {
+        var cache = Api.Services.GetRequiredService<RecordPageCache>();
+        var notifications = Api.Services.GetRequiredService<DatabaseNotifications>();
+        var patients = Enumerable.Range(0, 500).Select(_ => Guid.CreateVersion7()).ToList();
+
+        // Tiny pages for many patients (an empty page is a few bytes), and record changes of many more.
+        foreach (var patient in patients)
+        {
+            cache.Set(patient, "labs?limit=1", new CachedPage(TenantId, 1, "{\"items\":[]}", "\"1\""));
+        }
+
+        Assert.InRange(cache.Entries, 1, 100);
+        Assert.InRange(cache.TrackedPatients, 1, 200);
+
+        foreach (var patient in Enumerable.Range(0, 500).Select(_ => Guid.CreateVersion7()))
+        {
+            await notifications.PublishAsync(NotificationChannels.RecordChanged, $"{patient}:2", TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+        Assert.InRange(cache.Entries, 0, 100);
+        Assert.InRange(cache.TrackedPatients, 1, 200);
+        // It still caches: a page set now is served.
+        cache.Set(patients[0], "labs?limit=2", new CachedPage(TenantId, 7, "{}", "\"7\""));
+        Assert.True(cache.TryGet(TenantId, patients[0], "labs?limit=2", out var page));
+        Assert.Equal(7, page.Version);
+    }
+
     [Fact]
     public async Task A_page_is_served_from_memory_until_a_new_record_version_is_announced()
     {
