@@ -34,6 +34,13 @@ public static class ServiceDefaults
                 .MinimumLevel.Override("Hangfire", LogEventLevel.Information)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
                 .ReadFrom.Configuration(builder.Configuration)
+                // After the configuration, so that no setting turns them back on: the framework's "Request starting" line
+                // carries the query string (an OAuth callback's code and state), and its redirect results log their
+                // destination (a return url with its result code). Our request log (path only) replaces both.
+                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.AspNetCore.Http.Result", LogEventLevel.Warning)
+                // Sinks and enrichers registered as services join the pipeline (tests capture every event this way).
+                .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
                 .Enrich.WithProperty("Application", builder.Environment.ApplicationName);
 
