@@ -40,6 +40,14 @@ public static class EventEndpoints
         return endpoints;
     }
 
+    /// <summary>When a session or link token was issued (null for an API key).</summary>
+    private static DateTimeOffset? IssuedAt(ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiClaims.IssuedAt) is { } issued ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(issued, CultureInfo.InvariantCulture)) : null;
+
+    /// <summary>When a session or link token expires (null for an API key).</summary>
+    private static DateTimeOffset? ExpiresAt(ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiClaims.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(expires, CultureInfo.InvariantCulture)) : null;
+
     private static async Task<Results<Created<TicketResponse>, ProblemHttpResult>> IssueTicket(
         Guid patientId, HttpContext http, AggregatorDbContext db, EventStreamTickets tickets, CancellationToken cancellationToken)
     {
@@ -50,7 +58,8 @@ public static class EventEndpoints
 
         var (ticket, expiresAt) = await tickets.IssueAsync(
             Guid.Parse(http.User.FindFirstValue(ApiClaims.TenantId)!), patientId,
-            http.User.FindFirstValue(ApiClaims.ActorType)!, http.User.FindFirstValue(ApiClaims.ActorId)!, cancellationToken);
+            http.User.FindFirstValue(ApiClaims.ActorType)!, http.User.FindFirstValue(ApiClaims.ActorId)!,
+            IssuedAt(http.User), ExpiresAt(http.User), cancellationToken);
         return TypedResults.Created($"/v1/patients/{patientId}/events?ticket=", new TicketResponse(ticket, expiresAt));
     }
 
@@ -76,7 +85,13 @@ public static class EventEndpoints
                 return ApiProblems.PatientNotFound();
             }
 
-            standing = new PatientSession(holder.TenantId, patientId, DateTimeOffset.MaxValue, DateTimeOffset.MaxValue);
+            // The stream stands and falls with the credential that asked for the ticket: a session revoked since is refused.
+            standing = new PatientSession(holder.TenantId, patientId, holder.CredentialExpiresAt ?? DateTimeOffset.MaxValue, holder.CredentialIssuedAt ?? DateTimeOffset.MaxValue);
+            if (standing.ExpiresAt <= DateTimeOffset.UtcNow || !await revocations.SessionAllowedAsync(standing, cancellationToken))
+            {
+                return TypedResults.Problem(title: "Invalid ticket", detail: "The credential that asked for this ticket has expired or was revoked; sign in again.",
+                    statusCode: StatusCodes.Status401Unauthorized, type: ProblemTypes.InvalidTicket);
+            }
         }
         else
         {
@@ -95,8 +110,8 @@ public static class EventEndpoints
             standing = new PatientSession(
                 Guid.Parse(user.FindFirstValue(ApiClaims.TenantId)!),
                 patientId,
-                user.FindFirstValue(ApiClaims.ExpiresAt) is { } expires ? DateTimeOffset.FromUnixTimeSeconds(long.Parse(expires, CultureInfo.InvariantCulture)) : DateTimeOffset.MaxValue,
-                user.FindFirstValue(ApiClaims.IssuedAt) is { } issued ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(issued, CultureInfo.InvariantCulture)) : DateTimeOffset.MaxValue);
+                ExpiresAt(user) ?? DateTimeOffset.MaxValue,
+                IssuedAt(user) ?? DateTimeOffset.MaxValue);
         }
 
         var head = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.EventSequence).SingleOrDefaultAsync(cancellationToken);

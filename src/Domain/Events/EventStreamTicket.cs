@@ -22,4 +22,12 @@ public sealed class EventStreamTicket : ITenantOwned
 
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? UsedAt { get; set; }
+
+    /// <summary>
+    /// When the credential that asked for it was issued and when it expires (session and link tokens; null for an API
+    /// key): the stream the ticket opens stands and falls with that credential, revocation included.
+    /// </summary>
+    public DateTimeOffset? CredentialIssuedAt { get; set; }
+
+    public DateTimeOffset? CredentialExpiresAt { get; set; }
 }

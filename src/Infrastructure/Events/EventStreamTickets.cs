@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Aggregator.Infrastructure.Events;
 
 /// <summary>Who a redeemed ticket speaks for.</summary>
-public sealed record TicketHolder(Guid TenantId, Guid PatientId, string ActorType, string ActorId);
+public sealed record TicketHolder(Guid TenantId, Guid PatientId, string ActorType, string ActorId, DateTimeOffset? CredentialIssuedAt, DateTimeOffset? CredentialExpiresAt);
 
 /// <summary>
 /// Tickets for a patient's event stream: a browser's <c>EventSource</c> cannot send an <c>Authorization</c>
@@ -20,7 +20,8 @@ public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider cloc
     public const string Prefix = "aggt_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
 
-    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(Guid tenantId, Guid patientId, string actorType, string actorId, CancellationToken cancellationToken)
+    public async Task<(string Ticket, DateTimeOffset ExpiresAt)> IssueAsync(Guid tenantId, Guid patientId, string actorType, string actorId,
+        DateTimeOffset? credentialIssuedAt, DateTimeOffset? credentialExpiresAt, CancellationToken cancellationToken)
     {
         var ticket = Prefix + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         var expiresAt = clock.GetUtcNow() + Lifetime;
@@ -32,7 +33,9 @@ public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider cloc
             TicketHash = Hash(ticket),
             ActorType = actorType,
             ActorId = actorId,
-            ExpiresAt = expiresAt,
+            ExpiresAt = credentialExpiresAt is { } credentialEnd && credentialEnd < expiresAt ? credentialEnd : expiresAt,
+            CredentialIssuedAt = credentialIssuedAt,
+            CredentialExpiresAt = credentialExpiresAt,
         });
         await db.SaveChangesAsync(cancellationToken);
         return (ticket, expiresAt);
@@ -52,7 +55,7 @@ public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider cloc
             $"""
             UPDATE event_stream_tickets SET used_at = {now}
             WHERE ticket_hash = {hash} AND used_at IS NULL AND expires_at > {now}
-            RETURNING tenant_id, patient_id, actor_type, actor_id
+            RETURNING tenant_id, patient_id, actor_type, actor_id, credential_issued_at, credential_expires_at
             """).ToListAsync(cancellationToken);
         return spent.Count == 1 ? spent[0] : null;
     }

@@ -92,6 +92,25 @@ public sealed class EventStreamTests(PostgresServer server, SandboxProvider sand
     }
 
     [Fact]
+    public async Task A_ticket_asked_for_by_a_session_that_is_revoked_before_it_is_used_opens_nothing()
+    {
+        var patientId = (await Tenant.PutPatientAsync("stream-ticket-revoked")).GetProperty("id").GetGuid();
+        var session = await SessionClientAsync(patientId);
+        var ticket = await TicketAsync(session, patientId);
+        var keyTicket = await TicketAsync(Tenant, patientId);
+
+        var revoked = await Tenant.DeleteAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        var anonymous = Api.CreateClient();
+        var refused = await anonymous.GetAsync(new Uri($"/v1/patients/{patientId}/events?ticket={ticket}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        // The tenant's own ticket does not depend on the patient's sessions.
+        using var stream = await OpenAsync(anonymous, patientId, ticket: keyTicket);
+        Assert.Equal("heartbeat", (await stream.NextAsync(TimeSpan.FromSeconds(10))).Comment);
+    }
+
+    [Fact]
     public async Task A_disconnect_by_the_patients_own_session_token_reaches_the_stream_as_connection_updated()
     {
         var (patientId, connectionId) = await ConnectedAsync("cerner", 3, "stream-disconnect");

@@ -399,6 +399,14 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("actor_type");
 
+                    b.Property<DateTimeOffset?>("CredentialExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("credential_expires_at");
+
+                    b.Property<DateTimeOffset?>("CredentialIssuedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("credential_issued_at");
+
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("expires_at");
