@@ -92,11 +92,19 @@ public static class PatientEndpoints
         return TypedResults.Ok(new SessionResponse(patientId, name, expires));
     }
 
+    /// <summary>
+    /// Replicas' clocks differ a little: the cut-off is the database's clock plus <see cref="RevocationMargin"/>, so that a
+    /// token minted just before by a replica whose clock runs ahead is ended too (tokens minted afterwards are stamped
+    /// past the cut-off, see <see cref="PatientSessionTokens.Issue"/>).
+    /// </summary>
+    private static readonly TimeSpan RevocationMargin = TimeSpan.FromSeconds(5);
+
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeSessionTokens(
-        Guid patientId, AggregatorDbContext db, CredentialRevocations revocations, TimeProvider clock, CancellationToken cancellationToken)
+        Guid patientId, AggregatorDbContext db, CredentialRevocations revocations, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        if (await db.Patients.Where(p => p.Id == patientId).ExecuteUpdateAsync(p => p.SetProperty(x => x.SessionsRevokedBefore, now), cancellationToken) == 0)
+        // DateTimeOffset.UtcNow inside the update is the database's now(), not this replica's clock.
+        if (await db.Patients.Where(p => p.Id == patientId)
+            .ExecuteUpdateAsync(p => p.SetProperty(x => x.SessionsRevokedBefore, x => DateTimeOffset.UtcNow + RevocationMargin), cancellationToken) == 0)
         {
             return ApiProblems.PatientNotFound();
         }
@@ -127,13 +135,13 @@ public static class PatientEndpoints
     private static async Task<Results<Created<SessionTokenResponse>, ProblemHttpResult>> CreateSessionToken(
         Guid patientId, [FromBody] SessionTokenRequest? body, PatientRegistry patients, CurrentTenant tenant, PatientSessionTokens sessions, CancellationToken cancellationToken)
     {
-        if (await patients.FindAsync(patientId, cancellationToken) is null)
+        if (await patients.FindAsync(patientId, cancellationToken) is not { } patient)
         {
             return ApiProblems.PatientNotFound();
         }
 
         var lifetime = body?.LifetimeMinutes is { } minutes ? TimeSpan.FromMinutes(minutes) : (TimeSpan?)null;
-        var (token, expiresAt) = sessions.Issue(tenant.Required, patientId, lifetime);
+        var (token, expiresAt) = sessions.Issue(tenant.Required, patientId, lifetime, patient.SessionsRevokedBefore);
         return TypedResults.Created((string?)null, new SessionTokenResponse(token, expiresAt, patientId));
     }
 

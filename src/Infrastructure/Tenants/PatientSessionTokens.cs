@@ -23,10 +23,19 @@ public sealed class PatientSessionTokens(IDataProtectionProvider provider, TimeP
 
     private readonly ITimeLimitedDataProtector _protector = provider.CreateProtector("Aggregator.PatientSession.v1").ToTimeLimitedDataProtector();
 
-    public (string Token, DateTimeOffset ExpiresAt) Issue(Guid tenantId, Guid patientId, TimeSpan? lifetime)
+    /// <param name="revokedBefore">
+    /// The patient's last revocation: a token minted after it is stamped later than it even when this replica's clock is
+    /// behind the database's, so that it is never taken for one of the tokens that revocation ended.
+    /// </param>
+    public (string Token, DateTimeOffset ExpiresAt) Issue(Guid tenantId, Guid patientId, TimeSpan? lifetime, DateTimeOffset? revokedBefore = null)
     {
         var life = lifetime is { } asked && asked > TimeSpan.Zero ? (asked > MaxLifetime ? MaxLifetime : asked) : DefaultLifetime;
         var now = clock.GetUtcNow();
+        if (revokedBefore is { } revoked && revoked >= now)
+        {
+            now = revoked.AddMilliseconds(1);
+        }
+
         var expiresAt = now + life;
         var payload = JsonSerializer.Serialize(new PatientSession(tenantId, patientId, expiresAt, now));
         return (Prefix + _protector.Protect(payload, expiresAt), expiresAt);

@@ -302,6 +302,31 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
         }
     }
 
+    [Fact]
+    public async Task A_revocation_also_ends_a_token_just_minted_by_a_replica_whose_clock_runs_ahead_and_none_minted_after_it()
+    {
+        var patientId = (await Tenant.PutPatientAsync("p-skewed-clock")).GetProperty("id").GetGuid();
+        // Another replica on the same database whose clock is three seconds ahead of everyone else's.
+        await using var ahead = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox,
+            services => services.AddSingleton<TimeProvider>(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddSeconds(3))));
+        var tenantThere = ahead.CreateClient();
+        tenantThere.DefaultRequestHeaders.Authorization = Tenant.DefaultRequestHeaders.Authorization;
+
+        async Task<string> MintThereAsync()
+        {
+            var minted = await tenantThere.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), new { }, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.Created, minted.StatusCode);
+            return (await minted.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("token").GetString()!;
+        }
+
+        var before = await MintThereAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await Tenant.DeleteAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+        var after = await MintThereAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Api.CreateClient().WithBearer(before).GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Api.CreateClient().WithBearer(after).GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+    }
+
     private async Task<string> SessionTokenAsync(Guid patientId)
     {
         var minted = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), new { }, TestContext.Current.CancellationToken);
