@@ -123,7 +123,7 @@ public sealed partial class ConnectFlow(
             ConnectionId = connection.Id,
             LinkSessionId = linkSessionId,
             StateHash = HashState(state),
-            PkceVerifierProtected = secrets.Protect(SecretKind.PkceVerifier, server.UsePkce ? verifier : ""),
+            PkceVerifierProtected = secrets.Protect(SecretKind.PkceVerifier, verifier),
             ReturnUrl = returnUrl,
             RedirectUri = redirectUri.AbsoluteUri,
             Issuer = server.Issuer ?? server.TokenEndpoint.GetLeftPart(UriPartial.Authority),
@@ -141,11 +141,9 @@ public sealed partial class ConnectFlow(
             { "state", state },
             { "aud", provider.FhirBaseUrl },
         };
-        if (server.UsePkce)
-        {
-            parameters.Add("code_challenge", WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
-            parameters.Add("code_challenge_method", "S256");
-        }
+        // PKCE S256 always, even where a server's discovery does not list it: it costs a server that ignores it nothing.
+        parameters.Add("code_challenge", WebEncoders.Base64UrlEncode(SHA256.HashData(Encoding.ASCII.GetBytes(verifier))));
+        parameters.Add("code_challenge_method", "S256");
 
         var authorizeUrl = QueryHelpers.AddQueryString(server.AuthorizationEndpoint.AbsoluteUri, parameters.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
         LogStarted(logger, connection.Id, provider.Slug);
@@ -217,6 +215,15 @@ public sealed partial class ConnectFlow(
         try
         {
             server = await discovery.DiscoverAsync(provider, cancellationToken);
+            if (server.IssParameterSupported && string.IsNullOrEmpty(callback.Issuer))
+            {
+                // RFC 9207: a server that says it names itself in every authorization response did not name itself here
+                // (a mix-up attack may hand us another server's code): the code is not exchanged.
+                LogIssuerMissing(logger, connection.Id);
+                await MarkFailedIfNewAsync(connection, "The provider's authorization response did not name its issuer.", cancellationToken);
+                return Fail(request, CallbackStatuses.Error, CallbackReasons.InvalidState, connection.Id);
+            }
+
             var verifier = secrets.Unprotect(SecretKind.PkceVerifier, request.PkceVerifierProtected);
             response = await tokens.ExchangeCodeAsync(server, client, callback.Code, request.RedirectUri, verifier.Length == 0 ? null : verifier, cancellationToken);
         }
@@ -365,6 +372,9 @@ public sealed partial class ConnectFlow(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {ConnectionId} connected to {Provider} (awaiting the tenant's confirmation: {AwaitingConfirmation})")]
     private static partial void LogConnected(ILogger logger, Guid connectionId, string provider, bool awaitingConfirmation);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {ConnectionId}: the authorization response named no issuer though the provider advertises it; the code was not exchanged")]
+    private static partial void LogIssuerMissing(ILogger logger, Guid connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OAuth callback with an unknown state")]
     private static partial void LogUnknownState(ILogger logger);

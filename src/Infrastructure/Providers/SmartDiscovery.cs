@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Aggregator.Infrastructure.Providers;
 
-/// <summary>What a FHIR server says about its authorization server.</summary>
+/// <summary>
+/// What a FHIR server says about its authorization server. PKCE S256 is always sent, whatever the server lists (SMART
+/// App Launch 2 requires it); <paramref name="IssParameterSupported"/> (RFC 9207) makes the <c>iss</c> of the
+/// authorization response required.
+/// </summary>
 public sealed record SmartConfiguration(
     Uri AuthorizationEndpoint,
     Uri TokenEndpoint,
@@ -14,11 +18,9 @@ public sealed record SmartConfiguration(
     string? Issuer,
     IReadOnlyList<string> CodeChallengeMethods,
     IReadOnlyList<string> TokenEndpointAuthMethods,
-    IReadOnlyList<string> Capabilities)
+    IReadOnlyList<string> Capabilities,
+    bool IssParameterSupported = false)
 {
-    /// <summary>PKCE S256 unless the server lists its methods and S256 is not one of them.</summary>
-    public bool UsePkce => CodeChallengeMethods.Count == 0 || CodeChallengeMethods.Contains("S256");
-
     /// <summary>SMART v2 scopes (<c>patient/*.rs</c>) when the server advertises them, else v1 (<c>patient/*.read</c>).</summary>
     public bool UseV2Scopes => Capabilities.Contains("permission-v2");
 }
@@ -69,7 +71,8 @@ public sealed partial class SmartDiscovery(IHttpClientFactory http, IMemoryCache
             discovered?.Issuer,
             discovered?.CodeChallengeMethods ?? [],
             discovered?.TokenEndpointAuthMethods ?? [],
-            discovered?.Capabilities ?? []);
+            discovered?.Capabilities ?? [],
+            discovered?.IssParameterSupported ?? false);
     }
 
     private async Task<SmartConfiguration?> FetchSmartConfigurationAsync(string fhirBase, CancellationToken cancellationToken)
@@ -96,7 +99,8 @@ public sealed partial class SmartDiscovery(IHttpClientFactory http, IMemoryCache
             root.TryGetProperty("issuer", out var issuer) && issuer.ValueKind == JsonValueKind.String ? issuer.GetString() : null,
             Strings(root, "code_challenge_methods_supported"),
             Strings(root, "token_endpoint_auth_methods_supported"),
-            Strings(root, "capabilities"));
+            Strings(root, "capabilities"),
+            root.TryGetProperty("authorization_response_iss_parameter_supported", out var iss) && iss.ValueKind == JsonValueKind.True);
     }
 
     private async Task<SmartConfiguration?> FetchOAuthUrisAsync(string fhirBase, CancellationToken cancellationToken)

@@ -39,6 +39,8 @@ public static class SmartConfigurationEndpoints
             GrantTypesSupported: ["authorization_code", "refresh_token"],
             ResponseTypesSupported: ["code"],
             CodeChallengeMethodsSupported: ["S256"],
+            // OpenIddict names itself (iss) in every authorization response (RFC 9207).
+            AuthorizationResponseIssParameterSupported: true,
             ScopesSupported: SmartScopes.Supported,
             Capabilities:
             [
@@ -62,5 +64,6 @@ public sealed record SmartConfiguration(
     [property: JsonPropertyName("grant_types_supported")] IReadOnlyList<string> GrantTypesSupported,
     [property: JsonPropertyName("response_types_supported")] IReadOnlyList<string> ResponseTypesSupported,
     [property: JsonPropertyName("code_challenge_methods_supported")] IReadOnlyList<string> CodeChallengeMethodsSupported,
+    [property: JsonPropertyName("authorization_response_iss_parameter_supported")] bool AuthorizationResponseIssParameterSupported,
     [property: JsonPropertyName("scopes_supported")] IReadOnlyList<string> ScopesSupported,
     [property: JsonPropertyName("capabilities")] IReadOnlyList<string> Capabilities);

@@ -53,6 +53,37 @@ public sealed class ConnectFailureTests(PostgresServer server, SandboxProvider s
         Assert.Null(connection.TokenSetProtected);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("https://evil.example/")]
+    public async Task An_authorization_response_without_the_issuer_the_provider_advertises_or_with_another_is_not_exchanged(string? issuer)
+    {
+        var patient = (await _tenant.PutPatientAsync("p-iss-" + (issuer is null ? "missing" : "other"))).GetProperty("id").GetGuid();
+        var provider = (await _tenant.GetJsonAsync("/v1/providers?q=sandbox-epic-r4")).GetProperty("items")[0].GetProperty("id").GetGuid();
+        var started = await _tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patient}/connections", UriKind.Relative), new { providerId = provider, returnUrl = ReturnUrl }, TestContext.Current.CancellationToken);
+        var body = await started.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        var authorizeUrl = new Uri(body.GetProperty("authorizeUrl").GetString()!);
+        // PKCE S256 is always asked for.
+        Assert.Equal("S256", QueryHelpers.ParseQuery(authorizeUrl.Query)["code_challenge_method"].ToString());
+        var browser = new PatientBrowser(sandbox, _api.CreateClient(new() { AllowAutoRedirect = false }));
+        var callback = await browser.AuthorizeAsync(authorizeUrl, sandbox.Login("epic", "R4", 6));
+        // The sandbox advertises authorization_response_iss_parameter_supported and names itself: drop or replace its iss.
+        var query = QueryHelpers.ParseQuery(callback.Query).Where(p => p.Key != "iss").ToDictionary(p => p.Key, p => (string?)p.Value.ToString());
+        Assert.True(QueryHelpers.ParseQuery(callback.Query).ContainsKey("iss"));
+        if (issuer is not null)
+        {
+            query["iss"] = issuer;
+        }
+
+        var landing = await browser.CallbackAsync(new Uri(QueryHelpers.AddQueryString(callback.GetLeftPart(UriPartial.Path), query)));
+
+        Assert.Equal("error", QueryHelpers.ParseQuery(landing.Query)["status"].ToString());
+        Assert.Equal("invalid_state", QueryHelpers.ParseQuery(landing.Query)["reason"].ToString());
+        await using var db = _database.CreateContext();
+        var connection = await db.Connections.SingleAsync(c => c.Id == body.GetProperty("connectionId").GetGuid(), TestContext.Current.CancellationToken);
+        Assert.Null(connection.TokenSetProtected);
+    }
+
     [Fact]
     public async Task A_provider_that_does_not_answer_is_a_502_problem_and_nothing_is_stored()
     {
