@@ -73,6 +73,7 @@ dotnet build src/Web/Aggregator.Web.csproj -c "$config" -nologo -v quiet -clp:Er
 
 # Operator secrets of this checkout, made once and kept in .local (never committed): the jobs dashboard's password, and
 # a self-signed certificate that encrypts the Data Protection key ring (which decrypts every stored token) at rest.
+saved_umask=$(umask)
 umask 077
 [[ -s $local_dir/operator-password ]] || head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$local_dir/operator-password"
 operator_password=$(cat "$local_dir/operator-password")
@@ -81,10 +82,10 @@ if [[ ! -s $keyring_cert ]]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Aggregator local key ring" \
     -keyout "$local_dir/keyring.key" -out "$local_dir/keyring.crt" >/dev/null 2>&1 \
     && openssl pkcs12 -export -inkey "$local_dir/keyring.key" -in "$local_dir/keyring.crt" -out "$keyring_cert" -passout pass: >/dev/null 2>&1 \
-    || fail "could not make the key ring certificate with openssl"
+    || { rm -f "$local_dir/keyring.key" "$local_dir/keyring.crt" "$keyring_cert"; fail "could not make the key ring certificate with openssl"; }
   rm -f "$local_dir/keyring.key" "$local_dir/keyring.crt"
 fi
-umask 022
+umask "$saved_umask"
 export DataProtection__CertificatePath=$keyring_cert DataProtection__CertificatePassword=
 
 # 3. Start the Sandbox provider, the Api and the web app.

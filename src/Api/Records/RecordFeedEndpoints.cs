@@ -186,7 +186,7 @@ public static class RecordFeedEndpoints
                         return DocumentAnswer(http, inline, contentType);
                     }
 
-                    continue;
+                    // Unreadable inline data: the attachment's url may still lead to the content.
                 }
 
                 if (Text(attachment, "url") is { Length: > 0 } written)

@@ -29,9 +29,11 @@ public static class ProviderUrls
 
         if (text.StartsWith('/'))
         {
-            // Checked before absolute urls: on Unix a rooted path parses as a file url.
+            // Checked before absolute urls: on Unix a rooted path parses as a file url. Only the path part is compared,
+            // case-insensitively (servers differ in the case they echo), and the base without its slash counts as the base.
             var basePath = withSlash.AbsolutePath;
-            return text.StartsWith(basePath, StringComparison.Ordinal) || text + "/" == basePath
+            var path = text.Split('?', '#')[0];
+            return path.StartsWith(basePath, StringComparison.OrdinalIgnoreCase) || string.Equals(path + "/", basePath, StringComparison.OrdinalIgnoreCase)
                 ? Uri.TryCreate(withSlash, text, out var underBase) ? underBase : null
                 : Uri.TryCreate(withSlash, text.TrimStart('/'), out var baseRelative) ? baseRelative : null;
         }

@@ -25,6 +25,11 @@ public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider cloc
     {
         var ticket = Prefix + WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         var expiresAt = clock.GetUtcNow() + Lifetime;
+        if (credentialExpiresAt is { } credentialEnd && credentialEnd < expiresAt)
+        {
+            expiresAt = credentialEnd;
+        }
+
         db.EventStreamTickets.Add(new EventStreamTicket
         {
             Id = Guid.CreateVersion7(),
@@ -33,7 +38,7 @@ public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider cloc
             TicketHash = Hash(ticket),
             ActorType = actorType,
             ActorId = actorId,
-            ExpiresAt = credentialExpiresAt is { } credentialEnd && credentialEnd < expiresAt ? credentialEnd : expiresAt,
+            ExpiresAt = expiresAt,
             CredentialIssuedAt = credentialIssuedAt,
             CredentialExpiresAt = credentialExpiresAt,
         });

@@ -333,7 +333,8 @@ public sealed partial class SyncEngine(
             // Follow next as given: an absolute link as it is, a relative one against the FHIR base (host-relative ones
             // too, unless they already name the base's path). Never to another host, though: the request carries the
             // patient's access token.
-            if (ProviderUrls.Resolve(baseUrl, next) is not { } resolved)
+            // A query-only link ("?page=2") continues the page that gave it.
+            if ((next.StartsWith('?') ? new Uri(url, next) : ProviderUrls.Resolve(baseUrl, next)) is not { } resolved)
             {
                 return (CoverageState.Failing, "A next link was not a web address; the search stopped there.");
             }
@@ -475,8 +476,9 @@ public sealed partial class SyncEngine(
             using var document = JsonDocument.Parse(answer.Body);
             if (Domain.Fhir.ResourceShape.Type(document.RootElement) == "Binary")
             {
-                var entry = SearchPage.Entry(document.RootElement);
-                return entry with { ResourceId = entry.ResourceId ?? id };
+                // Kept under the id the url gives (what the content endpoint and the next sync look for), whatever
+                // id the Binary itself carries.
+                return SearchPage.Entry(document.RootElement) with { ResourceId = id };
             }
         }
         catch (JsonException)

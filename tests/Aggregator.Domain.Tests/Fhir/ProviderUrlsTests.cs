@@ -12,6 +12,8 @@ public sealed class ProviderUrlsTests
     [InlineData("/Binary/17", "https://ehr.example/fhir/r4/Binary/17")]
     [InlineData("/fhir/r4/Binary/17", "https://ehr.example/fhir/r4/Binary/17")]
     [InlineData("/Observation?_page=abc", "https://ehr.example/fhir/r4/Observation?_page=abc")]
+    [InlineData("/fhir/r4?_getpages=x", "https://ehr.example/fhir/r4?_getpages=x")]
+    [InlineData("/FHIR/R4/Binary/17", "https://ehr.example/FHIR/R4/Binary/17")]
     [InlineData("https://ehr.example/fhir/r4/Observation?_page=abc", "https://ehr.example/fhir/r4/Observation?_page=abc")]
     [InlineData("https://elsewhere.example/x", "https://elsewhere.example/x")]
     [InlineData("//elsewhere.example/x", "https://elsewhere.example/x")]
