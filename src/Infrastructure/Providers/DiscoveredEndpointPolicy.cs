@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aggregator.Domain.Providers;
-using Aggregator.Infrastructure.Webhooks;
+using Aggregator.Infrastructure.Networking;
 
 namespace Aggregator.Infrastructure.Providers;
 
@@ -39,7 +39,7 @@ public static class DiscoveredEndpointPolicy
             }
 
             var addresses = IPAddress.TryParse(url.IdnHost, out var literal) ? [literal] : await ResolveAsync(url.IdnHost, cancellationToken);
-            if (addresses.Length == 0 || !addresses.All(WebhookAddressPolicy.IsPublic))
+            if (addresses.Length == 0 || !addresses.All(PublicAddresses.IsPublic))
             {
                 throw new ProviderEndpointRefusedException($"The provider's discovery document names a {name} on a host that is not a public address; it is not used.");
             }

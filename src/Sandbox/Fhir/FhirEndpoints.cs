@@ -29,28 +29,13 @@ public static class FhirEndpoints
     public static async Task<IResult> Document(string persona, string version, string id, HttpContext context,
         PersonaCatalog personas, FhirStore store, CancellationToken cancellationToken)
     {
-        if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
+        var (binary, failure) = await FindReadableAsync(persona, version, "Binary", id, context, personas, store);
+        if (binary is null)
         {
-            return failure;
+            return failure!;
         }
 
-        var (grant, unauthorized) = await FhirAuthorization.AuthenticateAsync(context, fhirBase);
-        if (grant is null)
-        {
-            return unauthorized!;
-        }
-
-        if (!grant.AccessTo("Binary").Read)
-        {
-            return FhirAuthorization.InsufficientScope(fhirBase, context.Request, "Binary", "reads");
-        }
-
-        if (dataset.Find("Binary", id) is not { PatientId: var owner } binary || (owner is not null && owner != grant.PatientId))
-        {
-            return FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"There is no document {id}.");
-        }
-
-        using var json = System.Text.Json.JsonDocument.Parse(binary.Json);
+        using var json = System.Text.Json.JsonDocument.Parse(binary.Stored.Json);
         var root = json.RootElement;
         var data = root.TryGetProperty("data", out var r4) ? r4 : root.TryGetProperty("content", out var dstu2) ? dstu2 : default;
         var contentType = root.TryGetProperty("contentType", out var type) ? type.GetString() : null;
@@ -100,38 +85,51 @@ public static class FhirEndpoints
     public static async Task<FhirResult> Read(string persona, string version, string type, string id, HttpContext context,
         PersonaCatalog personas, FhirStore store, CancellationToken cancellationToken)
     {
+        var (resource, failure) = await FindReadableAsync(persona, version, type, id, context, personas, store);
+        return resource is null ? failure! : FhirResult.Resource(resource.Version, resource.Stored);
+    }
+
+    /// <summary>
+    /// The resource a read names, when the base serves its type and the caller's token may read it (its own compartment
+    /// or a shared resource); else the OperationOutcome to answer instead.
+    /// </summary>
+    private static async Task<(ReadableResource? Resource, FhirResult? Failure)> FindReadableAsync(string persona, string version, string type, string id,
+        HttpContext context, PersonaCatalog personas, FhirStore store)
+    {
         if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
         {
-            return failure;
+            return (null, failure);
         }
 
         var (grant, unauthorized) = await FhirAuthorization.AuthenticateAsync(context, fhirBase);
         if (grant is null)
         {
-            return unauthorized!;
+            return (null, unauthorized!);
         }
 
         if (!FhirResourceTypes.ReadableTypes(fhirBase.Version, dataset).Contains(type))
         {
-            return FhirResult.Outcome(fhirBase.Version, 404, "not-supported", $"This server does not serve {type}.");
+            return (null, FhirResult.Outcome(fhirBase.Version, 404, "not-supported", $"This server does not serve {type}."));
         }
 
         if (!grant.AccessTo(type).Read)
         {
-            return FhirAuthorization.InsufficientScope(fhirBase, context.Request, type, "reads");
+            return (null, FhirAuthorization.InsufficientScope(fhirBase, context.Request, type, "reads"));
         }
 
         if (dataset.Find(type, id) is not { } resource)
         {
-            return dataset.DeletedAt(type, id) is not null
+            return (null, dataset.DeletedAt(type, id) is not null
                 ? FhirResult.Outcome(fhirBase.Version, 410, "deleted", $"{type}/{id} has been deleted.")
-                : FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known.");
+                : FhirResult.Outcome(fhirBase.Version, 404, "not-found", $"{type}/{id} is not known."));
         }
 
         return resource.PatientId is null || resource.PatientId == grant.PatientId
-            ? FhirResult.Resource(fhirBase.Version, resource)
-            : FhirAuthorization.OtherPatient(fhirBase);
+            ? (new ReadableResource(fhirBase.Version, resource), null)
+            : (null, FhirAuthorization.OtherPatient(fhirBase));
     }
+
+    private sealed record ReadableResource(FhirVersion Version, StoredResource Stored);
 
     private static async Task<FhirResult> SearchWith(string persona, string version, string type, HttpContext context, PersonaCatalog personas,
         FhirStore store, FhirSearch search, List<KeyValuePair<string, string>> parameters)

@@ -74,49 +74,28 @@ public sealed class KeyRingTests(PostgresServer server) : IAsyncLifetime
     {
         var production = new Dictionary<string, string?> { ["ConnectionStrings__Aggregator"] = _database.ConnectionString, ["ASPNETCORE_ENVIRONMENT"] = "Production" };
 
-        var (apiCode, apiError) = await RunUntilExitAsync("Aggregator.Api.dll", new(production) { ["Api__PublicBaseUrl"] = "https://api.example.test" });
-        var (workerCode, workerError) = await RunUntilExitAsync("Aggregator.Worker.dll", production);
-        var (noUrlCode, noUrlError) = await RunUntilExitAsync("Aggregator.Api.dll", new(production)
+        var (apiCode, apiOutput) = await ExitAsync("Aggregator.Api.dll", new(production) { ["Api__PublicBaseUrl"] = "https://api.example.test" });
+        var (workerCode, workerOutput) = await ExitAsync("Aggregator.Worker.dll", production);
+        var (noUrlCode, noUrlOutput) = await ExitAsync("Aggregator.Api.dll", new(production)
         {
             ["DataProtection__CertificatePath"] = WriteCertificate("production.pfx", "pw"),
             ["DataProtection__CertificatePassword"] = "pw",
         });
 
         Assert.Equal(1, apiCode);
-        Assert.Contains("DataProtection__CertificatePath", apiError, StringComparison.Ordinal);
+        Assert.Contains("DataProtection__CertificatePath", apiOutput, StringComparison.Ordinal);
         Assert.Equal(1, workerCode);
-        Assert.Contains("DataProtection__CertificatePath", workerError, StringComparison.Ordinal);
+        Assert.Contains("DataProtection__CertificatePath", workerOutput, StringComparison.Ordinal);
         Assert.Equal(1, noUrlCode);
-        Assert.Contains("Api__PublicBaseUrl", noUrlError, StringComparison.Ordinal);
+        Assert.Contains("Api__PublicBaseUrl", noUrlOutput, StringComparison.Ordinal);
     }
 
     /// <summary>Starts a host as a real process; it must give up on its own within a minute.</summary>
-    private static async Task<(int Code, string Stderr)> RunUntilExitAsync(string assembly, Dictionary<string, string?> environment)
+    private static async Task<(int Code, string Output)> ExitAsync(string assembly, Dictionary<string, string?> environment)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{assembly} kept running: {await stdout}");
-        }
-
-        return (process.ExitCode, await stderr + await stdout);
+        await using var host = HostProcess.Start(assembly, environment);
+        var code = await host.ExitCodeAsync(TimeSpan.FromSeconds(60));
+        return (code, string.Join('\n', host.Output));
     }
 
     private string WriteCertificate(string name, string password)

@@ -34,58 +34,17 @@ public sealed class MigrationTests(PostgresServer server)
     public async Task The_first_start_on_an_empty_database_becomes_ready_and_logs_no_error()
     {
         var connectionString = await server.CreateEmptyDatabaseAsync("first_start");
-        var port = FreePort();
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Aggregator.Api.dll"));
-        start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
-        start.Environment["ConnectionStrings__Aggregator"] = connectionString;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["Worker__InProcess"] = "false";
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var process = System.Diagnostics.Process.Start(start)!;
-        process.OutputDataReceived += (_, line) => output.Enqueue(line.Data ?? "");
-        process.ErrorDataReceived += (_, line) => output.Enqueue(line.Data ?? "");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+        await using var api = HostProcess.Start("Aggregator.Api.dll", new Dictionary<string, string?>
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            var ready = false;
-            for (var i = 0; i < 240 && !ready && !process.HasExited; i++)
-            {
-                try
-                {
-                    ready = (await client.GetAsync(new Uri("health/ready", UriKind.Relative), TestContext.Current.CancellationToken)).IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    // Not listening yet.
-                }
+            ["ConnectionStrings__Aggregator"] = connectionString,
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Worker__InProcess"] = "false",
+        });
 
-                if (!ready)
-                {
-                    await Task.Delay(250, TestContext.Current.CancellationToken);
-                }
-            }
-
-            Assert.True(ready, string.Join('\n', output));
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        }
-
+        Assert.True(await api.ReadyAsync(TimeSpan.FromSeconds(60)), string.Join('\n', api.Output));
+        var output = api.Output;
         Assert.Contains(output, line => line.Contains("migrations", StringComparison.OrdinalIgnoreCase));
         Assert.False(output.Any(line => line.Contains(" ERR]", StringComparison.Ordinal) || line.Contains(" FTL]", StringComparison.Ordinal)), string.Join('\n', output));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Aggregator.Infrastructure.Tenants;
-using Aggregator.Infrastructure.Webhooks;
+using Aggregator.Infrastructure.Networking;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -177,7 +177,7 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
     [InlineData("fe80::1", false)]
     [InlineData("::ffff:10.0.0.1", false)]
     public void Webhooks_dial_public_addresses_only(string address, bool allowed) =>
-        Assert.Equal(allowed, WebhookAddressPolicy.IsPublic(IPAddress.Parse(address)));
+        Assert.Equal(allowed, PublicAddresses.IsPublic(IPAddress.Parse(address)));
 
     /// <summary>Points the tenant's webhook at the receiver (as <c>tenants update --webhook-url</c> does); returns the signing secret.</summary>
     private async Task<string> UseWebhookAsync(Uri url)
