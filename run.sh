@@ -56,8 +56,11 @@ if [[ -z ${ConnectionStrings__Aggregator:-} ]]; then
   pg_port=$(free_port 55432)
   say "Starting PostgreSQL (data in $pg_dir) on 127.0.0.1:$pg_port ..."
   deploy/local/pgcluster.sh start "$pg_dir" "$pg_port"
-  # The Api creates the database itself when it migrates.
-  export ConnectionStrings__Aggregator="Host=127.0.0.1;Port=$pg_port;Username=aggregator;Database=aggregator"
+  # Two roles, as in production: the owner (the cluster's superuser here) creates the database and migrates it; the
+  # services connect as an ordinary role that owns nothing, so PostgreSQL's row-level security holds for them.
+  deploy/local/pgcluster.sh role "$pg_dir" "$pg_port" aggregator_app || fail "could not create the database role aggregator_app"
+  export ConnectionStrings__AggregatorOwner="Host=127.0.0.1;Port=$pg_port;Username=aggregator;Database=aggregator"
+  export ConnectionStrings__Aggregator="Host=127.0.0.1;Port=$pg_port;Username=aggregator_app;Database=aggregator"
 else
   say "Using the database in ConnectionStrings__Aggregator (no local cluster started)."
 fi

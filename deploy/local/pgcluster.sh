@@ -2,6 +2,7 @@
 # A private PostgreSQL cluster from the machine's own binaries, for the run command and the tests.
 #   pgcluster.sh check                 exit 0 when binaries are found (prints their folder)
 #   pgcluster.sh start DIR PORT        initdb DIR if empty, then start it on 127.0.0.1:PORT
+#   pgcluster.sh role DIR PORT NAME    create the login role NAME (no superuser, owns nothing) unless it exists
 #   pgcluster.sh stop DIR              fast shutdown (data stays)
 #   pgcluster.sh destroy DIR           immediate shutdown and delete DIR
 # PostgreSQL refuses to run as root: as root, the cluster is owned and run by an unprivileged
@@ -73,6 +74,14 @@ case "$cmd" in
       -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c shared_buffers=256MB ${PG_EXTRA_OPTS:-}" \
       start >/dev/null || { tail -n 20 "$dir/server.log" >&2; exit 6; }
     ;;
+  role)
+    dir=$2 port=$3 name=$4
+    [[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "role name must be a plain lower-case identifier" >&2; exit 2; }
+    bin=$(find_bin) || exit 3
+    as_owner "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U aggregator -d postgres -c \
+      "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$name') THEN CREATE ROLE $name LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS; END IF; END \$\$;" \
+      >/dev/null || exit 7
+    ;;
   stop)
     dir=$2
     bin=$(find_bin) || exit 0
@@ -87,7 +96,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,10p' "$0" >&2
     exit 2
     ;;
 esac

@@ -56,6 +56,8 @@ public static class DependencyInjection
         services.AddOptions<JobServerOptions>().Bind(builder.Configuration.GetSection(JobServerOptions.Section));
 
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        var ownerConnectionString = builder.Configuration.GetConnectionString(DatabaseRoles.OwnerConnectionStringName);
+        services.AddSingleton(provider => new DatabaseRoles(provider.GetRequiredService<NpgsqlDataSource>(), ownerConnectionString));
         services.AddDbContext<AggregatorDbContext>((provider, options) =>
             AggregatorDbContext.Configure(options, provider.GetRequiredService<NpgsqlDataSource>())
                 .AddInterceptors(new TenantSessionInterceptor(provider.GetRequiredService<CurrentTenant>())));

@@ -60,6 +60,8 @@ public static class OperatorCommands
             }
 
             await using var scope = host.Services.CreateAsyncScope();
+            // An operator acts for no tenant: the commands manage tenants, keys and the directory across all of them.
+            scope.ServiceProvider.GetRequiredService<Infrastructure.Tenants.CurrentTenant>().ActAsSystemForScope();
             return await command(scope.ServiceProvider);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Npgsql.NpgsqlException)

@@ -160,7 +160,13 @@ public sealed partial class ConnectFlow(
         }
 
         var stateHash = HashState(callback.State);
-        var request = await db.AuthRequests.IgnoreQueryFilters().SingleOrDefaultAsync(a => a.StateHash == stateHash, cancellationToken);
+        AuthRequest? request;
+        // The callback names a state, not a tenant: found as system work, then handled as its tenant's.
+        using (tenant.ActAsSystem())
+        {
+            request = await db.AuthRequests.IgnoreQueryFilters().SingleOrDefaultAsync(a => a.StateHash == stateHash, cancellationToken);
+        }
+
         if (request is null)
         {
             LogUnknownState(logger);

@@ -17,6 +17,7 @@ namespace Aggregator.Infrastructure.Connections;
 /// </summary>
 public sealed partial class ConnectionConfirmationSweep(
     AggregatorDbContext db,
+    CurrentTenant tenant,
     IServiceScopeFactory scopes,
     IOptions<ConnectOptions> options,
     TimeProvider clock,
@@ -32,14 +33,17 @@ public sealed partial class ConnectionConfirmationSweep(
         var confirmBy = now - options.Value.ConfirmationWindow;
         var abandonedBefore = now - options.Value.StateLifetime;
         // System work across every tenant: finds the candidates, then removes each in its tenant's scope.
+        using var system = tenant.ActAsSystem();
         var unconfirmed = await db.Connections.IgnoreQueryFilters()
             .Where(c => c.ConfirmedAt == null && c.Status == ConnectionStatus.PendingConfirmation && c.ResultCodeIssuedAt < confirmBy)
+            .OrderBy(c => c.ResultCodeIssuedAt)
             .Select(c => new { c.Id, c.TenantId })
             .Take(500)
             .ToListAsync(cancellationToken);
         var abandoned = await db.Connections.IgnoreQueryFilters()
             .Where(c => c.Status == ConnectionStatus.Pending && c.CreatedAt < abandonedBefore
                 && !db.AuthRequests.IgnoreQueryFilters().Any(a => a.ConnectionId == c.Id && a.ExpiresAt > now))
+            .OrderBy(c => c.CreatedAt)
             .Select(c => new { c.Id, c.TenantId })
             .Take(500)
             .ToListAsync(cancellationToken);

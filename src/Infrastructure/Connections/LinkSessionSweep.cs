@@ -14,7 +14,7 @@ namespace Aggregator.Infrastructure.Connections;
 /// <c>link_session.expired</c>, and whatever it connected that nobody can confirm now is revoked and
 /// removed. Each session is handled in its tenant's own scope. Safe to run twice.
 /// </summary>
-public sealed partial class LinkSessionSweep(AggregatorDbContext db, IServiceScopeFactory scopes, TimeProvider clock, ILogger<LinkSessionSweep> logger)
+public sealed partial class LinkSessionSweep(AggregatorDbContext db, CurrentTenant tenant, IServiceScopeFactory scopes, TimeProvider clock, ILogger<LinkSessionSweep> logger)
 {
     public const string RecurringJobId = "housekeeping:expired-link-sessions";
 
@@ -24,11 +24,7 @@ public sealed partial class LinkSessionSweep(AggregatorDbContext db, IServiceSco
     {
         var now = clock.GetUtcNow();
         // System work across every tenant: finds the sessions, then ends each in its tenant's scope.
-        var due = await db.LinkSessions.IgnoreQueryFilters()
-            .Where(s => s.Status == LinkSessionStatus.Active && s.ExpiresAt <= now)
-            .Select(s => new { s.Id, s.TenantId })
-            .Take(500)
-            .ToListAsync(cancellationToken);
+        var due = await FindDueAsync(now, cancellationToken);
         var expired = 0;
         foreach (var candidate in due)
         {
@@ -65,6 +61,18 @@ public sealed partial class LinkSessionSweep(AggregatorDbContext db, IServiceSco
         }
 
         return expired;
+    }
+
+    private async Task<List<(Guid Id, Guid TenantId)>> FindDueAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using var system = tenant.ActAsSystem();
+        var due = await db.LinkSessions.IgnoreQueryFilters()
+            .Where(s => s.Status == LinkSessionStatus.Active && s.ExpiresAt <= now)
+            .OrderBy(s => s.ExpiresAt)
+            .Select(s => new { s.Id, s.TenantId })
+            .Take(500)
+            .ToListAsync(cancellationToken);
+        return due.ConvertAll(s => (s.Id, s.TenantId));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Expired {Count} unfinished link sessions")]

@@ -134,16 +134,21 @@ public sealed partial class LinkSessions(
 
         var hash = Hash(token);
         var now = clock.GetUtcNow();
+        LinkSession session;
         // System work: the token says whose session it is.
-        var opened = await db.LinkSessions.IgnoreQueryFilters()
-            .Where(s => s.LinkTokenHash == hash && s.OpenedAt == null && s.Status == LinkSessionStatus.Active && s.ExpiresAt > now)
-            .ExecuteUpdateAsync(set => set.SetProperty(s => s.OpenedAt, now), cancellationToken);
-        if (opened == 0)
+        using (tenant.ActAsSystem())
         {
-            throw refused;
+            var opened = await db.LinkSessions.IgnoreQueryFilters()
+                .Where(s => s.LinkTokenHash == hash && s.OpenedAt == null && s.Status == LinkSessionStatus.Active && s.ExpiresAt > now)
+                .ExecuteUpdateAsync(set => set.SetProperty(s => s.OpenedAt, now), cancellationToken);
+            if (opened == 0)
+            {
+                throw refused;
+            }
+
+            session = await db.LinkSessions.IgnoreQueryFilters().AsNoTracking().SingleAsync(s => s.LinkTokenHash == hash, cancellationToken);
         }
 
-        var session = await db.LinkSessions.IgnoreQueryFilters().AsNoTracking().SingleAsync(s => s.LinkTokenHash == hash, cancellationToken);
         tenant.Set(session.TenantId);
         var credential = credentials.Issue(new LinkSessionCredential(session.TenantId, session.PatientId, session.Id, session.ExpiresAt));
         return new LinkSessionOpened(session.Id, credential, session.ExpiresAt);

@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using Aggregator.Domain.Connections;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Webhooks;
@@ -16,6 +17,7 @@ namespace Aggregator.Infrastructure.Connections;
 /// </summary>
 public sealed partial class RefreshExpiryNotices(
     AggregatorDbContext db,
+    CurrentTenant tenant,
     WebhookOutbox webhooks,
     IOptions<ConnectOptions> options,
     TimeProvider clock,
@@ -30,7 +32,7 @@ public sealed partial class RefreshExpiryNotices(
     {
         var now = clock.GetUtcNow();
         var horizon = now + options.Value.RefreshExpiringNotice;
-        // System work across every tenant.
+        using var system = tenant.ActAsSystem(); // across every tenant
         var due = await db.Connections.IgnoreQueryFilters()
             .Where(c => c.Status == ConnectionStatus.Active && c.ConfirmedAt != null
                 && c.RefreshTokenExpiresAt != null && c.RefreshTokenExpiresAt <= horizon

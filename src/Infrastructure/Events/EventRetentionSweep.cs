@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using Aggregator.Infrastructure.Persistence;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ public sealed class EventOptions
 }
 
 /// <summary>Deletes events past their retention and spent or expired stream tickets. Safe to run twice.</summary>
-public sealed partial class EventRetentionSweep(AggregatorDbContext db, TimeProvider clock, IOptions<EventOptions> options, ILogger<EventRetentionSweep> logger)
+public sealed partial class EventRetentionSweep(AggregatorDbContext db, CurrentTenant tenant, TimeProvider clock, IOptions<EventOptions> options, ILogger<EventRetentionSweep> logger)
 {
     public const string RecurringJobId = "housekeeping:patient-events";
 
@@ -29,7 +30,7 @@ public sealed partial class EventRetentionSweep(AggregatorDbContext db, TimeProv
     {
         var now = clock.GetUtcNow();
         var cutoff = now - options.Value.Retention;
-        // System work across every tenant.
+        using var system = tenant.ActAsSystem(); // across every tenant
         var events = await db.PatientEvents.IgnoreQueryFilters().Where(e => e.OccurredAt < cutoff).ExecuteDeleteAsync(cancellationToken);
         var tickets = await db.EventStreamTickets.IgnoreQueryFilters().Where(t => t.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
         LogSwept(logger, events, tickets);

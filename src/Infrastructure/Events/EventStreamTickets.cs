@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using System.Security.Cryptography;
 using System.Text;
 using Aggregator.Domain.Events;
@@ -15,7 +16,7 @@ public sealed record TicketHolder(Guid TenantId, Guid PatientId, string ActorTyp
 /// header, so its page asks for a ticket (with its credential) and opens <c>?ticket=</c>. Stored hashed in
 /// PostgreSQL, so any replica redeems any replica's ticket; single use, 60 seconds.
 /// </summary>
-public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider clock)
+public sealed class EventStreamTickets(AggregatorDbContext db, CurrentTenant tenant, TimeProvider clock)
 {
     public const string Prefix = "aggt_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
@@ -56,6 +57,8 @@ public sealed class EventStreamTickets(AggregatorDbContext db, TimeProvider cloc
 
         var hash = Hash(ticket);
         var now = clock.GetUtcNow();
+        // The ticket says whose it is: spent as system work; the caller then acts as the tenant it names.
+        using var system = tenant.ActAsSystem();
         var spent = await db.Database.SqlQuery<TicketHolder>(
             $"""
             UPDATE event_stream_tickets SET used_at = {now}

@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using Aggregator.Infrastructure.Persistence;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -11,6 +12,7 @@ namespace Aggregator.Infrastructure.Housekeeping;
 /// </summary>
 public sealed partial class ExpiredAuthRequestSweep(
     AggregatorDbContext db,
+    CurrentTenant tenant,
     TimeProvider clock,
     ILogger<ExpiredAuthRequestSweep> logger)
 {
@@ -24,7 +26,7 @@ public sealed partial class ExpiredAuthRequestSweep(
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var cutoff = clock.GetUtcNow() - Grace;
-        // System work across every tenant.
+        using var system = tenant.ActAsSystem(); // across every tenant
         var deleted = await db.AuthRequests.IgnoreQueryFilters()
             .Where(a => a.ExpiresAt < cutoff)
             .ExecuteDeleteAsync(cancellationToken);

@@ -52,6 +52,18 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
 
     private Guid CurrentTenantId => currentTenant.TenantId ?? Guid.Empty;
 
+    /// <summary>
+    /// A context for system work outside a host's scopes (migrations, tools): its session says so to row-level security,
+    /// which otherwise shows nothing to a session that names no tenant.
+    /// </summary>
+    public static AggregatorDbContext ForSystem(Npgsql.NpgsqlDataSource dataSource)
+    {
+        var system = CurrentTenant.ForSystem();
+        var options = new DbContextOptionsBuilder<AggregatorDbContext>();
+        Configure(options, dataSource).AddInterceptors(new TenantSessionInterceptor(system));
+        return new AggregatorDbContext(options.Options, system);
+    }
+
     /// <summary>The one way our context is configured: the host, design-time tooling and tests share it.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, Npgsql.NpgsqlDataSource dataSource)
     {

@@ -18,7 +18,7 @@ namespace Aggregator.Infrastructure.Persistence;
 /// </summary>
 public sealed partial class DatabaseMigrator(
     IServiceScopeFactory scopes,
-    NpgsqlDataSource dataSource,
+    DatabaseRoles roles,
     DatabaseState state,
     IOptions<DatabaseOptions> options,
     TimeProvider clock,
@@ -58,12 +58,13 @@ public sealed partial class DatabaseMigrator(
         return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
-    /// <summary>Migrates now; used by the start-up path and by the <c>migrate</c> command.</summary>
+    /// <summary>Migrates now, as the owner role; used by the start-up path and by the <c>migrate</c> command.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        await using (var scope = scopes.CreateAsyncScope())
+        var dataSource = roles.Owner;
+        // Migrations may move data: they act for every tenant, whatever the owner role is.
+        await using (var db = AggregatorDbContext.ForSystem(dataSource))
         {
-            var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
             // Create a missing database first: asking for its migrations would log a connection error.
             var creator = db.GetService<IRelationalDatabaseCreator>();
             if (!await creator.ExistsAsync(cancellationToken))
@@ -93,8 +94,16 @@ public sealed partial class DatabaseMigrator(
             PostgreSqlObjectsInstaller.Install(connection, options.Value.HangfireSchema);
         }
 
+        if (roles.AppRole is { } appRole)
+        {
+            await GrantAsync(dataSource, appRole, options.Value.HangfireSchema, cancellationToken);
+        }
+
+        await WarnIfUnprotectedAsync(cancellationToken);
+
         await using (var scope = scopes.CreateAsyncScope())
         {
+            using var system = scope.ServiceProvider.GetRequiredService<Tenants.CurrentTenant>().ActAsSystem();
             foreach (var seeder in scope.ServiceProvider.GetServices<IDatabaseSeeder>())
             {
                 await seeder.SeedAsync(cancellationToken);
@@ -103,6 +112,40 @@ public sealed partial class DatabaseMigrator(
 
         state.MarkMigrated();
         LogMigrated(logger);
+    }
+
+    /// <summary>
+    /// The services' role may read and write every table (row-level security decides which rows), and no more: it
+    /// owns nothing, so it cannot alter a table or turn its policies off; it reads the migrations history only.
+    /// </summary>
+    private static async Task GrantAsync(NpgsqlDataSource owner, string appRole, string hangfireSchema, CancellationToken cancellationToken)
+    {
+        var role = Quote(appRole);
+        var schemas = $"public, {Quote(hangfireSchema)}";
+        await using var command = owner.CreateCommand($"""
+            GRANT USAGE ON SCHEMA {schemas} TO {role};
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schemas} TO {role};
+            GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schemas} TO {role};
+            REVOKE INSERT, UPDATE, DELETE ON {AggregatorDbContext.MigrationsHistoryTable} FROM {role};
+            """);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>Says so when the services' role is beyond row-level security's reach (a superuser, BYPASSRLS, or the tables' owner).</summary>
+    private async Task WarnIfUnprotectedAsync(CancellationToken cancellationToken)
+    {
+        await using var command = roles.App.CreateCommand("""
+            SELECT r.rolsuper OR r.rolbypassrls,
+                   EXISTS (SELECT 1 FROM pg_class c WHERE c.relowner = r.oid AND c.relnamespace = 'public'::regnamespace)
+            FROM pg_roles r WHERE r.rolname = current_user
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken) && (reader.GetBoolean(0) || reader.GetBoolean(1)))
+        {
+            LogUnprotected(logger, reader.GetBoolean(0) ? "bypasses row-level security" : "owns the tables");
+        }
     }
 
     private async Task<bool> TryMigrateAsync(CancellationToken cancellationToken)
@@ -124,6 +167,9 @@ public sealed partial class DatabaseMigrator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is up to date")]
     private static partial void LogMigrated(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The services' database role {Reason}: tenant isolation rests on the application alone. Connect as an ordinary role and migrate with ConnectionStrings:AggregatorOwner (see the README).")]
+    private static partial void LogUnprotected(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Database not migrated yet ({ErrorType}: {Reason}); retrying")]
     private static partial void LogNotYet(ILogger logger, string errorType, string reason);

@@ -45,13 +45,21 @@ public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobC
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+        var tenant = scope.ServiceProvider.GetRequiredService<Tenants.CurrentTenant>();
         const string Reason = "The sync stopped on an internal error; operators can see the details in the logs.";
-        var run = await db.SyncRuns.IgnoreQueryFilters()
-            .SingleOrDefaultAsync(r => r.Id == syncRunId && (r.Status == SyncRunStatus.Queued || r.Status == SyncRunStatus.Running));
+        SyncRun? run;
+        using (tenant.ActAsSystem())
+        {
+            run = await db.SyncRuns.IgnoreQueryFilters()
+                .SingleOrDefaultAsync(r => r.Id == syncRunId && (r.Status == SyncRunStatus.Queued || r.Status == SyncRunStatus.Running));
+        }
+
         if (run is null)
         {
             return;
         }
+
+        tenant.Set(run.TenantId);
 
         run.Status = SyncRunStatus.Failed;
         run.FinishedAt = clock.GetUtcNow();

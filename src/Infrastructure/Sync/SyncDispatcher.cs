@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Jobs;
 using Aggregator.Infrastructure.Persistence;
@@ -16,6 +17,7 @@ namespace Aggregator.Infrastructure.Sync;
 /// </summary>
 public sealed partial class SyncDispatcher(
     AggregatorDbContext db,
+    CurrentTenant tenant,
     SyncScheduler scheduler,
     IBackgroundJobClient jobs,
     IOptions<SyncOptions> options,
@@ -29,6 +31,8 @@ public sealed partial class SyncDispatcher(
     [DisableConcurrentExecution(timeoutInSeconds: 60)]
     public async Task<int> DispatchAsync(CancellationToken cancellationToken)
     {
+        // System work: due connections of every tenant, each run queued under its own tenant.
+        using var system = tenant.ActAsSystem();
         var total = 0;
         while (!cancellationToken.IsCancellationRequested)
         {

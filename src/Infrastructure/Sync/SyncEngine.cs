@@ -48,7 +48,13 @@ public sealed partial class SyncEngine(
 
     public async Task<SyncStart> RunAsync(Guid syncRunId, CancellationToken cancellationToken)
     {
-        var run = await db.SyncRuns.IgnoreQueryFilters().SingleOrDefaultAsync(r => r.Id == syncRunId, cancellationToken);
+        SyncRun? run;
+        // The job names a run, not a tenant: found as system work, then synced as its tenant's.
+        using (tenant.ActAsSystem())
+        {
+            run = await db.SyncRuns.IgnoreQueryFilters().SingleOrDefaultAsync(r => r.Id == syncRunId, cancellationToken);
+        }
+
         if (run is null || run.Status is SyncRunStatus.Succeeded or SyncRunStatus.Partial or SyncRunStatus.Failed)
         {
             return SyncStart.Ran;
@@ -59,6 +65,8 @@ public sealed partial class SyncEngine(
         var provider = await db.Providers.AsNoTracking().SingleAsync(p => p.Id == connection.ProviderId, cancellationToken);
 
         await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
+        // The batch writer's COPY runs on this session: it writes as the tenant, under row-level security.
+        await TenantSession.ForTenantAsync(session, run.TenantId, cancellationToken);
         try
         {
             return await RunLockedAsync(run, connection, provider, session, cancellationToken);

@@ -99,6 +99,8 @@ public sealed class ApiKeyAuthenticator : IDisposable
     {
         var hash = Convert.FromHexString(hashHex);
         await using var scope = _scopes.CreateAsyncScope();
+        // Authentication comes before any tenant is known: a key is found by its hash among every tenant's.
+        using var system = scope.ServiceProvider.GetRequiredService<CurrentTenant>().ActAsSystem();
         var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
         return await db.ApiKeys.IgnoreQueryFilters()
             .Where(k => k.Hash == hash && k.RevokedAt == null)

@@ -55,6 +55,7 @@ public sealed partial class ApiKeyUsage(IServiceScopeFactory scopes, TimeProvide
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+            using var system = scope.ServiceProvider.GetRequiredService<CurrentTenant>().ActAsSystem(); // keys of every tenant
             var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
             foreach (var (id, usedAt) in batch)
             {

@@ -66,6 +66,8 @@ public sealed class CredentialRevocations
         {
             var generation = Generation(session.PatientId);
             await using var scope = _scopes.CreateAsyncScope();
+            // Asked while authenticating: the token's own tenant, before the request's scope is set to it.
+            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(session.TenantId);
             var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
             var row = await db.Patients.IgnoreQueryFilters().AsNoTracking()
                 .Where(p => p.Id == session.PatientId && p.TenantId == session.TenantId)

@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
@@ -23,6 +24,7 @@ namespace Aggregator.Infrastructure.Webhooks;
 /// </summary>
 public sealed partial class WebhookSender(
     AggregatorDbContext db,
+    CurrentTenant currentTenant,
     IHttpClientFactory httpClients,
     SecretProtector secrets,
     IBackgroundJobClient jobs,
@@ -88,10 +90,21 @@ public sealed partial class WebhookSender(
     private async Task<WebhookDelivery?> ClaimAsync(Guid deliveryId, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var delivery = await db.WebhookDeliveries
-            .FromSqlInterpolated($"SELECT * FROM webhook_deliveries WHERE id = {deliveryId} FOR UPDATE SKIP LOCKED")
-            .IgnoreQueryFilters()
-            .SingleOrDefaultAsync(cancellationToken);
+        WebhookDelivery? delivery;
+        // The job names a delivery, not a tenant: found as system work, then handled as its tenant's.
+        using (currentTenant.ActAsSystem())
+        {
+            delivery = await db.WebhookDeliveries
+                .FromSqlInterpolated($"SELECT * FROM webhook_deliveries WHERE id = {deliveryId} FOR UPDATE SKIP LOCKED")
+                .IgnoreQueryFilters()
+                .SingleOrDefaultAsync(cancellationToken);
+        }
+
+        if (delivery is not null)
+        {
+            currentTenant.Set(delivery.TenantId);
+        }
+
         var now = clock.GetUtcNow();
         // Gone, settled, held by another worker, or waiting for a later attempt (a sweep may queue it early).
         if (delivery is null || delivery.Status != WebhookDeliveryStatus.Pending || delivery.NextAttemptAt > now + TimeSpan.FromSeconds(1))

@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Tenants;
 using Aggregator.Domain.Webhooks;
 using Aggregator.Infrastructure.Jobs;
 using Aggregator.Infrastructure.Persistence;
@@ -7,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Aggregator.Infrastructure.Webhooks;
 
 /// <summary>Requeues pending deliveries whose attempt is overdue (a queued job lost with its server, a crash between commit and queuing).</summary>
-public sealed class WebhookSweep(AggregatorDbContext db, IBackgroundJobClient jobs, TimeProvider clock)
+public sealed class WebhookSweep(AggregatorDbContext db, CurrentTenant tenant, IBackgroundJobClient jobs, TimeProvider clock)
 {
     public const string RecurringJobId = "webhook-sweep";
 
@@ -17,6 +18,7 @@ public sealed class WebhookSweep(AggregatorDbContext db, IBackgroundJobClient jo
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var overdue = clock.GetUtcNow() - Grace;
+        using var system = tenant.ActAsSystem(); // across every tenant
         var ids = await db.WebhookDeliveries.IgnoreQueryFilters()
             .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt < overdue)
             .OrderBy(d => d.NextAttemptAt).Select(d => d.Id).Take(500)

@@ -189,7 +189,7 @@ public sealed class ConnectionBindingTests(PostgresServer server, SandboxProvide
     /// <summary>A webhook url for the tenant, so that any event about the connection would leave a delivery row.</summary>
     private async Task UseWebhookUrlAsync()
     {
-        await using var scope = Api.Services.CreateAsyncScope();
+        await using var scope = Api.Services.CreateOperatorScope();
         await scope.ServiceProvider.GetRequiredService<TenantAdministration>()
             .UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, new Uri("http://127.0.0.1:9/hooks")), CancellationToken.None);
     }

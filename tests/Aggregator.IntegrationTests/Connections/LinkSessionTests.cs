@@ -78,7 +78,7 @@ public sealed class LinkSessionTests(PostgresServer server, SandboxProvider sand
     [Fact]
     public async Task A_session_left_unfinished_expires_with_a_webhook_and_takes_its_unconfirmed_connections_with_it()
     {
-        await using (var scope = Api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateOperatorScope())
         {
             await scope.ServiceProvider.GetRequiredService<TenantAdministration>()
                 .UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, new Uri("http://127.0.0.1:9/hooks")), CancellationToken.None);

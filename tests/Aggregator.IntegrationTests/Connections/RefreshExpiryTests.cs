@@ -15,7 +15,7 @@ public sealed class RefreshExpiryTests(PostgresServer server, SandboxProvider sa
     [Fact]
     public async Task A_connection_whose_refresh_token_expires_within_the_notice_period_is_announced_once()
     {
-        await using (var scope = Api.Services.CreateAsyncScope())
+        await using (var scope = Api.Services.CreateOperatorScope())
         {
             await scope.ServiceProvider.GetRequiredService<TenantAdministration>()
                 .UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, new Uri("http://127.0.0.1:9/hooks")), CancellationToken.None);

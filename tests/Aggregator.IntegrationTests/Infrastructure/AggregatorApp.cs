@@ -57,7 +57,9 @@ public sealed class ApiFactory(
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("ConnectionStrings:Aggregator", ConnectionString);
+        // As in production: the services connect as an ordinary role under row-level security; the owner migrates.
+        builder.UseSetting("ConnectionStrings:Aggregator", PostgresServer.AsApp(ConnectionString));
+        builder.UseSetting("ConnectionStrings:AggregatorOwner", ConnectionString);
         builder.UseSetting("Worker:InProcess", "false");
         builder.UseSetting("Worker:PollInterval", "00:00:00.500");
         TestLogging.Quiet(builder);
@@ -79,7 +81,7 @@ public sealed class WorkerFactory(string connectionString) : WebApplicationFacto
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("ConnectionStrings:Aggregator", connectionString);
+        builder.UseSetting("ConnectionStrings:Aggregator", PostgresServer.AsApp(connectionString));
         builder.UseSetting("Worker:PollInterval", "00:00:01");
         TestLogging.Quiet(builder);
     }

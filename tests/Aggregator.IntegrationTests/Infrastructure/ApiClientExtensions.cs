@@ -13,7 +13,7 @@ public static class ApiClientExtensions
     /// <summary>Creates a tenant through the same service the CLI uses; returns a client that calls with its key.</summary>
     public static async Task<(HttpClient Client, IssuedApiKey Key)> CreateTenantClientAsync(this ApiFactory api, string name, params string[] returnUrls)
     {
-        await using var scope = api.Services.CreateAsyncScope();
+        await using var scope = api.Services.CreateOperatorScope();
         var admin = scope.ServiceProvider.GetRequiredService<TenantAdministration>();
         var (_, key) = await admin.CreateTenantAsync(name, new TenantSettings(returnUrls, null, null), ApiKeyEnvironment.Test, CancellationToken.None);
         return (api.CreateClient().WithBearer(key.Key), key);

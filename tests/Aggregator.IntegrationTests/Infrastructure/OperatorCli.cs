@@ -19,7 +19,9 @@ public static class OperatorCli
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["ConnectionStrings__Aggregator"] = connectionString;
+        // As an operator's deployment would: commands act as the services' ordinary role; the owner migrates.
+        start.Environment["ConnectionStrings__Aggregator"] = PostgresServer.AsApp(connectionString);
+        start.Environment["ConnectionStrings__AggregatorOwner"] = connectionString;
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

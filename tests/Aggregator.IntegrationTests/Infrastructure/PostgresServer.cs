@@ -28,6 +28,12 @@ public enum PostgresSource
 public sealed class PostgresServer : IAsyncLifetime
 {
     public const string ConnectionStringVariable = "AGGREGATOR_TEST_POSTGRES";
+
+    /// <summary>The role the hosts under test connect as: no superuser, owns nothing, so row-level security holds for it.</summary>
+    public const string AppRole = "aggregator_app_test";
+
+    // A role of a throwaway test server; local clusters trust loopback and ignore it.
+    private const string AppRolePassword = "aggregator-app-test";
     private const string TemplateName = "aggregator_template";
 
     private PostgreSqlContainer? _container;
@@ -74,7 +80,11 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    /// <summary>A new database cloned from the migrated template; its connection string.</summary>
+    /// <summary>The same database, as <see cref="AppRole"/> (how the Api and Workers connect in production).</summary>
+    public static string AsApp(string ownerConnectionString) =>
+        new NpgsqlConnectionStringBuilder(ownerConnectionString) { Username = AppRole, Password = AppRolePassword }.ConnectionString;
+
+    /// <summary>A new database cloned from the migrated template; its connection string (as the owner).</summary>
     public async Task<string> CreateDatabaseAsync(string hint)
     {
         var name = $"t{Interlocked.Increment(ref _databases)}_{new string(hint.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(40).ToArray())}";
@@ -111,24 +121,35 @@ public sealed class PostgresServer : IAsyncLifetime
             await drop.ExecuteNonQueryAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE {TemplateName}", admin);
             await create.ExecuteNonQueryAsync();
+            await using var role = new NpgsqlCommand($"""
+                DO $$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AppRole}') THEN
+                    CREATE ROLE {AppRole} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{AppRolePassword}';
+                  END IF;
+                END $$;
+                """, admin);
+            await role.ExecuteNonQueryAsync();
         }
 
+        // The migrator grants the app role its rights on the template; every clone inherits them.
         var templateConnection = ForDatabase(TemplateName);
-        await MigrateAsync(templateConnection);
+        await MigrateAsync(templateConnection, AsApp(templateConnection));
         // A template cannot be cloned while anyone is connected to it.
         NpgsqlConnection.ClearAllPools();
     }
 
-    /// <summary>Runs the same migrator the Api runs at start-up.</summary>
-    public static async Task MigrateAsync(string connectionString)
+    /// <summary>Runs the same migrator the Api runs at start-up, as the owner; with <paramref name="appConnectionString"/>, it grants that role its rights.</summary>
+    public static async Task MigrateAsync(string connectionString, string? appConnectionString = null)
     {
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var dataSource = NpgsqlDataSource.Create(appConnectionString ?? connectionString);
+        await using var roles = new DatabaseRoles(dataSource, appConnectionString is null ? null : connectionString);
         var services = new ServiceCollection();
         services.AddDbContext<AggregatorDbContext>(options => AggregatorDbContext.Configure(options, dataSource));
+        services.AddScoped<Aggregator.Infrastructure.Tenants.CurrentTenant>();
         await using var provider = services.BuildServiceProvider();
         var migrator = new DatabaseMigrator(
             provider.GetRequiredService<IServiceScopeFactory>(),
-            dataSource,
+            roles,
             new DatabaseState(),
             Options.Create(new DatabaseOptions()),
             TimeProvider.System,

@@ -335,7 +335,7 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
 
     private async Task UseWebhookAsync(Uri url)
     {
-        await using var scope = Api.Services.CreateAsyncScope();
+        await using var scope = Api.Services.CreateOperatorScope();
         await scope.ServiceProvider.GetRequiredService<TenantAdministration>()
             .UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, url), CancellationToken.None);
     }

@@ -147,7 +147,7 @@ public sealed class PatientApiTests(PostgresServer server) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/v1/patients", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         await _api.Services.GetRequiredService<ApiKeyUsage>().FlushAsync(TestContext.Current.CancellationToken);
 
-        await using (var scope = _api.Services.CreateAsyncScope())
+        await using (var scope = _api.Services.CreateOperatorScope())
         {
             Assert.True(await scope.ServiceProvider.GetRequiredService<TenantAdministration>().RevokeKeyAsync(key.Prefix, TestContext.Current.CancellationToken));
         }

@@ -9,59 +9,44 @@ using Npgsql;
 namespace Aggregator.IntegrationTests.Tenants;
 
 /// <summary>
-/// PostgreSQL row-level security, the second line behind the EF tenant filter: a connection that has
-/// set its tenant sees and writes only that tenant's rows, whatever the query. Checked as an ordinary
-/// role (superusers bypass row-level security), which is how production connects.
+/// PostgreSQL row-level security, the second line behind the EF tenant filter: a session sees and writes
+/// only the tenant it names, every tenant only when it says it does system work, and nothing when it names
+/// none. Checked as the ordinary role every host under test connects as (superusers bypass row-level security).
 /// </summary>
 public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetime
 {
-    private const string Role = "aggregator_app_test";
-    private const string RolePassword = "app-test-password";
     private readonly TestDatabase _database = new(server);
     private string _appConnectionString = "";
 
     public async ValueTask InitializeAsync()
     {
         await _database.InitializeAsync();
-        await using var admin = new NpgsqlConnection(_database.ConnectionString);
-        await admin.OpenAsync();
-        await using (var role = new NpgsqlCommand($"""
-            DO $$ BEGIN
-              IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{Role}') THEN
-                CREATE ROLE {Role} LOGIN NOSUPERUSER PASSWORD '{RolePassword}';
-              END IF;
-            END $$;
-            GRANT USAGE ON SCHEMA public, hangfire TO {Role};
-            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public, hangfire TO {Role};
-            GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public, hangfire TO {Role};
-            """, admin))
-        {
-            await role.ExecuteNonQueryAsync();
-        }
-
-        _appConnectionString = new NpgsqlConnectionStringBuilder(_database.ConnectionString) { Username = Role, Password = RolePassword }.ConnectionString;
+        _appConnectionString = PostgresServer.AsApp(_database.ConnectionString);
     }
 
     public async ValueTask DisposeAsync() => await _database.DisposeAsync();
 
     [Fact]
-    public async Task A_connection_that_set_its_tenant_sees_and_writes_only_that_tenants_rows()
+    public async Task A_session_sees_and_writes_only_the_tenant_it_names_and_nothing_when_it_names_none()
     {
         var (coral, coralPatient) = await TenantWithPatientAsync("Coral Health");
         var (other, _) = await TenantWithPatientAsync("Other Health");
 
         await using var connection = new NpgsqlConnection(_appConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        var everyone = await CountPatientsAsync(connection);
-        await SetTenantAsync(connection, coral);
+        var unnamed = await CountPatientsAsync(connection);
+        var unnamedInsert = await Assert.ThrowsAsync<PostgresException>(() => InsertPatientAsync(connection, coral));
+        await TenantSession.ForTenantAsync(connection, coral, TestContext.Current.CancellationToken);
         var coralOnly = await CountPatientsAsync(connection);
-        await using var smuggle = new NpgsqlCommand("INSERT INTO patients (id, tenant_id, external_id, created_at, record_version) VALUES (gen_random_uuid(), @other, 'smuggled', now(), 0)", connection);
-        smuggle.Parameters.AddWithValue("other", other);
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => smuggle.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        var smuggled = await Assert.ThrowsAsync<PostgresException>(() => InsertPatientAsync(connection, other));
+        await TenantSession.ForSystemAsync(connection, TestContext.Current.CancellationToken);
+        var system = await CountPatientsAsync(connection);
 
-        Assert.Equal(2, everyone); // no tenant set: system work sees all
+        Assert.Equal(0, unnamed); // fails closed: a session that forgot its tenant sees nothing
+        Assert.Equal("42501", unnamedInsert.SqlState); // ... and writes nothing
         Assert.Equal(1, coralOnly);
-        Assert.Equal("42501", refused.SqlState); // new row violates row-level security policy
+        Assert.Equal("42501", smuggled.SqlState); // new row violates row-level security policy
+        Assert.Equal(2, system);
         Assert.NotEqual(Guid.Empty, coralPatient);
     }
 
@@ -70,17 +55,61 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
     {
         var (coral, coralPatient) = await TenantWithPatientAsync("Coral Health");
         await TenantWithPatientAsync("Other Health");
-        await using var api = new ApiFactory(_appConnectionString, new Dictionary<string, string?> { ["Database:MigrateOnStartup"] = "false" });
+        await using var api = new ApiFactory(_database.ConnectionString);
 
         var (client, _) = await CreateTenantClientAsAdminAsync(coral);
         var read = await api.CreateClient().WithBearer(client).GetAsync(new Uri($"/v1/patients/{coralPatient}/record", UriKind.Relative), TestContext.Current.CancellationToken);
         await using var scope = api.Services.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(coral);
+        var tenant = scope.ServiceProvider.GetRequiredService<CurrentTenant>();
         var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+        var noTenant = await db.Patients.IgnoreQueryFilters().CountAsync(TestContext.Current.CancellationToken);
+        int everyTenant;
+        using (tenant.ActAsSystem())
+        {
+            everyTenant = await db.Patients.IgnoreQueryFilters().CountAsync(TestContext.Current.CancellationToken);
+        }
+
+        tenant.Set(coral);
         var pastTheFilter = await db.Patients.IgnoreQueryFilters().Select(p => p.TenantId).Distinct().ToListAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(0, noTenant);
+        Assert.Equal(2, everyTenant);
         Assert.Equal([coral], pastTheFilter);
+    }
+
+    [Fact]
+    public async Task The_services_role_owns_nothing_and_cannot_turn_the_policies_off()
+    {
+        await using var api = new ApiFactory(_database.ConnectionString);
+        _ = api.Server; // started: migrated as the owner, the services' role granted its rights
+
+        await using var connection = new NpgsqlConnection(_appConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var role = new NpgsqlCommand(
+            """
+            SELECT r.rolsuper, r.rolbypassrls,
+                   (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid AND c.relnamespace = 'public'::regnamespace)
+            FROM pg_roles r WHERE r.rolname = current_user
+            """, connection);
+        bool superuser, bypass;
+        long owned;
+        await using (var reader = await role.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+            (superuser, bypass, owned) = (reader.GetBoolean(0), reader.GetBoolean(1), reader.GetInt64(2));
+        }
+
+        await using var disable = new NpgsqlCommand("ALTER TABLE patients DISABLE ROW LEVEL SECURITY", connection);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => disable.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+        await using var history = new NpgsqlCommand($"DELETE FROM {AggregatorDbContext.MigrationsHistoryTable}", connection);
+        var historyRefused = await Assert.ThrowsAsync<PostgresException>(() => history.ExecuteNonQueryAsync(TestContext.Current.CancellationToken));
+
+        Assert.False(superuser);
+        Assert.False(bypass);
+        Assert.Equal(0, owned);
+        Assert.Equal("42501", refused.SqlState); // must be owner of table patients
+        Assert.Equal("42501", historyRefused.SqlState);
     }
 
     private async Task<(Guid TenantId, Guid PatientId)> TenantWithPatientAsync(string name)
@@ -95,7 +124,7 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
     private async Task<(string Key, Guid KeyId)> CreateTenantClientAsAdminAsync(Guid tenantId)
     {
         await using var api = new ApiFactory(_database.ConnectionString);
-        await using var scope = api.Services.CreateAsyncScope();
+        await using var scope = api.Services.CreateOperatorScope();
         var key = await scope.ServiceProvider.GetRequiredService<TenantAdministration>().CreateKeyAsync(tenantId, "rls", Domain.Tenants.ApiKeyEnvironment.Test, CancellationToken.None);
         return (key.Key, key.KeyId);
     }
@@ -106,10 +135,10 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
         return (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
-    private static async Task SetTenantAsync(NpgsqlConnection connection, Guid tenantId)
+    private static async Task InsertPatientAsync(NpgsqlConnection connection, Guid tenantId)
     {
-        await using var set = new NpgsqlCommand("SELECT set_config('app.tenant_id', @tenant, false)", connection);
-        set.Parameters.AddWithValue("tenant", tenantId.ToString());
-        await set.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        await using var insert = new NpgsqlCommand("INSERT INTO patients (id, tenant_id, external_id, created_at, record_version) VALUES (gen_random_uuid(), @tenant, 'smuggled', now(), 0)", connection);
+        insert.Parameters.AddWithValue("tenant", tenantId);
+        await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
 }
