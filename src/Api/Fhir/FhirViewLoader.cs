@@ -31,6 +31,7 @@ public sealed class FhirViewLoader(
         }
 
         http.Items[AuditEndpoints.PatientItem] = patientId;
+        var generation = cache.Generation; // before the read: a page read while the cache forgets is not kept
         if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
         {
             return Answer(http, hit.Body, hit.ETag);
@@ -55,7 +56,7 @@ public sealed class FhirViewLoader(
             return FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such resource in this patient's record.");
         }
 
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
+        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag), generation);
         return Answer(http, body, etag);
     }
 

@@ -93,6 +93,7 @@ public static class RecordEndpoints
                 statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
         }
 
+        var generation = cache.Generation; // before the read: a page read while the cache forgets is not kept
         if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
         {
             return FromCache(http, hit);
@@ -148,7 +149,7 @@ public static class RecordEndpoints
         }
 
         var body = await PageAsync(items, cursors, listing, take, cursor, cancellationToken);
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, patient.RecordVersion, body, etag));
+        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, patient.RecordVersion, body, etag), generation);
         http.Response.Headers.ETag = etag;
         return TypedResults.Text(body, "application/json", Encoding.UTF8);
     }

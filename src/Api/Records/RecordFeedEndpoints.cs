@@ -51,6 +51,7 @@ public static class RecordFeedEndpoints
         int? limit, string? cursor, string? q, CancellationToken cancellationToken)
     {
         var cacheKey = "timeline" + http.Request.QueryString.Value;
+        var generation = cache.Generation; // before the read: a page read while the cache forgets is not kept
         if (PatientAccess.Allows(http.User, patientId) && cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
         {
             return RecordEndpoints.FromCache(http, hit);
@@ -67,7 +68,7 @@ public static class RecordFeedEndpoints
             .WithText(q);
         var etag = RecordEndpoints.ETag(version.Value, cacheKey);
         var body = await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken);
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag));
+        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag), generation);
         if (http.Request.Headers.IfNoneMatch.Contains(etag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);

@@ -92,6 +92,11 @@ public sealed class ProviderTokenClient(IHttpClientFactory http, TimeProvider cl
         where T : ProtocolRequest
     {
         request.ClientId = client.ClientId;
+        if (request.Address is { } address && server.MustBePublic(new Uri(address)))
+        {
+            request.Options.Set(ProviderAddressPolicy.PublicOnly, true);
+        }
+
         switch (client.Method)
         {
             case ClientAuthenticationMethod.ClientSecretBasic:

@@ -25,13 +25,21 @@ public static class PublicAddresses
         }.Select(IPNetwork.Parse),
     ];
 
-    /// <summary>Whether <paramref name="address"/> is globally reachable: in none of the special-purpose ranges.</summary>
+    /// <summary>IPv6 global unicast: the only IPv6 space handed out for the internet; anything outside it is not public.</summary>
+    private static readonly IPNetwork GlobalUnicast = IPNetwork.Parse("2000::/3");
+
+    /// <summary>Whether <paramref name="address"/> is globally reachable: in none of the special-purpose ranges (IPv6: and inside global unicast).</summary>
     public static bool IsPublic(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !GlobalUnicast.Contains(address))
+        {
+            return false;
         }
 
         foreach (var network in SpecialPurpose)

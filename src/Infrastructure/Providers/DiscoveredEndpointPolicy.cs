@@ -13,7 +13,8 @@ namespace Aggregator.Infrastructure.Providers;
 /// </summary>
 public static class DiscoveredEndpointPolicy
 {
-    public static async Task RequireAllowedAsync(Provider provider, SmartConfiguration configuration, CancellationToken cancellationToken)
+    /// <summary>Refuses a discovered endpoint that is not https on a public address; returns the origins it checked.</summary>
+    public static async Task<IReadOnlySet<string>> RequireAllowedAsync(Provider provider, SmartConfiguration configuration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(provider);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -26,6 +27,7 @@ public static class DiscoveredEndpointPolicy
             ("authorization endpoint", configuration.AuthorizationEndpoint), ("token endpoint", configuration.TokenEndpoint),
             ("revocation endpoint", configuration.RevocationEndpoint), ("introspection endpoint", configuration.IntrospectionEndpoint),
         };
+        var checkedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, url) in named)
         {
             if (url is null || configured.Contains(Origin(url)))
@@ -43,7 +45,11 @@ public static class DiscoveredEndpointPolicy
             {
                 throw new ProviderEndpointRefusedException($"The provider's discovery document names a {name} on a host that is not a public address; it is not used.");
             }
+
+            checkedOrigins.Add(Origin(url));
         }
+
+        return checkedOrigins;
     }
 
     private static string Origin(Uri url) => url.GetLeftPart(UriPartial.Authority);

@@ -21,8 +21,9 @@ internal static class ProviderHttpClients
 
         // Token and revocation requests are never retried blindly: a retried refresh replays a
         // rotated-away token, and the provider then revokes the whole grant.
+        // Endpoints only a discovery document names are dialled on a public address, checked at connect time.
         services.AddHttpClient(ProviderTokenClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
-            .ConfigurePrimaryHttpMessageHandler(NoRedirects)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectCallback = ProviderAddressPolicy.ConnectAsync })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         return services;

@@ -21,6 +21,19 @@ public sealed record SmartConfiguration(
     IReadOnlyList<string> Capabilities,
     bool IssParameterSupported = false)
 {
+    /// <summary>
+    /// Origins of endpoints that only the discovery document names (not the directory): requests to them connect to
+    /// public addresses only (<see cref="ProviderAddressPolicy"/>).
+    /// </summary>
+    public IReadOnlySet<string> PublicOnlyOrigins { get; init; } = new HashSet<string>();
+
+    /// <summary>Whether a request to <paramref name="endpoint"/> must connect to a public address.</summary>
+    public bool MustBePublic(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return PublicOnlyOrigins.Contains(endpoint.GetLeftPart(UriPartial.Authority));
+    }
+
     /// <summary>SMART v2 scopes (<c>patient/*.rs</c>) when the server advertises them, else v1 (<c>patient/*.read</c>).</summary>
     public bool UseV2Scopes => Capabilities.Contains("permission-v2");
 }
@@ -48,8 +61,8 @@ public sealed partial class SmartDiscovery(IHttpClientFactory http, IMemoryCache
 
         var discovered = await FetchSmartConfigurationAsync(provider.FhirBaseUrl, cancellationToken)
             ?? await FetchOAuthUrisAsync(provider.FhirBaseUrl, cancellationToken);
-        var configuration = Merge(provider, discovered);
-        await DiscoveredEndpointPolicy.RequireAllowedAsync(provider, configuration, cancellationToken);
+        var merged = Merge(provider, discovered);
+        var configuration = merged with { PublicOnlyOrigins = await DiscoveredEndpointPolicy.RequireAllowedAsync(provider, merged, cancellationToken) };
         cache.Set(key, configuration, CacheFor);
         return configuration;
     }

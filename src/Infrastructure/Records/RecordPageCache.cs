@@ -36,6 +36,7 @@ public sealed class RecordPageCache : IDisposable
     private readonly int _maxEntries;
     private readonly long _entryCharge;
     private readonly Lock _trimming = new();
+    private long _generation;
 
     public RecordPageCache(IOptions<RecordCacheOptions> options, DatabaseNotifications notifications, TimeProvider clock)
     {
@@ -48,6 +49,13 @@ public sealed class RecordPageCache : IDisposable
         _pages = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.SizeLimitBytes });
         notifications.Subscribe(NotificationChannels.RecordChanged, OnRecordChanged);
     }
+
+    /// <summary>
+    /// Moves whenever the cache forgets what versions it heard (a flood of patients, a lost listener). Take it before
+    /// reading a page from the database and hand it to <see cref="Set"/>: a page read before the cache forgot may be of a
+    /// version older than one announced meanwhile, and is not kept.
+    /// </summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     /// <summary>Pages held right now.</summary>
     public long Entries => _pages.Count;
@@ -65,13 +73,20 @@ public sealed class RecordPageCache : IDisposable
             && (page = cached) is not null;
     }
 
-    /// <summary>Keeps a page read from the database at <paramref name="page"/>'s version.</summary>
-    public void Set(Guid patientId, string query, CachedPage page)
+    /// <summary>Keeps a page read from the database at <paramref name="page"/>'s version, unless the cache forgot since <paramref name="generation"/>.</summary>
+    public void Set(Guid patientId, string query, CachedPage page, long generation)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (Remember(patientId, page.Version) == page.Version)
+        if (generation != Generation || Remember(patientId, page.Version) != page.Version)
         {
-            _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = Math.Max(_entryCharge, page.Body.Length * (long)sizeof(char)) });
+            return;
+        }
+
+        _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = Math.Max(_entryCharge, page.Body.Length * (long)sizeof(char)) });
+        if (generation != Generation)
+        {
+            // Forgotten while it was stored: it may be older than a version announced meanwhile.
+            _pages.Remove((patientId, query));
         }
     }
 
@@ -112,8 +127,7 @@ public sealed class RecordPageCache : IDisposable
 
             if (_versions.Count > 2 * _maxEntries)
             {
-                _versions.Clear();
-                _pages.Clear();
+                Forget();
             }
         }
         finally
@@ -122,14 +136,21 @@ public sealed class RecordPageCache : IDisposable
         }
     }
 
+    /// <summary>Forgets every version and page; reads already under way then keep nothing (<see cref="Generation"/>).</summary>
+    private void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _versions.Clear();
+        _pages.Clear();
+    }
+
     public void Dispose() => _pages.Dispose();
 
     private void OnRecordChanged(string payload)
     {
         if (payload == NotificationChannels.Everything)
         {
-            _versions.Clear();
-            _pages.Clear();
+            Forget();
             return;
         }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Aggregator.Infrastructure.Networking;
 
 namespace Aggregator.Infrastructure.Webhooks;
@@ -16,19 +15,8 @@ public static class WebhookAddressPolicy
         ArgumentNullException.ThrowIfNull(context);
         var host = context.DnsEndPoint.Host;
         var namedLoopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var literal) && IPAddress.IsLoopback(literal));
-        var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var allowed = addresses.FirstOrDefault(a => namedLoopback ? IPAddress.IsLoopback(a) : PublicAddresses.IsPublic(a))
+        var allowed = await Connect.FirstAllowedAddressAsync(host, a => namedLoopback ? IPAddress.IsLoopback(a) : PublicAddresses.IsPublic(a), cancellationToken)
             ?? throw new HttpRequestException(HttpRequestError.ConnectionError, $"The webhook host {host} resolves to no public address.");
-        var socket = new Socket(allowed.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(new IPEndPoint(allowed, context.DnsEndPoint.Port), cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        return await Connect.ToAsync(new IPEndPoint(allowed, context.DnsEndPoint.Port), cancellationToken);
     }
 }

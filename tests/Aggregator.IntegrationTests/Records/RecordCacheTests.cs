@@ -20,7 +20,7 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         // Tiny pages for many patients (an empty page is a few bytes), and record changes of many more.
         foreach (var patient in patients)
         {
-            cache.Set(patient, "labs?limit=1", new CachedPage(TenantId, 1, "{\"items\":[]}", "\"1\""));
+            cache.Set(patient, "labs?limit=1", new CachedPage(TenantId, 1, "{\"items\":[]}", "\"1\""), cache.Generation);
         }
 
         Assert.InRange(cache.Entries, 1, 100);
@@ -35,9 +35,37 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         Assert.InRange(cache.Entries, 0, 100);
         Assert.InRange(cache.TrackedPatients, 1, 200);
         // It still caches: a page set now is served.
-        cache.Set(patients[0], "labs?limit=2", new CachedPage(TenantId, 7, "{}", "\"7\""));
+        cache.Set(patients[0], "labs?limit=2", new CachedPage(TenantId, 7, "{}", "\"7\""), cache.Generation);
         Assert.True(cache.TryGet(TenantId, patients[0], "labs?limit=2", out var page));
         Assert.Equal(7, page.Version);
+    }
+
+    [Fact]
+    public async Task A_page_read_before_the_cache_forgot_the_versions_it_heard_is_not_kept()
+    {
+        var cache = Api.Services.GetRequiredService<RecordPageCache>();
+        var notifications = Api.Services.GetRequiredService<DatabaseNotifications>();
+        var patient = Guid.CreateVersion7();
+
+        // A read takes the page of version 4 from the database; meanwhile version 5 is announced and the cache forgets
+        // everything it heard (as after a lost listener connection), so it no longer knows 4 is stale.
+        var generation = cache.Generation;
+        await notifications.PublishAsync(NotificationChannels.RecordChanged, $"{patient}:5", TestContext.Current.CancellationToken);
+        await notifications.PublishAsync(NotificationChannels.RecordChanged, NotificationChannels.Everything, TestContext.Current.CancellationToken);
+        for (var i = 0; i < 100 && cache.Generation == generation; i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        cache.Set(patient, "labs?limit=3", new CachedPage(TenantId, 4, "{}", "\"4\""), generation);
+        var staleServed = cache.TryGet(TenantId, patient, "labs?limit=3", out _);
+        cache.Set(patient, "labs?limit=3", new CachedPage(TenantId, 5, "{}", "\"5\""), cache.Generation);
+        var freshServed = cache.TryGet(TenantId, patient, "labs?limit=3", out var fresh);
+
+        Assert.NotEqual(generation, cache.Generation);
+        Assert.False(staleServed);
+        Assert.True(freshServed);
+        Assert.Equal(5, fresh.Version);
     }
 
     [Fact]

@@ -126,4 +126,25 @@ public sealed class ProviderShapesTests(PostgresServer server, SandboxProvider s
         await using var db = Database.CreateContext();
         Assert.Equal(0, await db.Connections.CountAsync(TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task A_token_endpoint_learned_from_discovery_is_dialled_on_a_public_address_only_whatever_its_name_resolves_to_later()
+    {
+        await using var scope = Api.Services.CreateAsyncScope();
+        var provider = (await scope.ServiceProvider.GetRequiredService<ProviderAdministration>().FindBySlugAsync("sandbox-nextgen-r4", TestContext.Current.CancellationToken))!;
+        var configured = await scope.ServiceProvider.GetRequiredService<SmartDiscovery>().DiscoverAsync(provider, TestContext.Current.CancellationToken);
+        // As if the token endpoint had come from a discovery document and its name now resolved to loopback (DNS rebinding).
+        var rebound = configured with { PublicOnlyOrigins = new HashSet<string> { configured.TokenEndpoint.GetLeftPart(UriPartial.Authority) } };
+        var tokens = scope.ServiceProvider.GetRequiredService<Aggregator.Infrastructure.Connections.ProviderTokenClient>();
+        var client = new Aggregator.Infrastructure.Providers.ProviderClient("aggregator-test", ClientAuthenticationMethod.None, null, null, null);
+
+        // Refused first: a connection the unchecked request opened would be pooled and reused for the same origin.
+        var refused = await tokens.RefreshAsync(rebound, client, "not-a-refresh-token", TestContext.Current.CancellationToken);
+        var reached = await tokens.RefreshAsync(configured, client, "not-a-refresh-token", TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(Duende.IdentityModel.Client.ResponseErrorType.Exception, reached.ErrorType);
+        Assert.True((int)reached.HttpStatusCode >= 400, reached.ErrorType.ToString()); // the sandbox answered (it refuses the grant)
+        Assert.Equal(Duende.IdentityModel.Client.ResponseErrorType.Exception, refused.ErrorType); // never dialled
+        Assert.Contains("no public address", refused.Exception?.Message ?? refused.Error, StringComparison.Ordinal);
+    }
 }

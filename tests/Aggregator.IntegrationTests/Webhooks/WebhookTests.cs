@@ -106,7 +106,7 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
     [Fact]
     public async Task A_plain_http_webhook_url_outside_loopback_is_refused()
     {
-        await using var scope = Api.Services.CreateAsyncScope();
+        await using var scope = Api.Services.CreateOperatorScope();
         var admin = scope.ServiceProvider.GetRequiredService<TenantAdministration>();
 
         var refused = await Assert.ThrowsAsync<ArgumentException>(() =>
@@ -151,6 +151,9 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
     [Theory]
     [InlineData("93.184.215.14", true)]
     [InlineData("2606:4700:4700::1111", true)]
+    [InlineData("2a00:1450:4001:81a::200e", true)]
+    [InlineData("4000::1", false)] // outside IPv6 global unicast (2000::/3)
+    [InlineData("::a00:1", false)] // IPv4-compatible (deprecated): embeds 10.0.0.1
     [InlineData("203.0.113.7", false)]
     [InlineData("198.51.100.7", false)]
     [InlineData("192.0.2.7", false)]
@@ -182,7 +185,7 @@ public sealed class WebhookTests(PostgresServer server, SandboxProvider sandbox)
     /// <summary>Points the tenant's webhook at the receiver (as <c>tenants update --webhook-url</c> does); returns the signing secret.</summary>
     private async Task<string> UseWebhookAsync(Uri url)
     {
-        await using var scope = Api.Services.CreateAsyncScope();
+        await using var scope = Api.Services.CreateOperatorScope();
         var admin = scope.ServiceProvider.GetRequiredService<TenantAdministration>();
         await admin.UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, url), CancellationToken.None);
         var secret = await admin.WebhookSecretAsync(TenantId, rotate: false, CancellationToken.None);
