@@ -5,57 +5,6 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Aggregator.Infrastructure.Persistence;
 
 /// <summary>
-/// What a database session may see under row-level security: <c>app.tenant_id</c> (one tenant's rows) or
-/// <c>app.all_tenants = on</c> (system work, every tenant's rows). Neither set, the policies show and accept
-/// nothing: a session that forgot to say whom it acts for fails closed.
-/// </summary>
-public static class TenantSession
-{
-    public const string TenantSetting = "app.tenant_id";
-    public const string AllTenantsSetting = "app.all_tenants";
-
-    /// <summary>Sets a raw connection's session for one tenant (a pooled connection keeps nothing of its last user).</summary>
-    public static Task ForTenantAsync(DbConnection connection, Guid tenantId, CancellationToken cancellationToken) =>
-        ApplyAsync(connection, Value(tenantId, allTenants: false), cancellationToken);
-
-    /// <summary>Sets a raw connection's session for system work that spans tenants.</summary>
-    public static Task ForSystemAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        ApplyAsync(connection, Value(null, allTenants: true), cancellationToken);
-
-    internal static SessionValue Value(Guid? tenantId, bool allTenants) => new(allTenants ? "" : tenantId?.ToString() ?? "", allTenants ? "on" : "");
-
-    internal static async Task ApplyAsync(DbConnection connection, SessionValue value, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        await using var command = Command(connection, value);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    internal static void Apply(DbConnection connection, SessionValue value)
-    {
-        using var command = Command(connection, value);
-        command.ExecuteNonQuery();
-    }
-
-    private static DbCommand Command(DbConnection connection, SessionValue value)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = $"SELECT set_config('{TenantSetting}', @tenant, false), set_config('{AllTenantsSetting}', @all, false)";
-        var tenant = command.CreateParameter();
-        tenant.ParameterName = "tenant";
-        tenant.Value = value.TenantId;
-        command.Parameters.Add(tenant);
-        var all = command.CreateParameter();
-        all.ParameterName = "all";
-        all.Value = value.AllTenants;
-        command.Parameters.Add(all);
-        return command;
-    }
-
-    internal readonly record struct SessionValue(string TenantId, string AllTenants);
-}
-
-/// <summary>
 /// Keeps EF's connection session in step with the scope's <see cref="CurrentTenant"/>: set when EF opens the
 /// connection, and set again before a command whenever the scope's tenant or system mode changed since (a scope
 /// acts as system for a lookup, then for the tenant it found, possibly on one open connection).
