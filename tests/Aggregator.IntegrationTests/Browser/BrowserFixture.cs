@@ -26,7 +26,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         if (!File.Exists(executable))
         {
             throw new InvalidOperationException(
-                $"The browser tests need Chromium at {executable}: install Debian's package (apt-get install chromium fonts-liberation; .ci/run does) or set AGGREGATOR_CHROMIUM.");
+                $"The browser tests need Chromium at {executable}: install Debian's package (apt-get install chromium fonts-liberation; ./test.sh does) or set AGGREGATOR_CHROMIUM.");
         }
 
         Directory.CreateDirectory(ScreenshotFolder);
