@@ -104,12 +104,25 @@ sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
 sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db"
   --Sandbox:Generator:People 3 --Sandbox:Generator:ExchangedShare 0.7)
 [[ -d $samples ]] && sandbox_args+=(--Sandbox:DataDir "$samples")
+# A second provider of the R4 sample patients (the same facts written another EHR's way, with its ground truth), for the
+# de-duplication accuracy check (README, "How the record is merged"). Rebuilt each run from a fixed seed.
+second_dir=$local_dir/second-provider
+api_second=()
+if [[ -d $samples/r4 ]] && dotnet "$repo/src/Sandbox/bin/$config/net10.0/Aggregator.Sandbox.dll" second-provider --from "$samples" --out "$second_dir" --seed 16 \
+  >"$local_dir/second-provider.log" 2>&1; then
+  sandbox_args+=(--Sandbox:Personas:second:DisplayName "Second provider of the sample patients" --Sandbox:Personas:second:FhirVersions:0 R4
+    --Sandbox:Personas:second:DataDir "$second_dir" --Sandbox:Personas:second:Clients:0:ClientId second-public-app
+    --Sandbox:Personas:second:Clients:0:Authentication none --Sandbox:Personas:second:Clients:0:RedirectUris:0 http://127.0.0.1/v1/oauth/callback)
+  # The Api's directory lists it after the three personas of its appsettings.json.
+  api_second=(Sandbox__Personas__3__Name=second Sandbox__Personas__3__DisplayName="Second provider" Sandbox__Personas__3__Brand=Sandbox
+    Sandbox__Personas__3__FhirVersions__0=R4 Sandbox__Personas__3__ClientId=second-public-app Sandbox__Personas__3__AuthenticationMethod=None)
+fi
 ASPNETCORE_ENVIRONMENT=Development dotnet "$sandbox_bin/Aggregator.Sandbox.dll" "${sandbox_args[@]}" \
   >"$local_dir/sandbox.log" 2>&1 &
 pids+=($!)
 
 api_bin=$repo/src/Api/bin/$config/net10.0
-ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sandbox_url Api__PublicBaseUrl=$api_url Api__WebBaseUrl=$web_url \
+env "${api_second[@]}" ASPNETCORE_ENVIRONMENT=Development Worker__InProcess=true Sandbox__BaseUrl=$sandbox_url Api__PublicBaseUrl=$api_url Api__WebBaseUrl=$web_url \
   Operator__DashboardPassword=$operator_password \
   dotnet "$api_bin/Aggregator.Api.dll" --urls "$api_url" --contentRoot "$api_bin" > >(tee -a "$local_dir/api.log") 2>&1 &
 pids+=($!)
@@ -200,5 +213,11 @@ Or connect another patient through the API (open the printed authorizeUrl in a b
 Measure de-duplication against the sandbox's ground truth (connects 3 generated people at 4 providers):
   AGGREGATOR_API_KEY=$demo_key dotnet $sandbox_bin/Aggregator.Sandbox.dll demo accuracy --api $api_url --sandbox $sandbox_url
 TXT
+if ((${#api_second[@]} > 0)); then
+  cat <<TXT
+Measure it against a second provider of the sample patients (per category; connects 8 patients at NextGen and 'second'):
+  AGGREGATOR_API_KEY=$demo_key dotnet $sandbox_bin/Aggregator.Sandbox.dll demo second-provider-accuracy --api $api_url --sandbox $sandbox_url --truth $second_dir/truth.json
+TXT
+fi
 # Until Ctrl-C, or until either service stops by itself.
 wait -n "${pids[@]}" || true

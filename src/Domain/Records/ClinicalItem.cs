@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Aggregator.Domain.Records;
@@ -13,13 +14,26 @@ public sealed record SourceRef(
 /// <summary>A coded concept: system (normalised url) and code, with the display the source gave.</summary>
 public sealed record Concept(string System, string Code, string? Display);
 
-/// <summary>When a fact happened: an instant (UTC) when the source gave a time, else a date.</summary>
-public readonly record struct ClinicalTime(DateTimeOffset At, bool HasTime)
+/// <summary>
+/// When a fact happened: an instant (kept in UTC, with the offset it was written in) when the source gave
+/// a time, else a date.
+/// </summary>
+public readonly record struct ClinicalTime(DateTimeOffset At, bool HasTime, TimeSpan WrittenOffset = default)
 {
-    public string DateKey => At.UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The calendar date in UTC.</summary>
+    public string DateKey => At.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    /// <summary>Instants compare as UTC instants; if either side is a date only, dates compare.</summary>
-    public bool SameMoment(ClinicalTime other) => HasTime && other.HasTime ? At.UtcDateTime == other.At.UtcDateTime : DateKey == other.DateKey;
+    /// <summary>The calendar date where the source wrote it (in the offset it was written in); for a date, the date.</summary>
+    public string WrittenDateKey => HasTime ? At.ToOffset(WrittenOffset).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : DateKey;
+
+    /// <summary>The calendar dates this moment can be said to fall on: its UTC date and the date where it was written.</summary>
+    public IReadOnlyList<string> DayKeys => WrittenDateKey == DateKey ? [DateKey] : [DateKey, WrittenDateKey];
+
+    /// <summary>The same day: a date matches an instant whose date, in UTC or where it was written, is that date.</summary>
+    public bool SameDay(ClinicalTime other) => DayKeys.Any(d => other.DayKeys.Contains(d, StringComparer.Ordinal));
+
+    /// <summary>Instants compare as UTC instants; if either side is a date only, days compare (see <see cref="SameDay"/>).</summary>
+    public bool SameMoment(ClinicalTime other) => HasTime && other.HasTime ? At.UtcDateTime == other.At.UtcDateTime : SameDay(other);
 }
 
 /// <summary>One source resource read as a clinical fact of one category, before de-duplication.</summary>
@@ -36,6 +50,21 @@ public sealed class ClinicalItem
     public bool Retracted { get; init; }
 
     public IReadOnlyList<string> Identifiers { get; init; } = [];
+
+    /// <summary>When the fact ended (an encounter's or a procedure's period end), where the source says.</summary>
+    public ClinicalTime? End { get; init; }
+
+    /// <summary>
+    /// What else tells two facts of one code at one moment apart (body site, reason), as coded values per
+    /// aspect: two items that both state an aspect must share one of its values to be the same fact.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Qualifiers { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>
+    /// The measured values of the results a report points to (by result code): where both reports have a result of
+    /// one code, its values must match; a result one side lacks never keeps two reports apart.
+    /// </summary>
+    public IReadOnlyList<(string Part, NormalizedValue Value)> Results { get; init; } = [];
 
     /// <summary>The measured values (one, or one per component), normalised, that must match for a merge.</summary>
     public IReadOnlyList<(string Part, NormalizedValue Value)> Values { get; init; } = [];

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -104,6 +105,14 @@ public static class ClinicalNormalizer
         return new ClinicalItem
         {
             Category = category,
+            End = type switch
+            {
+                "Encounter" => resource.FirstTime("period.end"),
+                "Procedure" => resource.FirstTime("performedPeriod.end"),
+                _ => null,
+            },
+            Qualifiers = Qualifiers(type, resource, resolve),
+            Results = type == "DiagnosticReport" ? ResultValues(resource, resolve) : [],
             Source = source,
             Codes = codes,
             Text = text,
@@ -114,6 +123,68 @@ public static class ClinicalNormalizer
             Values = values,
             Fields = fields,
         };
+    }
+
+    /// <summary>The coded aspects that tell two encounters or procedures of one code at one moment apart.</summary>
+    private static Dictionary<string, IReadOnlyList<string>> Qualifiers(string type, JsonElement resource, Func<string, JsonElement?>? resolve)
+    {
+        var qualifiers = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        void Add(string aspect, IEnumerable<JsonElement> concepts)
+        {
+            var values = concepts.SelectMany(FhirRead.Concepts).Select(c => c.System + "|" + c.Code).Distinct(StringComparer.Ordinal).ToList();
+            if (values.Count > 0)
+            {
+                qualifiers[aspect] = values;
+            }
+        }
+
+        switch (type)
+        {
+            case "Encounter" or "Procedure":
+                Add("reason", resource.Arr("reasonCode"));
+                Add("bodySite", resource.Arr("bodySite"));
+                break;
+            case "Claim" or "ExplanationOfBenefit":
+                // Two claims of one type for one visit differ in what they bill: the services, the prescription, the total.
+                Add("service", resource.Arr("item").Select(i => i.Obj("productOrService")));
+                if (resource.Obj("prescription").Str("reference") is { } prescription && resolve?.Invoke(prescription) is { } order)
+                {
+                    Add("prescription", [ConceptOf(order.Str("resourceType") ?? "", order, resolve)]);
+                }
+
+                if (resource.Obj("total").Decimal("value") is { } total)
+                {
+                    qualifiers["total"] = [Math.Round(total, 2).ToString("F2", CultureInfo.InvariantCulture) + " " + resource.Obj("total").Str("currency")];
+                }
+
+                break;
+            default:
+                break;
+        }
+
+        return qualifiers;
+    }
+
+    /// <summary>The quantities of the Observations a report's results point to, by each result's code.</summary>
+    private static List<(string, NormalizedValue)> ResultValues(JsonElement report, Func<string, JsonElement?>? resolve)
+    {
+        var values = new List<(string, NormalizedValue)>();
+        foreach (var reference in report.Arr("result").Select(r => r.Str("reference")).OfType<string>())
+        {
+            if (resolve?.Invoke(reference) is not { } result)
+            {
+                continue;
+            }
+
+            var quantity = result.Obj("valueQuantity");
+            var code = FhirRead.Concepts(result.Obj("code")).Where(c => RecordMerger.IsStandardSystem(c.System)).OrderBy(c => SystemRank(c.System)).FirstOrDefault();
+            if (code is not null && quantity.Decimal("value") is { } value)
+            {
+                values.Add((code.System + "|" + code.Code, UnitNormalizer.Normalize(value, quantity.Str("code") ?? quantity.Str("unit"), quantity.Str("system"))));
+            }
+        }
+
+        return values;
     }
 
     /// <summary>The element that names what the fact is about, per type.</summary>

@@ -68,7 +68,7 @@ internal static class FhirRead
         }
 
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant)
-            ? new ClinicalTime(instant.ToUniversalTime(), true)
+            ? new ClinicalTime(instant.ToUniversalTime(), true, instant.Offset)
             : null;
     }
 

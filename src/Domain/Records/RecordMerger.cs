@@ -69,11 +69,13 @@ public sealed record MergedItem(string Category, string ItemKey, ClinicalItem Wi
 
 /// <summary>
 /// De-duplicates a patient's clinical items into one merged record. Pure and deterministic, and
-/// linear in the number of items: items are linked through keys they share, within a category —
-/// a shared identifier first; then the same coded concept (system and code, or the same display
-/// where uncoded) at the same clinically meaningful moment, and for measurements the same value
-/// after unit normalisation within the precision each source reported. Where sources disagree,
-/// the most recently updated one is shown and every source stays listed.
+/// close to linear in the number of items (pairs are judged only within a concept and a day):
+/// within a category, a shared identifier first; then the same standard code (or the same display
+/// where there is none) on the same day, judged on the moment, the end, qualifiers and, for
+/// measurements, the value after unit normalisation within the precision each source reported.
+/// Alike facts pair one to one across sources, closest first; two items of one source never merge
+/// unless they share an identifier. Where sources disagree, the most recently updated one is shown
+/// and every source stays listed.
 /// </summary>
 public static class RecordMerger
 {
@@ -108,38 +110,79 @@ public static class RecordMerger
     {
         var sets = new DisjointSets(items.Count);
         var rules = new string?[items.Count];
-        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        var connections = items.Select(i => new HashSet<Guid> { i.Source.ConnectionId }).ToArray();
+
+        // A shared identifier is the same record, whatever else differs, unless one source gives it to several of its
+        // records: then it names a group (a claim group, a panel), not a record.
+        var grouping = items.SelectMany(i => i.Identifiers.Distinct(StringComparer.Ordinal).Select(id => (i.Source.ConnectionId, id)))
+            .GroupBy(x => x).Where(g => g.Count() > 1).Select(g => g.Key.id).ToHashSet(StringComparer.Ordinal);
+        var byIdentifier = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
         {
-            foreach (var identifier in items[i].Identifiers)
+            foreach (var identifier in items[i].Identifiers.Where(id => !grouping.Contains(id)))
             {
-                Link("id:" + identifier, i, ByIdentifier, requireMatch: false);
+                if (!byIdentifier.TryAdd(identifier, i))
+                {
+                    Join(byIdentifier[identifier], i, ByIdentifier);
+                }
             }
         }
 
+        // Otherwise candidates meet through a key they share (a concept on a day); each candidate pair is judged on
+        // everything that tells facts apart, and the pairs that hold are joined closest first, at most one item per
+        // connection in each merged item: two alike facts of one source pair one to one with another source's.
+        var blocks = new Dictionary<string, List<(int Item, string Rule)>>(StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
         {
             foreach (var (key, rule) in ConceptKeys(category, items[i]))
             {
-                Link(key, i, rule, requireMatch: true);
+                if (!blocks.TryGetValue(key, out var block))
+                {
+                    blocks[key] = block = [];
+                }
+
+                block.Add((i, rule));
             }
         }
 
-        void Link(string key, int item, string rule, bool requireMatch)
+        var candidates = new Dictionary<(int A, int B), string>();
+        foreach (var block in blocks.Values)
         {
-            if (!byKey.TryGetValue(key, out var other))
+            for (var x = 0; x < block.Count; x++)
             {
-                byKey[key] = item;
+                for (var y = x + 1; y < block.Count; y++)
+                {
+                    var (a, b) = (Math.Min(block[x].Item, block[y].Item), Math.Max(block[x].Item, block[y].Item));
+                    if (a != b && items[a].Source.ConnectionId != items[b].Source.ConnectionId && !candidates.ContainsKey((a, b))
+                        && Comparable(items[a], items[b]) && SameFact(category, items[a], items[b]))
+                    {
+                        candidates[(a, b)] = block[x].Rule;
+                    }
+                }
+            }
+        }
+
+        foreach (var ((a, b), rule) in candidates.OrderBy(c => TimeDistance(items[c.Key.A], items[c.Key.B]))
+                     .ThenBy(c => ValueDistance(items[c.Key.A], items[c.Key.B])).ThenBy(c => c.Key.A).ThenBy(c => c.Key.B))
+        {
+            var (ra, rb) = (sets.Find(a), sets.Find(b));
+            if (ra != rb && !connections[ra].Overlaps(connections[rb]))
+            {
+                Join(a, b, rule);
+            }
+        }
+
+        void Join(int a, int b, string rule)
+        {
+            var (ra, rb) = (sets.Find(a), sets.Find(b));
+            if (ra == rb)
+            {
                 return;
             }
 
-            if (sets.Find(other) == sets.Find(item) || (requireMatch && !SameFact(category, items[other], items[item])))
-            {
-                return;
-            }
-
-            var earlier = rules[sets.Find(other)] ?? rules[sets.Find(item)];
-            var root = sets.Union(other, item);
+            var earlier = rules[ra] ?? rules[rb];
+            var root = sets.Union(a, b);
+            connections[root] = [.. connections[ra], .. connections[rb]];
             rules[root] = earlier ?? rule;
         }
 
@@ -164,30 +207,63 @@ public static class RecordMerger
         return result;
     }
 
-    /// <summary>The keys through which an item may meet the same fact from another source.</summary>
+    /// <summary>
+    /// The keys through which an item may meet the same fact from another source: each code on each day the
+    /// item falls on. Standard codes meet across providers; a local code meets only items of the same provider.
+    /// </summary>
     private static IEnumerable<(string Key, string Rule)> ConceptKeys(string category, ClinicalItem item)
     {
-        var day = item.Time?.DateKey ?? "undated";
+        IReadOnlyList<string> days = item.Time is { } time ? time.DayKeys : ["undated"];
         var measured = item.Values.Count > 0;
+        var standard = false;
         foreach (var code in item.Codes)
         {
-            yield return ($"c:{code.System}|{code.Code}@{day}", measured ? ByCodeTimeAndValue : ByCodeAndTime);
+            var concept = IsStandardSystem(code.System) ? $"c:{code.System}|{code.Code}" : $"l:{item.Source.Provider}|{code.System}|{code.Code}";
+            standard |= IsStandardSystem(code.System);
+            foreach (var day in days)
+            {
+                yield return ($"{concept}@{day}", measured ? ByCodeTimeAndValue : ByCodeAndTime);
+            }
         }
 
         var text = NormalizeText(item.Text);
-        if (text is not null && (item.Codes.Count == 0 || category == RecordCategory.Conditions))
+        if (text is not null && (!standard || category == RecordCategory.Conditions))
         {
-            // Uncoded facts meet by their display; conditions also do, since one provider codes them in SNOMED CT and another in ICD-10-CM.
-            yield return ($"t:{text}@{day}", ByDisplayAndTime);
+            // Facts without a standard code meet by their display; conditions also do, since one provider codes them in
+            // SNOMED CT and another in ICD-10-CM.
+            foreach (var day in days)
+            {
+                yield return ($"t:{text}@{day}", ByDisplayAndTime);
+            }
         }
     }
 
-    /// <summary>Two items linked by a key are the same fact only if their moments and measured values agree.</summary>
+    /// <summary>
+    /// Code systems whose codes mean the same wherever they are written: the big terminologies and HL7's own. Any
+    /// other system (an <c>urn:oid:</c> of one organisation, a provider's own url) is local to the provider that uses it.
+    /// </summary>
+    public static bool IsStandardSystem(string? system) => system is not null && (StandardSystems.Contains(system)
+        || system.StartsWith("http://terminology.hl7.org/CodeSystem/", StringComparison.Ordinal)
+        || system.StartsWith("http://hl7.org/fhir/", StringComparison.Ordinal));
+
+    private static readonly HashSet<string> StandardSystems = new(StringComparer.Ordinal)
+    {
+        "http://loinc.org", "http://snomed.info/sct", "http://www.nlm.nih.gov/research/umls/rxnorm", "http://hl7.org/fhir/sid/cvx",
+        "http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-9-cm", "http://hl7.org/fhir/sid/ndc", "http://www.ama-assn.org/go/cpt",
+        "http://unitsofmeasure.org", "http://nucc.org/provider-taxonomy",
+    };
+
+    /// <summary>
+    /// Two items that share a key are the same fact only if nothing tells them apart: their moments (instants in
+    /// UTC; days for facts dated by day, or where one side is a date), their ends, their qualifiers (body site,
+    /// reason) where both state them, and their measured values within the precision each source reported.
+    /// Optional details one side leaves out never keep two items apart.
+    /// </summary>
     private static bool SameFact(string category, ClinicalItem a, ClinicalItem b)
     {
         if (a.Time is { } ta && b.Time is { } tb)
         {
-            var sameTime = DatedByDay.Contains(category) ? ta.DateKey == tb.DateKey : ta.SameMoment(tb);
+            var sameTime = DatedByDay.Contains(category) ? ta.SameDay(tb) : ta.SameMoment(tb);
             if (!sameTime)
             {
                 return false;
@@ -196,6 +272,27 @@ public static class RecordMerger
         else if (a.Time is not null || b.Time is not null)
         {
             return false;
+        }
+
+        if (a.End is { } ea && b.End is { } eb && !ea.SameMoment(eb))
+        {
+            return false;
+        }
+
+        foreach (var (aspect, values) in a.Qualifiers)
+        {
+            if (b.Qualifiers.TryGetValue(aspect, out var others) && !values.Intersect(others, StringComparer.Ordinal).Any())
+            {
+                return false;
+            }
+        }
+
+        foreach (var (part, value) in a.Results)
+        {
+            if (b.Results.FirstOrDefault(r => r.Part == part) is { Part: not null } other && !value.Matches(other.Value))
+            {
+                return false;
+            }
         }
 
         if (a.Values.Count != b.Values.Count)
@@ -214,6 +311,22 @@ public static class RecordMerger
 
         return true;
     }
+
+    /// <summary>
+    /// Only resources of one type state one fact (a claim is not its explanation of benefit), except that one
+    /// provider may write as a request the medication another writes as a statement, dispense or administration.
+    /// </summary>
+    private static bool Comparable(ClinicalItem a, ClinicalItem b) =>
+        a.Source.ResourceType == b.Source.ResourceType
+        || (a.Source.ResourceType.StartsWith("Medication", StringComparison.Ordinal) && b.Source.ResourceType.StartsWith("Medication", StringComparison.Ordinal));
+
+    private static long TimeDistance(ClinicalItem a, ClinicalItem b) =>
+        a.Time is { HasTime: true } ta && b.Time is { HasTime: true } tb ? Math.Abs((ta.At - tb.At).Ticks) : 0;
+
+    private static double ValueDistance(ClinicalItem a, ClinicalItem b) => Distance(a.Values, b.Values) + Distance(a.Results, b.Results);
+
+    private static double Distance(IReadOnlyList<(string Part, NormalizedValue Value)> a, IReadOnlyList<(string Part, NormalizedValue Value)> b) =>
+        a.Sum(v => b.FirstOrDefault(o => o.Part == v.Part) is { Part: not null } o && o.Value.Unit == v.Value.Unit ? v.Value.Distance(o.Value) : 0);
 
     /// <summary>All of a patient's Patient resources are one person: names, addresses, phones and identifiers from every source; conflicts visible.</summary>
     private static MergedItem MergePatient(List<ClinicalItem> patients)

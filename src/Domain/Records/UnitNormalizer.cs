@@ -7,9 +7,22 @@ namespace Aggregator.Domain.Records;
 /// <summary>A measured value in its canonical UCUM unit, with the half-step of the precision the source reported.</summary>
 public readonly record struct NormalizedValue(decimal Value, string Unit, decimal Tolerance)
 {
-    /// <summary>Equal within the coarser of the two reported precisions.</summary>
+    /// <summary>
+    /// A relative floor under the tolerance: a value converted between units in floating point (180 mg/dL
+    /// written as 1.7999999999999998 g/L) reports a precision it does not have.
+    /// </summary>
+    private const decimal RelativeFloor = 0.000001m;
+
+    /// <summary>Equal within the coarser of the two reported precisions (and never finer than a millionth of the value).</summary>
     public bool Matches(NormalizedValue other) =>
-        Unit == other.Unit && Math.Abs(Value - other.Value) <= Math.Max(Tolerance, other.Tolerance);
+        Unit == other.Unit && Math.Abs(Value - other.Value) <= Math.Max(Math.Max(Tolerance, other.Tolerance), Math.Max(Math.Abs(Value), Math.Abs(other.Value)) * RelativeFloor);
+
+    /// <summary>How far apart two values of one unit are, relative to their size (for choosing the closest of several candidates).</summary>
+    public double Distance(NormalizedValue other)
+    {
+        var scale = Math.Max(Math.Abs(Value), Math.Abs(other.Value));
+        return scale == 0 ? 0 : (double)(Math.Abs(Value - other.Value) / scale);
+    }
 }
 
 /// <summary>

@@ -50,9 +50,9 @@ public sealed partial class RecordBuilder(
         var patient = await db.Patients.SingleAsync(p => p.Id == patientId, cancellationToken);
         using var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
 
-        // Supporting resources (e.g. the Medication an order points to), per connection, by R4 reference.
+        // Every resource a fact may point to (the Medication of an order, the results of a report, the order a claim
+        // bills), per connection, by R4 reference.
         var supporting = sources.Resources
-            .Where(r => RecordCategory.IsSupporting(r.Resource.GetProperty("resourceType").GetString() ?? ""))
             .GroupBy(r => r.ConnectionId)
             .ToDictionary(g => g.Key, g => g.GroupBy(r => $"{r.Resource.GetProperty("resourceType").GetString()}/{r.ResourceId}")
                 .ToDictionary(x => x.Key, x => x.First().Resource, StringComparer.Ordinal));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Aggregator.Sandbox.Accuracy;
 using Aggregator.Sandbox.Generator;
 
 namespace Aggregator.Sandbox.Demo;
@@ -22,7 +23,7 @@ public static class DemoCommands
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static bool IsCommand(string[] args) => args is ["demo", ..];
+    public static bool IsCommand(string[] args) => args is ["demo", ..] or ["second-provider", ..];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -49,7 +50,38 @@ public static class DemoCommands
         accuracy.SetAction((parse, cancellationToken) => WithSessionAsync(parse, api, sandbox, key, returnUrl,
             session => MeasureAsync(session, parse.GetValue(people), cancellationToken)));
 
-        var root = new RootCommand("Sandbox demo commands") { new Command("demo", "Drive a running Aggregator with the sandbox's generated people") { connect, accuracy } };
+        var truth = new Option<string>("--truth") { Description = "A second provider's truth.json (from the second-provider command)", Required = true };
+        var first = new Option<string>("--first") { Description = "The persona serving the original bundles", DefaultValueFactory = _ => "nextgen" };
+        var second = new Option<string>("--second") { Description = "The persona serving the second provider", DefaultValueFactory = _ => "second" };
+        var secondAccuracy = new Command("second-provider-accuracy", "Connects each patient of a second provider's truth at both personas (R4), then prints de-duplication precision and recall per category. Exit code 3 when precision is below 100% or recall below 99%.")
+        {
+            api, sandbox, key, returnUrl, truth, first, second,
+        };
+        secondAccuracy.SetAction((parse, cancellationToken) => WithSessionAsync(parse, api, sandbox, key, returnUrl,
+            session => MeasureSecondProviderAsync(session, parse.GetValue(truth)!, parse.GetValue(first)!, parse.GetValue(second)!, cancellationToken)));
+
+        var from = new Option<string>("--from") { Description = "A folder of R4 bundles (or a data folder with an r4 subfolder)", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write r4/*.json and truth.json", Required = true };
+        var seed = new Option<int>("--seed") { Description = "The seed that makes the variations", DefaultValueFactory = _ => 16 };
+        var omitted = new Option<int>("--omitted-percent") { Description = "The share of facts the second provider leaves out", DefaultValueFactory = _ => 8 };
+        var build = new Command("second-provider", "Writes a second provider for each patient of real R4 bundles (the same facts written another EHR's way, some left out, near misses added) and the ground truth beside it.")
+        {
+            from, output, seed, omitted,
+        };
+        build.SetAction(async (parse, cancellationToken) =>
+        {
+            var written = SecondProvider.Write(parse.GetValue(from)!, parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(omitted));
+            var variations = written.Patients.SelectMany(p => p.Variations).GroupBy(v => v.Key).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Sum(v => v.Value)}");
+            await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"Wrote a second provider for {written.Patients.Count} patients ({written.Patients.Sum(p => p.Second.Count)} facts; {string.Join(", ", variations)})."));
+            return 0;
+        });
+
+        var root = new RootCommand("Sandbox commands")
+        {
+            new Command("demo", "Drive a running Aggregator with the sandbox's patients") { connect, accuracy, secondAccuracy },
+            build,
+        };
         return await root.Parse(args).InvokeAsync();
     }
 
@@ -155,6 +187,44 @@ public static class DemoCommands
         return allPerfect ? 0 : 3;
     }
 
+    /// <summary>
+    /// Connects each patient of a second provider's truth at the persona serving the original bundles and at the
+    /// one serving the second provider, then scores the merged record per category against the truth.
+    /// </summary>
+    private static async Task<int> MeasureSecondProviderAsync(DemoSession session, string truthFile, string first, string second, CancellationToken cancellationToken)
+    {
+        var truth = SecondProviderTruth.Read(truthFile);
+        var logins = await session.LoginsAsync(cancellationToken);
+        var factOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var placements = new Dictionary<string, Placement>(StringComparer.Ordinal);
+        foreach (var (patient, index) in truth.Patients.Select((p, i) => (p, i)))
+        {
+            PortalLogin At(string persona) => logins.FirstOrDefault(l => l.Persona == persona && l.FhirVersion == "R4" && l.Source == patient.Source)
+                ?? throw new InvalidOperationException($"The sandbox serves no patient from {patient.Source} at {persona} (R4).");
+            var patientId = await session.Partner.PutPatientAsync($"second-provider-{index}", cancellationToken);
+            var connections = await session.ConnectAsync(patientId, [At(first), At(second)], cancellationToken);
+            var items = await session.Partner.AllItemsAsync(patientId, includeRetracted: true, cancellationToken);
+            var firstLogin = At(first);
+            var prefix = firstLogin.PatientId.EndsWith(patient.OriginalPatientId, StringComparison.Ordinal) ? firstLogin.PatientId[..^patient.OriginalPatientId.Length] : "";
+            var (patientFacts, patientPlacements) = SecondProviderScoring.Collect(patient, connections[(first, "R4")], prefix, connections[(second, "R4")], items);
+            await Console.Out.WriteLineAsync($"{patient.Source}: {DeduplicationScore.Compute(patientFacts, patientPlacements.ToDictionary(p => p.Key, p => p.Value.ItemId, StringComparer.Ordinal))}");
+            foreach (var (key, fact) in patientFacts)
+            {
+                factOf[key] = fact;
+            }
+
+            foreach (var (key, placement) in patientPlacements)
+            {
+                placements[key] = placement;
+            }
+        }
+
+        var scores = CategoryScores.Compute(factOf, placements);
+        await Console.Out.WriteLineAsync($"all {truth.Patients.Count} patients, per category (seed {truth.Seed}):");
+        await Console.Out.WriteLineAsync(scores.ToString());
+        return scores.All.Precision == 1.0 && scores.All.Recall >= 0.99 ? 0 : 3;
+    }
+
     private static string WithSlash(string url) => url.EndsWith('/') ? url : url + "/";
 
     private sealed record DemoSession(AggregatorPartner Partner, PatientAgent Agent, HttpClient Sandbox, Uri ReturnUrl)
@@ -168,11 +238,18 @@ public static class DemoCommands
             Guid patientId, string personId, IEnumerable<(string Persona, string FhirVersion)> sources, CancellationToken cancellationToken)
         {
             var logins = await LoginsAsync(cancellationToken);
+            return await ConnectAsync(patientId, sources.Select(source =>
+                logins.FirstOrDefault(l => l.Persona == source.Persona && l.FhirVersion == source.FhirVersion && l.Source == "generated" && l.PersonId == personId)
+                ?? throw new InvalidOperationException($"The sandbox does not serve {personId} at {source.Persona} {source.FhirVersion}.")).ToList(), cancellationToken);
+        }
+
+        /// <summary>Signs in with each login (reusing active connections) and waits for the syncs.</summary>
+        public async Task<Dictionary<(string Persona, string FhirVersion), Guid>> ConnectAsync(Guid patientId, IReadOnlyList<PortalLogin> logins, CancellationToken cancellationToken)
+        {
             var connections = new Dictionary<(string, string), Guid>();
-            foreach (var (persona, version) in sources)
+            foreach (var login in logins)
             {
-                var login = logins.FirstOrDefault(l => l.Persona == persona && l.FhirVersion == version && l.Source == "generated" && l.PersonId == personId)
-                    ?? throw new InvalidOperationException($"The sandbox does not serve {personId} at {persona} {version}.");
+                var (persona, version) = (login.Persona, login.FhirVersion);
                 var providerId = await Partner.ProviderIdAsync($"sandbox-{persona}-{version.ToLowerInvariant()}", cancellationToken);
                 if (await Partner.ActiveConnectionAsync(patientId, providerId, cancellationToken) is { } existing)
                 {

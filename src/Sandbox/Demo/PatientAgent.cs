@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Aggregator.Sandbox.Demo;
 
 /// <summary>A sandbox portal login: which persona and FHIR version, and the credentials a patient types.</summary>
-public sealed record PortalLogin(string Persona, string FhirVersion, string PersonId, string Username, string Password, string Source);
+public sealed record PortalLogin(string Persona, string FhirVersion, string PatientId, string PersonId, string Username, string Password, string Source);
 
 /// <summary>A partner app's view of Aggregator, just enough to connect a patient and read the record it built.</summary>
 public sealed class AggregatorPartner(HttpClient api)

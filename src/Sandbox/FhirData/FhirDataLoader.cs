@@ -29,9 +29,16 @@ public sealed partial class FhirDataLoader(PersonaCatalog personas, PeopleGenera
         var datasets = new List<FhirDataset>();
         foreach (var version in new[] { FhirVersion.R4, FhirVersion.Dstu2 })
         {
-            var bundles = ReadFolder(dataDir, version, cancellationToken);
+            var folders = new Dictionary<string, List<LoadedBundle>>(StringComparer.Ordinal);
             foreach (var persona in personas.All.Where(p => p.Serves(version)))
             {
+                // A persona with a data folder of its own serves that; the others share Sandbox:DataDir (read once).
+                var folder = persona.Options.DataDir is { Length: > 0 } own ? own : dataDir ?? "";
+                if (!folders.TryGetValue(folder, out var bundles))
+                {
+                    folders[folder] = bundles = ReadFolder(folder, version, allowFlat: persona.Options.DataDir is { Length: > 0 }, cancellationToken);
+                }
+
                 datasets.Add(BuildDataset(persona, version, persona.Options.ServesLoadedData ? bundles : [], population));
             }
         }
@@ -41,7 +48,7 @@ public sealed partial class FhirDataLoader(PersonaCatalog personas, PeopleGenera
         return new LoadedData(datasets, population.Overlap);
     }
 
-    private List<LoadedBundle> ReadFolder(string? dataDir, FhirVersion version, CancellationToken cancellationToken)
+    private List<LoadedBundle> ReadFolder(string? dataDir, FhirVersion version, bool allowFlat, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(dataDir))
         {
@@ -52,10 +59,15 @@ public sealed partial class FhirDataLoader(PersonaCatalog personas, PeopleGenera
         var root = Path.GetFullPath(dataDir);
         if (!Directory.Exists(root))
         {
-            throw new DirectoryNotFoundException($"Sandbox:DataDir names a folder that does not exist: {root}");
+            throw new DirectoryNotFoundException($"A data folder (Sandbox:DataDir or a persona's DataDir) does not exist: {root}");
         }
 
         var folder = Path.Combine(root, version.PathSegment());
+        if (!Directory.Exists(folder) && allowFlat && version == FhirVersion.R4)
+        {
+            folder = root; // a persona's own folder of R4 bundles
+        }
+
         if (!Directory.Exists(folder))
         {
             LogNoFolder(logger, version.DisplayName());

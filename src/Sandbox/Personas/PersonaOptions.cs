@@ -11,6 +11,12 @@ public sealed class PersonaOptions
     /// <summary>Whether patients loaded from <c>Sandbox:DataDir</c> are served here (in each version the persona has).</summary>
     public bool ServesLoadedData { get; set; } = true;
 
+    /// <summary>
+    /// A data folder of this persona's own (with <c>r4</c> and <c>dstu2</c> subfolders, or bundles at its top for R4),
+    /// served instead of <c>Sandbox:DataDir</c>: for example a second provider built by <c>second-provider</c>.
+    /// </summary>
+    public string? DataDir { get; set; }
+
     /// <summary>Prefixed to every loaded resource id, so that each persona has ids of its own.</summary>
     public string IdPrefix { get; set; } = "";
 

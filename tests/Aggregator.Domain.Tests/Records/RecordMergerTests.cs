@@ -124,13 +124,15 @@ public sealed class RecordMergerTests
     }
 
     [Fact]
-    public void A_fact_recorded_twice_by_one_provider_is_one_item()
+    public void Two_alike_facts_of_one_provider_stay_two_items_and_another_providers_one_copy_pairs_with_one_of_them()
     {
         var merged = Merge(
             Lab(ProviderA, "a1", "2345-7", "2024-03-01T08:30:00Z", 180, "mg/dL"),
-            Lab(ProviderA, "a2", "2345-7", "2024-03-01T08:30:00Z", 180, "mg/dL"));
+            Lab(ProviderA, "a2", "2345-7", "2024-03-01T08:30:00Z", 180, "mg/dL"),
+            Lab(ProviderB, "b1", "2345-7", "2024-03-01T08:30:00Z", 1.8m, "g/L"));
 
-        Assert.Single(merged);
+        Assert.Equal(2, merged.Count);
+        Assert.Equal(["a1", "b1"], merged.Single(m => m.Members.Count == 2).Members.Select(m => m.Source.ResourceId).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Aggregator.Sandbox.Accuracy;
 using Aggregator.Sandbox.Tests.Hosting;
 
 [assembly: AssemblyFixture(typeof(Aggregator.IntegrationTests.Infrastructure.SandboxProvider))]
@@ -30,8 +31,21 @@ public sealed class SandboxProvider : IAsyncLifetime
         _logins.Where(l => l.Persona == persona && l.FhirVersion == fhirVersion && l.Source == "generated")
             .OrderBy(l => l.PersonId, StringComparer.Ordinal).ElementAt(person);
 
+    /// <summary>The seed of the second provider the sandbox serves as persona <c>second</c>.</summary>
+    public const int SecondProviderSeed = 16;
+
+    private string? _secondProviderFolder;
+
+    /// <summary>
+    /// The ground truth of persona <c>second</c>: each R4 sample patient as another EHR writes the same facts
+    /// (built at start from the repository's samples with <see cref="SecondProviderSeed"/>).
+    /// </summary>
+    public SecondProviderTruth SecondProvider { get; private set; } = new(0, []);
+
     public async ValueTask InitializeAsync()
     {
+        _secondProviderFolder = Directory.CreateTempSubdirectory("aggregator-second-provider-").FullName;
+        SecondProvider = Aggregator.Sandbox.Accuracy.SecondProvider.Write(FhirSamples.Directory, _secondProviderFolder, SecondProviderSeed);
         _server = await SandboxServer.StartAsync(new Dictionary<string, string?>
         {
             ["Sandbox:DataDir"] = FhirSamples.Directory,
@@ -48,6 +62,14 @@ public sealed class SandboxProvider : IAsyncLifetime
             ["Sandbox:Personas:rogue-private:FhirVersions:0"] = "R4",
             ["Sandbox:Personas:rogue-private:ServesLoadedData"] = "false",
             ["Sandbox:Personas:rogue-private:DiscoveryOverrides:token_endpoint"] = "https://10.20.30.40/oauth/token",
+            // A second provider of the sample patients, for the de-duplication accuracy check.
+            ["Sandbox:Personas:second:DisplayName"] = "Second provider of the sample patients",
+            ["Sandbox:Personas:second:FhirVersions:0"] = "R4",
+            ["Sandbox:Personas:second:DataDir"] = _secondProviderFolder,
+            ["Sandbox:Personas:second:Clients:0:ClientId"] = "second-public-app",
+            ["Sandbox:Personas:second:Clients:0:DisplayName"] = "Sandbox public app (second)",
+            ["Sandbox:Personas:second:Clients:0:Authentication"] = "none",
+            ["Sandbox:Personas:second:Clients:0:RedirectUris:0"] = "http://127.0.0.1/v1/oauth/callback",
         });
         using var client = _server.CreateClient();
         _logins = await client.GetFromJsonAsync<List<SandboxLogin>>(new Uri("_test/patients", UriKind.Relative), new JsonSerializerOptions(JsonSerializerDefaults.Web))
@@ -59,6 +81,11 @@ public sealed class SandboxProvider : IAsyncLifetime
         if (_server is not null)
         {
             await _server.DisposeAsync();
+        }
+
+        if (_secondProviderFolder is not null)
+        {
+            Directory.Delete(_secondProviderFolder, recursive: true);
         }
     }
 
