@@ -1,5 +1,6 @@
 using Aggregator.Web.ApiClient;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace Aggregator.Web.App;
@@ -14,6 +15,7 @@ public static class AppEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/app/start", Start);
+        endpoints.MapPost("/app/start", Confirm);
         endpoints.MapPost("/app/signout", SignOut);
         endpoints.MapPost("/app/connect", Connect);
         endpoints.MapPost("/app/connections/{connectionId:guid}/reconnect", Reconnect);
@@ -25,7 +27,11 @@ public static class AppEndpoints
         return endpoints;
     }
 
-    /// <summary>Signs in with the token a partner's backend minted, then drops it from the address bar.</summary>
+    /// <summary>
+    /// A sign-in link: the token a partner's backend minted is checked, held in a short-lived cookie (out of the address
+    /// bar at once) and not used until the patient confirms, on <c>/app/welcome</c>, the record it opens. A link that
+    /// someone else made cannot sign a browser into their record (login CSRF) without its owner seeing whose it is.
+    /// </summary>
     private static async Task<IResult> Start(string? session, HttpContext http, AggregatorApi api)
     {
         if (string.IsNullOrWhiteSpace(session))
@@ -43,13 +49,49 @@ public static class AppEndpoints
             return TypedResults.Redirect("/app/signed-out");
         }
 
-        http.Response.Cookies.Append(AppSession.CookieName, session, AppSession.Cookie(http, patient.ExpiresAt));
+        var until = DateTimeOffset.UtcNow.Add(AppSession.ConfirmationWindow);
+        http.Response.Cookies.Append(AppSession.PendingSignInCookie, session, AppSession.Cookie(http, patient.ExpiresAt < until ? patient.ExpiresAt : until));
+        return TypedResults.Redirect("/app/welcome");
+    }
+
+    /// <summary>The patient's answer on <c>/app/welcome</c>: continue (the held token becomes the session) or not me.</summary>
+    private static async Task<IResult> Confirm(HttpContext http, IAntiforgery antiforgery, AggregatorApi api)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Forged();
+        }
+        var pending = AppSession.PendingToken(http);
+        http.Response.Cookies.Delete(AppSession.PendingSignInCookie, AppSession.Cookie(http, null));
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        if (pending is null || form["decision"] != "continue")
+        {
+            return TypedResults.Redirect("/app/signed-out");
+        }
+
+        SignedIn patient;
+        try
+        {
+            patient = await api.SessionAsync(pending, http.RequestAborted);
+        }
+        catch (ApiProblemException)
+        {
+            return TypedResults.Redirect("/app/signed-out");
+        }
+
+        http.Response.Cookies.Append(AppSession.CookieName, pending, AppSession.Cookie(http, patient.ExpiresAt));
         return TypedResults.Redirect("/app");
     }
 
+    /// <summary>A form this app did not serve (no antiforgery token: another site posting it) is refused with nothing done.</summary>
+    private static BadRequest Forged() => TypedResults.BadRequest();
+
     private static async Task<IResult> SignOut(HttpContext http, IAntiforgery antiforgery)
     {
-        await antiforgery.ValidateRequestAsync(http);
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Forged();
+        }
         http.Response.Cookies.Delete(AppSession.CookieName, AppSession.Cookie(http, null));
         return TypedResults.Redirect("/app/signed-out");
     }
@@ -62,7 +104,10 @@ public static class AppEndpoints
 
     private static async Task<IResult> StartLinkAsync(HttpContext http, IAntiforgery antiforgery, AggregatorApi api, Guid? connectionId)
     {
-        await antiforgery.ValidateRequestAsync(http);
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Forged();
+        }
         if (await AppSession.CurrentAsync(http, api) is not { } current)
         {
             return TypedResults.Redirect("/app/signed-out");
@@ -99,7 +144,10 @@ public static class AppEndpoints
 
     private static async Task<IResult> Disconnect(Guid connectionId, HttpContext http, IAntiforgery antiforgery, AggregatorApi api)
     {
-        await antiforgery.ValidateRequestAsync(http);
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Forged();
+        }
         if (AppSession.Token(http) is not { } token)
         {
             return TypedResults.Redirect("/app/signed-out");

@@ -10,12 +10,25 @@ public static class AppSession
 {
     public const string CookieName = "agg_session";
     public const string PendingLinkCookie = "agg_pending_link";
+
+    /// <summary>A sign-in link's token, held until the patient confirms whom it signs them in as (<c>/app/welcome</c>).</summary>
+    public const string PendingSignInCookie = "agg_pending_session";
+
+    /// <summary>How long a sign-in link waits for the patient's confirmation.</summary>
+    public static readonly TimeSpan ConfirmationWindow = TimeSpan.FromMinutes(10);
     public const string Path = "/app";
 
     public static string? Token(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
         return http.Request.Cookies.TryGetValue(CookieName, out var token) && token.Length > 0 ? token : null;
+    }
+
+    /// <summary>The token of a sign-in link this browser opened and has not yet confirmed.</summary>
+    public static string? PendingToken(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        return http.Request.Cookies.TryGetValue(PendingSignInCookie, out var token) && token.Length > 0 ? token : null;
     }
 
     public static CookieOptions Cookie(HttpContext http, DateTimeOffset? expires)

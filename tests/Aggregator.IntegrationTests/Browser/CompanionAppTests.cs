@@ -223,13 +223,20 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
 
         var token = await _system.SessionTokenAsync(patientId);
         var response = await page.GotoAsync(new Uri(_system.WebUrl, "app/start?session=" + Uri.EscapeDataString(token)).AbsoluteUri);
-        Assert.Equal(new Uri(_system.WebUrl, "app").AbsoluteUri, page.Url);
+        // The link's token leaves the address bar at once, but signs no one in before the patient says it is theirs.
+        Assert.Equal(new Uri(_system.WebUrl, "app/welcome").AbsoluteUri, page.Url);
         Assert.DoesNotContain(token, page.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "agg_session");
         var headers = await response!.AllHeadersAsync();
         Assert.Contains("frame-ancestors 'none'", headers["content-security-policy"], StringComparison.Ordinal);
         Assert.DoesNotContain("unsafe-inline", headers["content-security-policy"], StringComparison.Ordinal);
         Assert.Equal("no-referrer", headers["referrer-policy"]);
+        await Assertions.Expect(page.GetByText("a new record, with no provider connected yet")).ToBeVisibleAsync();
+        await page.AssertAccessibleAsync("app-welcome");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Your connections");
         Assert.Equal(token, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "agg_pending_session");
 
         // Signing out ends it in this browser.
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
@@ -243,6 +250,38 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("You are signed out");
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "agg_session");
         await page.AssertAccessibleAsync("app-signed-out");
+    }
+
+    [Fact]
+    public async Task A_sign_in_link_someone_else_made_signs_no_one_in_until_the_patient_sees_whose_record_it_opens_and_continues()
+    {
+        // The victim is signed in to their own record; the attacker's link opens a record with another name (login CSRF).
+        var victim = await PatientAsync("app-csrf-victim");
+        var (attacker, attackerConnection) = await _system.Api.ConnectAsync(_system.Tenant, _system.Sandbox, "sandbox-nextgen-r4", _system.Sandbox.Login("nextgen", "R4", 1), "app-csrf-attacker");
+        await _system.Tenant.WaitForRunAsync(attackerConnection);
+        var attackerName = (await _system.Tenant.GetJsonAsync($"/v1/patients/{attacker}/record")).GetProperty("demographics").GetProperty("names")[0].GetString()!;
+        await using var context = await browser.NewContextAsync();
+        var page = await SignInAsync(context, victim);
+        var victimToken = Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value;
+
+        var attackerToken = await _system.SessionTokenAsync(attacker);
+        await page.GotoAsync(new Uri(_system.WebUrl, "app/start?session=" + Uri.EscapeDataString(attackerToken)).AbsoluteUri);
+        await Assertions.Expect(page.GetByText(attackerName)).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("This browser is signed in to another record.")).ToBeVisibleAsync();
+        Assert.Equal(victimToken, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
+
+        // A page elsewhere that posts the confirmation itself has no antiforgery token: refused, nothing changes.
+        var forged = await page.APIRequest.PostAsync(new Uri(_system.WebUrl, "app/start").AbsoluteUri, new() { Form = page.APIRequest.CreateFormData().Set("decision", "continue"), MaxRedirects = 0 });
+        Assert.Equal(400, forged.Status);
+        Assert.Equal(victimToken, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
+
+        // The victim sees a name that is not theirs and says so: the link is dropped, their own session untouched.
+        await page.GetByRole(AriaRole.Button, new() { Name = "This is not me" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("You are signed out");
+        Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "agg_pending_session");
+        Assert.Equal(victimToken, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
+        await page.GotoAsync(new Uri(_system.WebUrl, "app/welcome").AbsoluteUri);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("You are not signed in");
     }
 
     [Fact]
@@ -311,6 +350,7 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
         var page = await context.NewPageAsync();
         page.WatchForErrors();
         await page.GotoAsync(new Uri(_system.WebUrl, "app/start?session=" + Uri.EscapeDataString(token)).AbsoluteUri);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Your connections");
         return page;
     }
