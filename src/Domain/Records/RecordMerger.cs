@@ -74,8 +74,8 @@ public sealed record MergedItem(string Category, string ItemKey, ClinicalItem Wi
 /// where there is none) on the same day, judged on the moment, the end, qualifiers and, for
 /// measurements, the value after unit normalisation within the precision each source reported.
 /// Alike facts pair one to one across sources, closest first; two items of one source never merge
-/// unless they share an identifier. Where sources disagree, the most recently updated one is shown
-/// and every source stays listed.
+/// (an identifier one source gives to two of its items names a group). Where sources disagree, the
+/// most recently updated one is shown and every source stays listed.
 /// </summary>
 public static class RecordMerger
 {
@@ -110,10 +110,10 @@ public static class RecordMerger
     {
         var sets = new DisjointSets(items.Count);
         var rules = new string?[items.Count];
-        var connections = items.Select(i => new HashSet<Guid> { i.Source.ConnectionId }).ToArray();
+        var members = Enumerable.Range(0, items.Count).Select(i => new List<int> { i }).ToArray();
 
-        // A shared identifier is the same record, whatever else differs, unless one source gives it to several of its
-        // records: then it names a group (a claim group, a panel), not a record.
+        // A shared identifier is the same record, whatever the codes say, unless one source gives it to several of its
+        // records (then it names a group: a claim group, a panel), the two are not of one kind, or their days disagree.
         var grouping = items.SelectMany(i => i.Identifiers.Distinct(StringComparer.Ordinal).Select(id => (i.Source.ConnectionId, id)))
             .GroupBy(x => x).Where(g => g.Count() > 1).Select(g => g.Key.id).ToHashSet(StringComparer.Ordinal);
         var byIdentifier = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -121,17 +121,20 @@ public static class RecordMerger
         {
             foreach (var identifier in items[i].Identifiers.Where(id => !grouping.Contains(id)))
             {
-                if (!byIdentifier.TryAdd(identifier, i))
+                if (!byIdentifier.TryAdd(identifier, i) && byIdentifier[identifier] is var other
+                    && Comparable(items[other], items[i]) && SameDayIfDated(items[other], items[i]))
                 {
-                    Join(byIdentifier[identifier], i, ByIdentifier);
+                    Join(other, i, ByIdentifier);
                 }
             }
         }
 
-        // Otherwise candidates meet through a key they share (a concept on a day); each candidate pair is judged on
-        // everything that tells facts apart, and the pairs that hold are joined closest first, at most one item per
-        // connection in each merged item: two alike facts of one source pair one to one with another source's.
-        var blocks = new Dictionary<string, List<(int Item, string Rule)>>(StringComparer.Ordinal);
+        // Otherwise candidates meet through a key they share (a concept at an instant, or on a day); each candidate pair
+        // is judged on everything that tells facts apart, and the pairs that hold are joined closest first, at most one
+        // item per connection in each merged item (two alike facts of one source pair one to one with another source's),
+        // and only where every member of the one is the same fact as every member of the other.
+        var blocks = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var ruleOf = new Dictionary<(int, string), string>();
         for (var i = 0; i < items.Count; i++)
         {
             foreach (var (key, rule) in ConceptKeys(category, items[i]))
@@ -141,22 +144,26 @@ public static class RecordMerger
                     blocks[key] = block = [];
                 }
 
-                block.Add((i, rule));
+                block.Add(i);
+                ruleOf.TryAdd((i, key), rule);
             }
         }
 
+        var datedByDay = DatedByDay.Contains(category);
         var candidates = new Dictionary<(int A, int B), string>();
-        foreach (var block in blocks.Values)
+        foreach (var (key, block) in blocks)
         {
-            for (var x = 0; x < block.Count; x++)
+            // A day's block of timed facts only serves to meet facts dated by day: timed pairs meet in their instant's block.
+            var everyPair = datedByDay || !key.StartsWith("d:", StringComparison.Ordinal);
+            foreach (var x in everyPair ? block : block.Where(i => items[i].Time is not { HasTime: true }))
             {
-                for (var y = x + 1; y < block.Count; y++)
+                foreach (var y in block)
                 {
-                    var (a, b) = (Math.Min(block[x].Item, block[y].Item), Math.Max(block[x].Item, block[y].Item));
-                    if (a != b && items[a].Source.ConnectionId != items[b].Source.ConnectionId && !candidates.ContainsKey((a, b))
+                    var (a, b) = (Math.Min(x, y), Math.Max(x, y));
+                    if (a != b && (!everyPair || x < y) && items[a].Source.ConnectionId != items[b].Source.ConnectionId && !candidates.ContainsKey((a, b))
                         && Comparable(items[a], items[b]) && SameFact(category, items[a], items[b]))
                     {
-                        candidates[(a, b)] = block[x].Rule;
+                        candidates[(a, b)] = ruleOf[(x, key)];
                     }
                 }
             }
@@ -166,7 +173,8 @@ public static class RecordMerger
                      .ThenBy(c => ValueDistance(items[c.Key.A], items[c.Key.B])).ThenBy(c => c.Key.A).ThenBy(c => c.Key.B))
         {
             var (ra, rb) = (sets.Find(a), sets.Find(b));
-            if (ra != rb && !connections[ra].Overlaps(connections[rb]))
+            if (ra != rb && !members[ra].Any(x => members[rb].Any(y => items[x].Source.ConnectionId == items[y].Source.ConnectionId))
+                && members[ra].All(x => members[rb].All(y => SameFact(category, items[x], items[y]))))
             {
                 Join(a, b, rule);
             }
@@ -182,47 +190,66 @@ public static class RecordMerger
 
             var earlier = rules[ra] ?? rules[rb];
             var root = sets.Union(a, b);
-            connections[root] = [.. connections[ra], .. connections[rb]];
+            members[root] = [.. members[ra], .. members[rb]];
             rules[root] = earlier ?? rule;
         }
 
         var clusters = Enumerable.Range(0, items.Count).GroupBy(sets.Find);
         var result = new List<MergedItem>();
-        var usedKeys = new Dictionary<string, int>(StringComparer.Ordinal);
+        var usedKeys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cluster in clusters.OrderBy(c => c.Min()))
         {
-            var members = cluster.Select(i => items[i]).ToList();
-            var rule = members.Count > 1 ? rules[cluster.Key] : null;
-            var winner = Newest(members);
+            var clustered = cluster.Select(i => items[i]).ToList();
+            var rule = clustered.Count > 1 ? rules[cluster.Key] : null;
+            var winner = Newest(clustered);
             var key = ItemKey(category, winner);
-            usedKeys[key] = usedKeys.GetValueOrDefault(key) + 1;
-            if (usedKeys[key] > 1)
+            if (!usedKeys.Add(key))
             {
-                key += "#" + usedKeys[key].ToString(CultureInfo.InvariantCulture);
+                // Alike facts (one source's two visits of one type at one moment): told apart by a source of their own,
+                // so that an item keeps its key when another alike one comes or goes.
+                var first = items[cluster.Min()].Source;
+                key = Capped($"{key}#{first.ConnectionId:N}/{first.ResourceType}/{first.ResourceId}", category);
+                usedKeys.Add(key);
             }
 
-            result.Add(new MergedItem(category, key, winner, members, rule));
+            result.Add(new MergedItem(category, key, winner, clustered, rule));
         }
 
         return result;
     }
 
     /// <summary>
-    /// The keys through which an item may meet the same fact from another source: each code on each day the
-    /// item falls on. Standard codes meet across providers; a local code meets only items of the same provider.
+    /// The keys through which an item may meet the same fact from another source, per code (and display): a timed fact
+    /// at its instant (<c>i:</c>) and on each day it falls on (<c>d:</c>, where it meets facts dated by day only); a
+    /// fact dated by day, or in a category dated by day, on its days. Standard codes meet across providers; a local
+    /// code meets only items of the same provider.
     /// </summary>
     private static IEnumerable<(string Key, string Rule)> ConceptKeys(string category, ClinicalItem item)
     {
-        IReadOnlyList<string> days = item.Time is { } time ? time.DayKeys : ["undated"];
+        var moments = new List<string>();
+        if (item.Time is not { } time)
+        {
+            moments.Add("d:undated");
+        }
+        else
+        {
+            if (time.HasTime && !DatedByDay.Contains(category))
+            {
+                moments.Add("i:" + time.At.UtcTicks.ToString(CultureInfo.InvariantCulture));
+            }
+
+            moments.AddRange(time.DayKeys.Select(day => "d:" + day));
+        }
+
         var measured = item.Values.Count > 0;
         var standard = false;
         foreach (var code in item.Codes)
         {
             var concept = IsStandardSystem(code.System) ? $"c:{code.System}|{code.Code}" : $"l:{item.Source.Provider}|{code.System}|{code.Code}";
             standard |= IsStandardSystem(code.System);
-            foreach (var day in days)
+            foreach (var moment in moments)
             {
-                yield return ($"{concept}@{day}", measured ? ByCodeTimeAndValue : ByCodeAndTime);
+                yield return ($"{moment}@{concept}", measured ? ByCodeTimeAndValue : ByCodeAndTime);
             }
         }
 
@@ -231,12 +258,14 @@ public static class RecordMerger
         {
             // Facts without a standard code meet by their display; conditions also do, since one provider codes them in
             // SNOMED CT and another in ICD-10-CM.
-            foreach (var day in days)
+            foreach (var moment in moments)
             {
-                yield return ($"t:{text}@{day}", ByDisplayAndTime);
+                yield return ($"{moment}@t:{text}", ByDisplayAndTime);
             }
         }
     }
+
+    private static bool SameDayIfDated(ClinicalItem a, ClinicalItem b) => a.Time is not { } ta || b.Time is not { } tb || ta.SameDay(tb);
 
     /// <summary>
     /// Code systems whose codes mean the same wherever they are written: the big terminologies and HL7's own. Any
@@ -368,9 +397,12 @@ public static class RecordMerger
         var what = concept is not null ? $"{concept.System}|{concept.Code}" : "t:" + (NormalizeText(winner.Text) ?? $"{winner.Source.ResourceType}/{winner.Source.ResourceId}");
         var when = winner.Time is { } t ? (t.HasTime && !DatedByDay.Contains(category) ? t.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) : t.DateKey) : "undated";
         var value = string.Join(",", winner.Values.Select(v => $"{v.Part}={v.Value.Value.ToString("G6", CultureInfo.InvariantCulture)}{v.Value.Unit}"));
-        var key = $"{category}:{what}@{when}" + (value.Length > 0 ? "=" + value : "");
-        return key.Length <= 400 ? key : $"{category}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
+        return Capped($"{category}:{what}@{when}" + (value.Length > 0 ? "=" + value : ""), category);
     }
+
+    /// <summary>Keys are stored in an indexed column: a long one is replaced by its hash.</summary>
+    private static string Capped(string key, string category) =>
+        key.Length <= 400 ? key : $"{category}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))}";
 
     private static string? NormalizeText(string? text)
     {

@@ -248,6 +248,7 @@ public static partial class SecondProvider
             && ResourceJson.StringOf(resource["effectiveDateTime"]) is { } effective)
         {
             var near = (JsonObject)resource.DeepClone();
+            near.Remove("identifier"); // another test: it has an identifier of its own, or none
             near["effectiveDateTime"] = Shift(effective, TimeSpan.FromDays(random.Next(3, 11)));
             var quantity = (JsonObject)near["valueQuantity"]!;
             if (quantity["value"] is JsonValue value && value.TryGetValue<decimal>(out var number))
@@ -261,6 +262,7 @@ public static partial class SecondProvider
         if (type == "Condition" && random.Chance(30) && ResourceJson.StringOf(resource["onsetDateTime"]) is { } onset)
         {
             var near = (JsonObject)resource.DeepClone();
+            near.Remove("identifier");
             near["onsetDateTime"] = Shift(onset, TimeSpan.FromDays(365));
             near.Remove("abatementDateTime");
             return near;

@@ -53,7 +53,7 @@ public static class DemoCommands
         var truth = new Option<string>("--truth") { Description = "A second provider's truth.json (from the second-provider command)", Required = true };
         var first = new Option<string>("--first") { Description = "The persona serving the original bundles", DefaultValueFactory = _ => "nextgen" };
         var second = new Option<string>("--second") { Description = "The persona serving the second provider", DefaultValueFactory = _ => "second" };
-        var secondAccuracy = new Command("second-provider-accuracy", "Connects each patient of a second provider's truth at both personas (R4), then prints de-duplication precision and recall per category. Exit code 3 when precision is below 100% or recall below 99%.")
+        var secondAccuracy = new Command("second-provider-accuracy", "Connects each patient of a second provider's truth at both personas (R4), then prints de-duplication precision and recall per category. Exit code 3 when any category's precision is below 100% or recall below 99%, or a resource is in no item.")
         {
             api, sandbox, key, returnUrl, truth, first, second,
         };
@@ -222,7 +222,9 @@ public static class DemoCommands
         var scores = CategoryScores.Compute(factOf, placements);
         await Console.Out.WriteLineAsync($"all {truth.Patients.Count} patients, per category (seed {truth.Seed}):");
         await Console.Out.WriteLineAsync(scores.ToString());
-        return scores.All.Precision == 1.0 && scores.All.Recall >= 0.99 ? 0 : 3;
+        // Nothing judged is no pass: a wrong persona or an empty sync leaves resources out of every item.
+        return scores.All.Missing.Count == 0 && scores.All.TruePairs > 0 && scores.All.Precision == 1.0
+            && scores.ByCategory.Values.All(c => c.Precision == 1.0 && c.Recall >= 0.99) ? 0 : 3;
     }
 
     private static string WithSlash(string url) => url.EndsWith('/') ? url : url + "/";

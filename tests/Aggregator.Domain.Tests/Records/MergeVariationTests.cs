@@ -16,6 +16,7 @@ public sealed class MergeVariationTests
 {
     private static readonly Guid First = Guid.Parse("00000000-0000-0000-0000-0000000000f1");
     private static readonly Guid Second = Guid.Parse("00000000-0000-0000-0000-0000000000f2");
+    private static readonly Guid Third = Guid.Parse("00000000-0000-0000-0000-0000000000f3");
     private const string Loinc = "http://loinc.org";
     private const string Snomed = "http://snomed.info/sct";
     private const string LocalOid = "urn:oid:1.2.840.114350.1.13.861.1.7.5.737384.14";
@@ -46,27 +47,30 @@ public sealed class MergeVariationTests
     }
 
     [Theory]
-    [InlineData(180, "mg/dL", 1.7999999999999998, "g/L")]
-    [InlineData(82.3, "kg", 82300.00000000001, "g")]
-    [InlineData(172.5, "cm", 1.7249999999999999, "m")]
-    public void A_quantity_converted_to_another_ucum_unit_with_floating_point_noise_merges(double value, string unit, double converted, string otherUnit)
+    [InlineData("180", "mg/dL", "1.7999999999999998", "g/L")]
+    [InlineData("82.3", "kg", "82300.00000000001", "g")]
+    // Both sides at full double precision, the conversion's noise beyond the last digit of either: only the relative floor holds them.
+    [InlineData("118.98993389967477", "cm", "1.1898993389967476", "m")]
+    [InlineData("317.43398053601135", "kg", "317433.98053601134", "g")]
+    public void A_quantity_converted_to_another_ucum_unit_with_floating_point_noise_merges(string value, string unit, string converted, string otherUnit)
     {
         var merged = Merge(
-            Observation(First, "a1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", (decimal)value, unit),
-            Observation(Second, "b1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", decimal.Parse(converted.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture), otherUnit));
+            Observation(First, "a1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", Number(value), unit),
+            Observation(Second, "b1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", Number(converted), otherUnit));
 
         Assert.Single(merged);
     }
 
     [Theory]
-    [InlineData(180, "mg/dL", 1.85, "g/L")]
-    [InlineData(82.3, "kg", 82500, "g")]
-    [InlineData(172.5, "cm", 1.74, "m")]
-    public void A_converted_quantity_outside_the_reported_precision_is_another_value(double value, string unit, double converted, string otherUnit)
+    [InlineData("180", "mg/dL", "1.85", "g/L")]
+    [InlineData("82.3", "kg", "82500", "g")]
+    [InlineData("172.5", "cm", "1.74", "m")]
+    [InlineData("118.98993389967477", "cm", "1.1899017187954", "m")] // two millionths off is another value, not noise
+    public void A_converted_quantity_outside_the_reported_precision_is_another_value(string value, string unit, string converted, string otherUnit)
     {
         var merged = Merge(
-            Observation(First, "a1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", (decimal)value, unit),
-            Observation(Second, "b1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", (decimal)converted, otherUnit));
+            Observation(First, "a1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", Number(value), unit),
+            Observation(Second, "b1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", Number(converted), otherUnit));
 
         Assert.Equal(2, merged.Count);
     }
@@ -169,6 +173,47 @@ public sealed class MergeVariationTests
             merged.Select(m => string.Join("+", m.Members.Select(x => x.Source.ResourceId).Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void A_third_source_never_joins_two_facts_that_are_not_one_through_a_fact_each_matches()
+    {
+        // An instant matches the date where it was written and its UTC date; those two dates are different onsets.
+        var days = Merge(
+            Condition(First, "a1", "2024-03-01T23:30:00-05:00"),
+            Condition(Second, "b1", "2024-03-02"),
+            Condition(Third, "c1", "2024-03-01"));
+        // 5 mmol/L (±0.5) matches 5.0 and 5.4; 5.0 (±0.05) and 5.4 are different values.
+        var values = Merge(
+            Observation(First, "a1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", 5.0m, "mmol/L"),
+            Observation(Second, "b1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", 5m, "mmol/L"),
+            Observation(Third, "c1", [Coding(Loinc, "2339-0", "Glucose")], "2024-03-01T08:30:00Z", 5.4m, "mmol/L"));
+
+        Assert.DoesNotContain(days, m => m.Members.Any(x => x.Source.ResourceId == "b1") && m.Members.Any(x => x.Source.ResourceId == "c1"));
+        Assert.DoesNotContain(values, m => m.Members.Any(x => x.Source.ResourceId == "a1") && m.Members.Any(x => x.Source.ResourceId == "c1"));
+        Assert.Equal(2, days.Count);
+        Assert.Equal(2, values.Count);
+    }
+
+    [Fact]
+    public void Pairing_alike_facts_does_not_depend_on_the_order_the_sources_come_in()
+    {
+        var items = new[]
+        {
+            Encounter(First, "a1", "2024-03-01T08:00:00Z", "2024-03-01T08:15:00Z"),
+            Encounter(First, "a2", "2024-03-01T08:00:00Z", "2024-03-01T09:00:00Z"),
+            Encounter(Second, "b1", "2024-03-01T08:00:00Z", end: null),
+            Encounter(Third, "c1", "2024-03-01T08:00:00Z", "2024-03-01T09:00:00Z"),
+        };
+        string Shape(IEnumerable<ClinicalItem> input) =>
+            string.Join(" ", RecordMerger.Merge(input).Select(m => m.ItemKey + "=" + string.Join("+", m.Members.Select(x => x.Source.ResourceId).Order(StringComparer.Ordinal))));
+
+        var forward = Shape(items);
+        Assert.Equal(forward, Shape(items.Reverse()));
+        Assert.Equal(forward, Shape([items[2], items[0], items[3], items[1]]));
+        Assert.Contains("a2+c1", forward, StringComparison.Ordinal);
+    }
+
+    private static decimal Number(string value) => decimal.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+
     private static List<MergedItem> Merge(params ClinicalItem[] items) => [.. RecordMerger.Merge(items)];
 
     private static JsonObject Coding(string system, string code, string display) => new() { ["system"] = system, ["code"] = code, ["display"] = display };
@@ -228,7 +273,7 @@ public sealed class MergeVariationTests
     private static ClinicalItem Normalize(Guid connection, JsonObject resource)
     {
         using var document = JsonDocument.Parse(resource.ToJsonString());
-        var source = new SourceRef(connection, connection == First ? "First Clinic" : "Second Clinic", resource["resourceType"]!.GetValue<string>(),
+        var source = new SourceRef(connection, connection == First ? "First Clinic" : connection == Second ? "Second Clinic" : "Third Clinic", resource["resourceType"]!.GetValue<string>(),
             resource["id"]!.GetValue<string>(), DateTimeOffset.Parse("2024-03-05T00:00:00Z", CultureInfo.InvariantCulture));
         return ClinicalNormalizer.Normalize(source, document.RootElement.Clone())!;
     }

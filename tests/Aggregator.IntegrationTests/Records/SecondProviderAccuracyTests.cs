@@ -60,6 +60,7 @@ public sealed class SecondProviderAccuracyTests(PostgresServer server, SandboxPr
         TestContext.Current.SendDiagnosticMessage("second provider of the samples, seed {0}:\n{1}", truth.Seed, scores);
         Assert.True(scores.All.Missing.Count == 0, "Not in any merged item: " + string.Join(", ", scores.All.Missing.Take(10)));
         Assert.True(scores.All.TruePairs > 1500, $"Too few true pairs to judge: {scores.All}");
+        Assert.True(scores.All.Precision == 1.0 && scores.All.Recall >= 0.99, $"all: {scores.All}\n{scores}");
         Assert.All(scores.ByCategory, category => Assert.True(
             category.Value.Precision == 1.0 && category.Value.Recall >= 0.99, $"{category.Key}: {category.Value}\n{scores}\ne.g. {Examples(category.Key, factOf, placements)}"));
     }
