@@ -13,7 +13,8 @@ bash deploy/local/pgcluster.sh check >/dev/null 2>&1 || missing+=(postgresql)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The browser tests drive Debian's Chromium through Playwright (no browser is downloaded); fonts for readable pages.
 if [[ -z ${AGGREGATOR_CHROMIUM:-} && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
-fc-list 2>/dev/null | grep -qi "liberation" || missing+=(fonts-liberation)
+# (grep reads all of fc-list's output: with -q it could stop early and fail the pipe under pipefail.)
+fc-list 2>/dev/null | grep -i "liberation" >/dev/null || missing+=(fonts-liberation)
 # The contract checks (openapi/) run Redocly and openapi-typescript from a pinned local npm install.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
@@ -21,11 +22,11 @@ if ((${#missing[@]} > 0)); then
   sudo=()
   if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null 2>&1 || fail "missing Debian packages: ${missing[*]}; install them as root (apt-get install ${missing[*]})."
-    sudo=(sudo)
+    sudo=(sudo -n) # never waits for a password: fails with a message instead
   fi
   printf 'test.sh: installing %s\n' "${missing[*]}"
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 exec dotnet test "$@"
