@@ -76,7 +76,7 @@ public sealed class ApiCredentialsHandler(
                 new Claim(ApiClaims.ActorId, "session:" + session.PatientId),
                 new Claim(ApiClaims.PatientId, session.PatientId.ToString()),
                 new Claim(ApiClaims.ExpiresAt, session.ExpiresAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new Claim(ApiClaims.IssuedAt, session.IssuedAt.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ApiClaims.IssuedAt, session.IssuedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -147,6 +147,6 @@ public static class ApiClaims
     public const string LinkSessionId = "link_session_id";
     public const string ExpiresAt = "expires_at";
 
-    /// <summary>When a session token was issued (Unix milliseconds): a stream it opened ends once the patient revokes it.</summary>
+    /// <summary>When a session token was issued (UTC ticks, the precision the token and the revocation cut-off keep): a stream it opened ends once the patient revokes it.</summary>
     public const string IssuedAt = "issued_at";
 }

@@ -42,7 +42,7 @@ public static class EventEndpoints
 
     /// <summary>When a session or link token was issued (null for an API key).</summary>
     private static DateTimeOffset? IssuedAt(ClaimsPrincipal user) =>
-        user.FindFirstValue(ApiClaims.IssuedAt) is { } issued ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(issued, CultureInfo.InvariantCulture)) : null;
+        user.FindFirstValue(ApiClaims.IssuedAt) is { } issued ? new DateTimeOffset(long.Parse(issued, CultureInfo.InvariantCulture), TimeSpan.Zero) : null;
 
     /// <summary>When a session or link token expires (null for an API key).</summary>
     private static DateTimeOffset? ExpiresAt(ClaimsPrincipal user) =>

@@ -62,11 +62,18 @@ public static class AppEndpoints
             return Forged();
         }
         var pending = AppSession.PendingToken(http);
-        http.Response.Cookies.Delete(AppSession.PendingSignInCookie, AppSession.Cookie(http, null));
         var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        if (pending is not null && form["link"] != AppSession.Fingerprint(pending))
+        {
+            // Another sign-in link was opened since this page was shown: show that one instead.
+            return TypedResults.Redirect("/app/welcome");
+        }
+
+        http.Response.Cookies.Delete(AppSession.PendingSignInCookie, AppSession.Cookie(http, null));
         if (pending is null || form["decision"] != "continue")
         {
-            return TypedResults.Redirect("/app/signed-out");
+            // Not me: the link is dropped; a session this browser already had goes on.
+            return TypedResults.Redirect(AppSession.Token(http) is null ? "/app/signed-out" : "/app");
         }
 
         SignedIn patient;

@@ -24,6 +24,13 @@ public static class AppSession
         return http.Request.Cookies.TryGetValue(CookieName, out var token) && token.Length > 0 ? token : null;
     }
 
+    /// <summary>
+    /// Names a sign-in link's token without showing it: the welcome page's form carries it, so that Continue confirms the
+    /// record the page showed, not one another link put in the cookie since.
+    /// </summary>
+    public static string Fingerprint(string token) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)))[..32];
+
     /// <summary>The token of a sign-in link this browser opened and has not yet confirmed.</summary>
     public static string? PendingToken(HttpContext http)
     {

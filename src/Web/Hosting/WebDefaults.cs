@@ -23,6 +23,8 @@ public static class WebDefaults
 
         builder.Services.AddOptions<WebOptions>().Bind(builder.Configuration.GetSection(WebOptions.Section));
         var development = builder.Environment.IsDevelopment();
+        // Each host its own logger (not the process-wide static one, which the last host built would own): tests run
+        // several hosts in one process, and each must see its own events.
         builder.Services.AddSerilog((_, log) =>
         {
             log.MinimumLevel.Information()
@@ -41,7 +43,7 @@ public static class WebDefaults
             {
                 log.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
-        });
+        }, preserveStaticLogger: true);
         builder.Services.AddAntiforgery(antiforgery =>
         {
             antiforgery.Cookie.Name = "agg_af";

@@ -275,13 +275,21 @@ public sealed class CompanionAppTests(PostgresServer server, SandboxProvider san
         Assert.Equal(400, forged.Status);
         Assert.Equal(victimToken, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
 
-        // The victim sees a name that is not theirs and says so: the link is dropped, their own session untouched.
+        // The victim sees a name that is not theirs and says so: the link is dropped, their own session goes on.
         await page.GetByRole(AriaRole.Button, new() { Name = "This is not me" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("You are signed out");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Your connections");
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "agg_pending_session");
         Assert.Equal(victimToken, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
         await page.GotoAsync(new Uri(_system.WebUrl, "app/welcome").AbsoluteUri);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("You are not signed in");
+
+        // Continue confirms the record the page showed: a link opened behind it (another tab, a script's navigation) is shown first.
+        var ownToken = await _system.SessionTokenAsync(victim);
+        await page.GotoAsync(new Uri(_system.WebUrl, "app/start?session=" + Uri.EscapeDataString(ownToken)).AbsoluteUri);
+        await page.APIRequest.GetAsync(new Uri(_system.WebUrl, "app/start?session=" + Uri.EscapeDataString(attackerToken)).AbsoluteUri, new() { MaxRedirects = 0 });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await Assertions.Expect(page.GetByText(attackerName)).ToBeVisibleAsync();
+        Assert.Equal(victimToken, Assert.Single(await context.CookiesAsync(), c => c.Name == "agg_session").Value);
     }
 
     [Fact]
