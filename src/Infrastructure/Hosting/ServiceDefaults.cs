@@ -23,6 +23,8 @@ public static class ServiceDefaults
         ArgumentNullException.ThrowIfNull(builder);
         var development = builder.Environment.IsDevelopment();
 
+        // Each host its own logger (not the process-wide static one, which the last host built would own): tests run
+        // several hosts in one process, and each must see its own events.
         builder.Services.AddSerilog((services, log) =>
         {
             // Our defaults first; the "Serilog" configuration section may override any of them.
@@ -55,7 +57,7 @@ public static class ServiceDefaults
             {
                 log.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: errorLevel);
             }
-        });
+        }, preserveStaticLogger: true);
 
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
