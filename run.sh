@@ -103,7 +103,10 @@ samples=${AGGREGATOR_FHIR_SAMPLES:-$repo/data/fhir-samples}
 sandbox_bin=$repo/src/Sandbox/bin/$config/net10.0
 sandbox_args=(--urls "$sandbox_url" --contentRoot "$sandbox_bin" --Sandbox:TestApi true --Sandbox:StorePath "$local_dir/sandbox-oauth.db"
   --Sandbox:Generator:People 3 --Sandbox:Generator:ExchangedShare 0.7)
-[[ -d $samples ]] && sandbox_args+=(--Sandbox:DataDir "$samples")
+if [[ ! -d $samples/r4 || ! -d $samples/dstu2 ]]; then
+  fail "no sample patients at $samples (expected r4/ and dstu2/ there; AGGREGATOR_FHIR_SAMPLES may point elsewhere)"
+fi
+sandbox_args+=(--Sandbox:DataDir "$samples")
 # A second provider of the R4 sample patients (the same facts written another EHR's way, with its ground truth), for the
 # de-duplication accuracy check (README, "How the record is merged"). Rebuilt each run from a fixed seed.
 second_dir=$local_dir/second-provider

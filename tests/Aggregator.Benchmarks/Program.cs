@@ -1,5 +1,5 @@
 // Aggregator's benchmarks: dotnet run -c Release --project tests/Aggregator.Benchmarks [-- --copies N --seconds S]
-// Figures for DESIGN §6 on this machine: ingest (parse, convert, COPY + upsert), record rebuild, and reads over real HTTP.
+// Figures for the README's performance section on this machine: ingest (parse, convert, COPY + upsert), record rebuild, and reads over real HTTP.
 using System.Diagnostics;
 using System.Globalization;
 using Aggregator.Benchmarks;

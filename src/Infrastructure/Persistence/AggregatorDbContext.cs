@@ -14,7 +14,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Aggregator.Infrastructure.Persistence;
 
-/// <summary>Aggregator's own data (DESIGN §2). Hangfire keeps its jobs in its own schema beside it.</summary>
+/// <summary>Aggregator's own data (tenants, patients, connections, source resources, the merged record). Hangfire keeps its jobs in its own schema beside it.</summary>
 public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> options, CurrentTenant currentTenant)
     : DbContext(options), IDataProtectionKeyContext
 {
