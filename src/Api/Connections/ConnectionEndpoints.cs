@@ -26,9 +26,10 @@ public static class ConnectionEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithSummary("Connect a patient to a provider (SMART standalone launch)")
-            .WithDescription("Returns the provider's authorize url to send the patient's browser to. After the provider's login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id` and, on failure, `reason`.");
+            .WithDescription("Returns the provider's authorize url to send the patient's browser to. After the provider's login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id`, on failure `reason`, and on a first binding `result_code`, which your backend redeems with `POST /v1/connections/{connectionId}/confirm` before anything the connection fetched shows.");
         patients.MapGet("/", ListConnections)
-            .WithName("listConnections").WithSummary("A patient's connections and their state");
+            .WithName("listConnections").WithSummary("A patient's connections and their state")
+            .WithDescription("Every connection of the patient in one answer (a patient has a handful), so `nextCursor` is always null.");
 
         var connections = endpoints.MapGroup("/v1/connections")
             .WithTags("Connections")

@@ -32,7 +32,7 @@ public static class EventEndpoints
             // A browser's EventSource sends no Authorization header: a ticket may stand in for it (checked below).
             .AllowAnonymous()
             .WithSummary("The patient's live events (Server-Sent Events)")
-            .WithDescription("`text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event's `id` is the patient's event sequence: reconnect with `Last-Event-ID` to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.");
+            .WithDescription("`text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event's `id` is the patient's event sequence: reconnect with `Last-Event-ID` (or `?lastEventId=`, for a new `EventSource` opened with a new ticket) to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.");
         group.MapPost("/tickets", IssueTicket)
             .WithName("createEventTicket")
             .RequireAuthorization(AuthenticationSetup.PatientOrTenantPolicy)
@@ -64,7 +64,7 @@ public static class EventEndpoints
     }
 
     private static async Task<IResult> Stream(
-        Guid patientId, string? ticket, HttpContext http, AggregatorDbContext db, CurrentTenant tenant, EventStreamTickets tickets,
+        Guid patientId, string? ticket, string? lastEventId, HttpContext http, AggregatorDbContext db, CurrentTenant tenant, EventStreamTickets tickets,
         IOptions<EventOptions> options, CredentialRevocations revocations, CancellationToken cancellationToken)
     {
         // Checked again on every turn of the stream (from memory): revoking the patient's sessions, suspending the tenant
@@ -120,12 +120,21 @@ public static class EventEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        return new EventStreamResult(patientId, head.Value, LastEventId(http), options.Value.HeartbeatInterval,
+        return new EventStreamResult(patientId, head.Value, LastEventId(http, lastEventId), options.Value.HeartbeatInterval,
             async () => standing.ExpiresAt > DateTimeOffset.UtcNow && await revocations.SessionAllowedAsync(standing, CancellationToken.None));
     }
 
-    private static long? LastEventId(HttpContext http) =>
-        long.TryParse(http.Request.Headers["Last-Event-ID"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+    /// <summary>
+    /// Where to resume: the <c>Last-Event-ID</c> header, or else <c>?lastEventId=</c>. A browser's own reconnect
+    /// sends the header, but a ticket is single use, so a page that lost its stream opens a new
+    /// <c>EventSource</c> with a new ticket, and a new <c>EventSource</c> can only say where it was in the url.
+    /// </summary>
+    private static long? LastEventId(HttpContext http, string? fromQuery)
+    {
+        var header = http.Request.Headers["Last-Event-ID"].ToString();
+        var value = header.Length > 0 ? header : fromQuery;
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
+    }
 
     /// <summary>Writes the stream until the client goes away: what was missed first, then each new event as it is stored.</summary>
     private sealed class EventStreamResult(Guid patientId, long head, long? lastEventId, TimeSpan heartbeat, Func<Task<bool>> stillAllowed) : IResult

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Aggregator.Infrastructure.Connections;
 
 /// <summary>
-/// Ends bindings nobody confirmed: a connection still <c>pending_confirmation</c> a confirmation window
-/// after its result code was issued is revoked at the provider and deleted with what it fetched; a
+/// Ends bindings nobody confirmed: a connection never confirmed a confirmation window after its result code
+/// was issued is revoked at the provider and deleted with what it fetched, whatever its status became meanwhile
+/// (a grant the provider revoked, or a disconnect without purge, must not keep quarantined data forever); a
 /// <c>pending</c> connection whose authorize attempts have all expired (the patient never came back) is
 /// deleted too. Each connection is handled in its tenant's own scope. Safe to run twice.
 /// </summary>
@@ -35,7 +36,7 @@ public sealed partial class ConnectionConfirmationSweep(
         // System work across every tenant: finds the candidates, then removes each in its tenant's scope.
         using var system = tenant.ActAsSystem();
         var unconfirmed = await db.Connections.IgnoreQueryFilters()
-            .Where(c => c.ConfirmedAt == null && c.Status == ConnectionStatus.PendingConfirmation && c.ResultCodeIssuedAt < confirmBy)
+            .Where(c => c.ConfirmedAt == null && c.ResultCodeIssuedAt < confirmBy)
             .OrderBy(c => c.ResultCodeIssuedAt)
             .Select(c => new { c.Id, c.TenantId })
             .Take(500)
@@ -60,7 +61,7 @@ public sealed partial class ConnectionConfirmationSweep(
             }
         }
 
-        bool IsUnconfirmed(Connection c) => c.ConfirmedAt is null && c.Status == ConnectionStatus.PendingConfirmation && c.ResultCodeIssuedAt < confirmBy;
+        bool IsUnconfirmed(Connection c) => c.ConfirmedAt is null && c.ResultCodeIssuedAt < confirmBy;
         bool IsAbandoned(Connection c) => c.Status == ConnectionStatus.Pending;
 
         if (removed > 0)

@@ -150,6 +150,53 @@ public sealed class ConnectionBindingTests(PostgresServer server, SandboxProvide
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
+    [Fact]
+    public async Task An_unconfirmed_connection_is_swept_after_the_window_even_when_it_was_disconnected_meanwhile()
+    {
+        var login = Sandbox.Generated("epic", "R4", 5);
+        var (patientId, connectionId, authorizeUrl) = await StartAsync("disconnected-unconfirmed", "sandbox-epic-r4");
+        await Browser().ConnectAsync(authorizeUrl, login);
+        await Tenant.WaitForRunAsync(connectionId);
+
+        // Disconnected without purge: revoked, its data kept, and never confirmed.
+        var disconnected = await Tenant.DeleteAsync(new Uri($"/v1/connections/{connectionId}", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NoContent, disconnected.StatusCode);
+        Assert.Equal("revoked", (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}")).GetProperty("status").GetString());
+        await AssertNothingShowsAsync(patientId);
+
+        Clock.Advance(TimeSpan.FromMinutes(16));
+        Assert.Equal(1, await SweepAsync());
+
+        var gone = await Tenant.GetAsync(new Uri($"/v1/connections/{connectionId}", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        await using var db = Database.CreateContext();
+        Assert.Equal(0, await db.SourceResources.CountAsync(r => r.ConnectionId == connectionId, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_session_token_cannot_confirm_a_binding_nor_disconnect_another_patients_connection()
+    {
+        var (patientId, connectionId, authorizeUrl) = await StartAsync("session-confirm", "sandbox-cerner-r4");
+        var landing = await Browser().ConnectAsync(authorizeUrl, Sandbox.Login("cerner", "R4", 7));
+        var code = Query(landing, "result_code")!;
+        var own = await SessionClientAsync(patientId);
+        var otherPatient = (await Tenant.PutPatientAsync("session-confirm-other")).GetProperty("id").GetGuid();
+        var other = await SessionClientAsync(otherPatient);
+
+        // Only the tenant's backend redeems a result code: not the patient's own session, nor anyone else's.
+        var byOwnSession = await ConfirmAsync(own, connectionId, code);
+        var byOtherSession = await ConfirmAsync(other, connectionId, code);
+        var disconnectByOther = await other.DeleteAsync(new Uri($"/v1/connections/{connectionId}", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, byOwnSession.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byOtherSession.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, disconnectByOther.StatusCode);
+        Assert.Equal("pending_confirmation", (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}")).GetProperty("status").GetString());
+        // The code is still good for the tenant: the refused attempts did not spend it.
+        var byTenant = await ConfirmAsync(Tenant, connectionId, code);
+        Assert.Equal(HttpStatusCode.OK, byTenant.StatusCode);
+    }
+
     /// <summary>No read path, event or webhook tells of a quarantined connection.</summary>
     private async Task AssertNothingShowsAsync(Guid patientId)
     {
@@ -164,6 +211,13 @@ public sealed class ConnectionBindingTests(PostgresServer server, SandboxProvide
         var everything = await Tenant.GetJsonAsync($"/fhir/r4/Patient/{patientId}/$everything");
         Assert.DoesNotContain(everything.GetProperty("entry").EnumerateArray(), e => e.GetProperty("resource").GetProperty("resourceType").GetString() != "Patient");
         Assert.Equal(0, (await Tenant.GetJsonAsync($"/fhir/r4/Observation?patient={patientId}")).GetProperty("total").GetInt32());
+        foreach (var export in new[] { "export", "export?include=sources" })
+        {
+            var bundle = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/{export}");
+            var entries = bundle.TryGetProperty("entry", out var e) ? e.EnumerateArray().ToList() : [];
+            Assert.DoesNotContain(entries, x => x.GetProperty("resource").GetProperty("resourceType").GetString() != "Patient");
+        }
+
         await using var db = Database.CreateContext();
         Assert.Equal(0, await db.PatientEvents.CountAsync(e => e.PatientId == patientId, TestContext.Current.CancellationToken));
         Assert.Equal(0, await db.WebhookDeliveries.CountAsync(TestContext.Current.CancellationToken));

@@ -92,6 +92,35 @@ public sealed class EventStreamTests(PostgresServer server, SandboxProvider sand
     }
 
     [Fact]
+    public async Task A_browser_that_lost_its_ticket_stream_resumes_with_a_new_ticket_and_the_last_id_it_saw()
+    {
+        var (patientId, connectionId) = await ConnectedAsync("nextgen", 4, "stream-ticket-resume");
+        var session = await SessionClientAsync(patientId);
+        var anonymous = Api.CreateClient();
+        var ticket = await TicketAsync(session, patientId);
+        List<ServerSentEvent> seen;
+        using (var first = await OpenAsync(anonymous, patientId, ticket: ticket))
+        {
+            var runId = await RequestFullSyncAsync(connectionId);
+            seen = await first.UntilAsync(e => e.Event == "sync.finished" && e.Json.GetProperty("syncRunId").GetGuid() == runId);
+        }
+
+        // EventSource's own reconnect repeats the spent ticket (with the header): refused.
+        using var retry = new HttpRequestMessage(HttpMethod.Get, $"/v1/patients/{patientId}/events?ticket={ticket}");
+        retry.Headers.Add("Last-Event-ID", seen[0].Id);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(retry, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken)).StatusCode);
+
+        // A new EventSource with a new ticket says in its url where it was, and misses nothing after it.
+        var fresh = await TicketAsync(session, patientId);
+        var resumed = await anonymous.GetAsync(new Uri($"/v1/patients/{patientId}/events?ticket={fresh}&lastEventId={seen[0].Id}", UriKind.Relative),
+            HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+        using var reader = new EventStreamReader(resumed);
+        var again = await reader.UntilAsync(e => e.Id == seen[^1].Id);
+        Assert.Equal(seen.Skip(1).Select(e => (e.Id, e.Event, e.Data)), again.Select(e => (e.Id, e.Event, e.Data)));
+    }
+
+    [Fact]
     public async Task A_ticket_asked_for_by_a_session_that_is_revoked_before_it_is_used_opens_nothing()
     {
         var patientId = (await Tenant.PutPatientAsync("stream-ticket-revoked")).GetProperty("id").GetGuid();
@@ -155,12 +184,6 @@ public sealed class EventStreamTests(PostgresServer server, SandboxProvider sand
         return new EventStreamReader(response);
     }
 
-    private async Task<HttpClient> SessionClientAsync(Guid patientId)
-    {
-        var minted = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), new { lifetimeMinutes = 15 }, TestContext.Current.CancellationToken);
-        var token = (await minted.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("token").GetString()!;
-        return Api.CreateClient().WithBearer(token);
-    }
 
     private static async Task<string> TicketAsync(HttpClient client, Guid patientId)
     {

@@ -106,6 +106,55 @@ public sealed class LinkSessionTests(PostgresServer server, SandboxProvider sand
     }
 
     [Fact]
+    public async Task A_session_nobody_opened_expires_with_a_webhook_that_says_so()
+    {
+        await using (var scope = Api.Services.CreateOperatorScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<TenantAdministration>()
+                .UpdateTenantAsync(TenantId, new TenantSettings([ConnectedPatients.ReturnUrl], null, new Uri("http://127.0.0.1:9/hooks")), CancellationToken.None);
+        }
+
+        var (sessionId, token) = await NewSessionAsync(await PatientAsync("ls-unused"));
+        Clock.Advance(TimeSpan.FromMinutes(31));
+        Assert.Equal(1, await SweepAsync());
+
+        Assert.Equal("expired", (await Tenant.GetJsonAsync($"/v1/link-sessions/{sessionId}")).GetProperty("status").GetString());
+        var late = await Api.CreateClient().PostAsJsonAsync(new Uri("/v1/link-sessions/open", UriKind.Relative), new { token }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, late.StatusCode);
+        await using var db = Database.CreateContext();
+        var delivery = Assert.Single(await db.WebhookDeliveries.Where(d => d.EventType == "link_session.expired").ToListAsync(TestContext.Current.CancellationToken));
+        var data = JsonDocument.Parse(delivery.Payload).RootElement.GetProperty("data");
+        Assert.Equal(sessionId, data.GetProperty("linkSessionId").GetGuid());
+        Assert.False(data.GetProperty("opened").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_result_code_brought_back_after_the_window_is_refused_and_what_the_session_connected_is_removed()
+    {
+        var patientId = await PatientAsync("ls-late");
+        var (sessionId, token) = await NewSessionAsync(patientId);
+        var page = await OpenAsync(token);
+        await page.PostAsync(new Uri($"/v1/link-sessions/{sessionId}/consent", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var connectionId = await ConnectThroughSessionAsync(page, sessionId, "sandbox-cerner-r4", Sandbox.Login("cerner", "R4", 1));
+        var done = await page.PostAsync(new Uri($"/v1/link-sessions/{sessionId}/complete", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        var redirect = new Uri((await done.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("redirectUrl").GetString()!);
+        var code = QueryHelpers.ParseQuery(redirect.Query)["result_code"].ToString();
+
+        Clock.Advance(TimeSpan.FromMinutes(16));
+        var exchanged = await Tenant.PostAsJsonAsync(new Uri($"/v1/link-sessions/{sessionId}/exchange", UriKind.Relative), new { resultCode = code }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, exchanged.StatusCode);
+        Assert.Equal("application/problem+json", exchanged.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("pending_confirmation", (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}")).GetProperty("status").GetString());
+        await using (var scope = Api.Services.CreateAsyncScope())
+        {
+            Assert.Equal(1, await scope.ServiceProvider.GetRequiredService<ConnectionConfirmationSweep>().RunAsync(TestContext.Current.CancellationToken));
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await Tenant.GetAsync(new Uri($"/v1/connections/{connectionId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
     public async Task Dones_result_code_is_exchanged_once_by_the_tenant_within_the_window()
     {
         var patientId = await PatientAsync("ls-exchange");
@@ -169,11 +218,6 @@ public sealed class LinkSessionTests(PostgresServer server, SandboxProvider sand
     private static Task<HttpResponseMessage> CreateAsync(HttpClient client, Guid patientId, string returnUrl, Guid? connectionId = null) =>
         client.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/link-sessions", UriKind.Relative), new { returnUrl, connectionId });
 
-    private async Task<HttpClient> SessionClientAsync(Guid patientId)
-    {
-        var minted = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), new { lifetimeMinutes = 15 });
-        return Api.CreateClient().WithBearer((await minted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!);
-    }
 
     private async Task<int> SweepAsync()
     {

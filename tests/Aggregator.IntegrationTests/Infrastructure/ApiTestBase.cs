@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Secrets;
 using Microsoft.EntityFrameworkCore;
@@ -47,6 +50,15 @@ public abstract class ApiTestBase(
         await using var db = Database.CreateContext();
         var stored = (await db.Connections.SingleAsync(c => c.Id == connectionId)).TokenSetProtected!;
         return TokenSet.Unprotect(Api.Services.GetRequiredService<SecretProtector>(), stored);
+    }
+
+    /// <summary>A client that calls as the patient, with a session token the tenant minted for them.</summary>
+    protected async Task<HttpClient> SessionClientAsync(Guid patientId)
+    {
+        var minted = await Tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/session-tokens", UriKind.Relative), new { lifetimeMinutes = 15 }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Created, minted.StatusCode);
+        var token = (await minted.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("token").GetString()!;
+        return Api.CreateClient().WithBearer(token);
     }
 
     /// <summary>A browser that signs in at the sandbox and hands the callback to this Api.</summary>
