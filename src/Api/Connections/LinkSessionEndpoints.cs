@@ -216,7 +216,7 @@ public static class LinkSessionEndpoints
     };
 }
 
-public sealed record CreateLinkSessionRequest(string? ReturnUrl, Guid? ConnectionId);
+public sealed record CreateLinkSessionRequest(string? ReturnUrl, Guid? ConnectionId = null);
 
 public sealed record LinkSessionResponse(Guid Id, string Url, DateTimeOffset ExpiresAt);
 
@@ -227,7 +227,7 @@ public sealed record OpenLinkSessionResponse(Guid LinkSessionId, string Credenti
 
 public sealed record StartLinkConnectionRequest(Guid? ProviderId);
 
-public sealed record CancelLinkSessionRequest(string? Reason);
+public sealed record CancelLinkSessionRequest(string? Reason = null);
 
 /// <summary>Where to send the patient's browser now: the tenant's return url with the session's outcome.</summary>
 public sealed record LinkSessionOutcome(string RedirectUrl);

@@ -160,7 +160,7 @@ public static class PatientEndpoints
     }
 }
 
-public sealed record SessionTokenRequest(int? LifetimeMinutes);
+public sealed record SessionTokenRequest(int? LifetimeMinutes = null);
 
 public sealed record SessionTokenResponse(string Token, DateTimeOffset ExpiresAt, Guid PatientId);
 

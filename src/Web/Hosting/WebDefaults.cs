@@ -25,7 +25,7 @@ public static class WebDefaults
         var development = builder.Environment.IsDevelopment();
         // Each host its own logger (not the process-wide static one, which the last host built would own): tests run
         // several hosts in one process, and each must see its own events.
-        builder.Services.AddSerilog((_, log) =>
+        builder.Services.AddSerilog((services, log) =>
         {
             log.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
@@ -33,6 +33,15 @@ public static class WebDefaults
                 .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
                 .ReadFrom.Configuration(builder.Configuration)
+                // After the configuration, so that no setting turns them back on: the framework's "Request starting" line
+                // carries the query string (a link token, a session token), its redirect results log their destination
+                // (a return url with its result code), and the HttpClient logs name the Api urls it calls (event
+                // tickets). Our request log (path only) replaces the first two.
+                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LogEventLevel.Warning)
+                .MinimumLevel.Override("Microsoft.AspNetCore.Http.Result", LogEventLevel.Warning)
+                .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+                // Sinks registered as services join the pipeline (tests capture every event this way).
+                .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
                 .Enrich.WithProperty("Application", builder.Environment.ApplicationName);
             if (development)

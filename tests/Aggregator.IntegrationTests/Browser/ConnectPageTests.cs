@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Aggregator.Infrastructure.Tenants;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Aggregator.IntegrationTests.Browser;
@@ -14,7 +16,7 @@ namespace Aggregator.IntegrationTests.Browser;
 /// </summary>
 public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sandbox, BrowserFixture browser) : IAsyncLifetime
 {
-    private readonly LiveSystem _system = new(server, sandbox);
+    private readonly LiveSystem _system = new(server, sandbox, verboseLogs: true);
 
     public ValueTask InitializeAsync() => _system.InitializeAsync();
 
@@ -34,7 +36,7 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
         await page.AssertAccessibleAsync("connect-2-search");
 
-        await _system.ConnectAsync(page, "NextGen sandbox (R4)", "nextgen", _system.Sandbox.Generated("nextgen", "R4", 5));
+        await _system.ConnectAsync(page, "Epic sandbox (R4)", "epic", _system.Sandbox.Generated("epic", "R4", 5));
         await WaitForCopiedAsync(page, 1);
         await page.AssertAccessibleAsync("connect-3-first-connected");
         await _system.ConnectAsync(page, "NextGen sandbox (DSTU2)", "nextgen", _system.Sandbox.Generated("nextgen", "DSTU2", 5));
@@ -58,6 +60,16 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         var again = await _system.Tenant.PostAsJsonAsync(new Uri($"/v1/link-sessions/{session.Id}/exchange", UriKind.Relative),
             new { resultCode = landing["result_code"].ToString() }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+
+        // Neither the Api nor the web app logged the link token, the page's credential or the result code, even at debug level.
+        var credential = (await context.CookiesAsync()).Single(c => c.Name == "agg_link").Value;
+        _system.Logs.AssertHoldsNone(new Dictionary<string, string?>
+        {
+            ["the link token"] = QueryHelpers.ParseQuery(new Uri(session.Url).Query)["token"].ToString(),
+            ["the link credential"] = credential,
+            ["the result code"] = landing["result_code"].ToString(),
+        });
+        Assert.Contains(_system.Logs.Texts(), text => text.Contains("/connect/start", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -203,6 +215,26 @@ public sealed class ConnectPageTests(PostgresServer server, SandboxProvider sand
         var stranger = await other.NewPageAsync();
         await stranger.GotoAsync(page.Url);
         await Assertions.Expect(stranger.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("This Connect page cannot be shown");
+    }
+
+    [Fact]
+    public async Task The_page_names_the_tenant_by_the_display_name_and_logo_its_operator_gave()
+    {
+        await using (var scope = _system.Api.Services.CreateOperatorScope())
+        {
+            // What `tenants update --display-name --logo-url` does.
+            await scope.ServiceProvider.GetRequiredService<TenantAdministration>().UpdateTenantAsync(_system.TenantKey.TenantId,
+                new TenantSettings([LiveSystem.ReturnUrl, new Uri(_system.WebUrl, "app/connected").AbsoluteUri], null, null, "Coral Family Clinic", new Uri("https://coral.example/logo.png")),
+                TestContext.Current.CancellationToken);
+        }
+
+        var session = await CreateSessionAsync(await PatientAsync("connect-brand"));
+        await using var context = await browser.NewContextAsync();
+        var page = await OpenAsync(context, session.Url);
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Coral Family Clinic wants to connect to your health records");
+        await Assertions.Expect(page.Locator("section.requester img")).ToHaveAttributeAsync("src", "https://coral.example/logo.png");
+        await Assertions.Expect(page).ToHaveTitleAsync("Connect your health records to Coral Family Clinic");
     }
 
     private async Task<Guid> PatientAsync(string externalId) => (await _system.Tenant.PutPatientAsync(externalId)).GetProperty("id").GetGuid();

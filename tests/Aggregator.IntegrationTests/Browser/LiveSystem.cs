@@ -5,6 +5,8 @@ using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Web;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
 
 namespace Aggregator.IntegrationTests.Browser;
 
@@ -12,8 +14,23 @@ namespace Aggregator.IntegrationTests.Browser;
 /// What a patient's browser reaches: the Api and the web app on real Kestrel at 127.0.0.1 (the sandbox is
 /// already there), over one test class's database, with a tenant "Coral Health" that registered the return url.
 /// </summary>
-public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox, bool verboseLogs = false) : IAsyncLifetime
 {
+    /// <summary>
+    /// With verbose logs, both hosts log at debug level and ask for the framework's chattiest categories too (request
+    /// starts with their query strings, HttpClient urls), so that a test can show that none of them carries a secret.
+    /// </summary>
+    private static readonly Dictionary<string, string?> VerboseLevels = new()
+    {
+        ["Serilog:MinimumLevel:Default"] = "Debug",
+        ["Serilog:MinimumLevel:Override:Aggregator"] = "Debug",
+        ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore"] = "Information",
+        ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Debug",
+        ["Serilog:MinimumLevel:Override:Microsoft.Extensions.Http"] = "Debug",
+        ["Serilog:MinimumLevel:Override:System.Net.Http"] = "Debug",
+        ["Serilog:MinimumLevel:Override:Hangfire"] = "Information",
+    };
+
     /// <summary>The partner's return url; the browser test answers it itself (it is not a real site).</summary>
     public const string ReturnUrl = "https://coral.example/connected";
 
@@ -31,6 +48,9 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
 
     public HttpClient Tenant { get; private set; } = null!;
 
+    /// <summary>What the Api, its in-process Worker and the web app logged (at their usual levels and above).</summary>
+    public CapturedLogs Logs { get; } = new();
+
     public Aggregator.Infrastructure.Tenants.IssuedApiKey TenantKey { get; private set; } = null!;
 
     /// <summary>A patient session token, as the tenant's backend mints one for its frontend.</summary>
@@ -46,11 +66,12 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
         var (apiPort, webPort) = TwoFreePorts();
         ApiUrl = new Uri($"http://127.0.0.1:{apiPort}/");
         WebUrl = new Uri($"http://127.0.0.1:{webPort}/");
-        Api = await StartOnKestrelAsync(() => ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, jobServer: true, settings: new Dictionary<string, string?>
+        var apiSettings = new Dictionary<string, string?>(verboseLogs ? VerboseLevels : [])
         {
             ["Api:PublicBaseUrl"] = ApiUrl.AbsoluteUri.TrimEnd('/'),
             ["Api:WebBaseUrl"] = WebUrl.AbsoluteUri.TrimEnd('/'),
-        }), api =>
+        };
+        Api = await StartOnKestrelAsync(() => ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, services => services.AddSingleton<ILogEventSink>(Logs), jobServer: true, settings: apiSettings), api =>
         {
             api.UseKestrel(apiPort);
             api.StartServer();
@@ -59,7 +80,7 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
         Api.LiveUrl = ApiUrl;
         // The companion app is the tenant's own app: its return url is registered, and it holds the tenant's key.
         (Tenant, TenantKey) = await Api.CreateTenantClientAsync("Coral Health", ReturnUrl, new Uri(WebUrl, "app/connected").AbsoluteUri);
-        Web = await StartOnKestrelAsync(() => new WebFactory(ApiUrl, TenantKey.Key), web =>
+        Web = await StartOnKestrelAsync(() => new WebFactory(ApiUrl, TenantKey.Key, Logs, verboseLogs ? VerboseLevels : null), web =>
         {
             web.UseKestrel(webPort);
             web.StartServer();
@@ -107,13 +128,19 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox) :
 }
 
 /// <summary>The web app (src/Web) in-process, pointed at an Api.</summary>
-public sealed class WebFactory(Uri apiUrl, string tenantKey) : WebApplicationFactory<WebEntryPoint>
+public sealed class WebFactory(Uri apiUrl, string tenantKey, ILogEventSink logs, IReadOnlyDictionary<string, string?>? logLevels = null)
+    : WebApplicationFactory<WebEntryPoint>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
+        builder.ConfigureServices(services => services.AddSingleton(logs));
         builder.UseSetting("Web:ApiBaseUrl", apiUrl.AbsoluteUri);
         builder.UseSetting("Web:ApiKey", tenantKey);
         builder.UseSetting("Serilog:MinimumLevel:Default", Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning");
+        foreach (var (key, value) in logLevels ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
