@@ -12,6 +12,8 @@ namespace Aggregator.Api.Operations;
 /// </summary>
 internal static class OpenApiSchemas
 {
+    private const string CommonFields = "RecordItemFields";
+
     /// <summary>During generation: polymorphic types become <c>oneOf</c> (exactly one category shape applies to an item).</summary>
     public static Task Apply(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
@@ -21,7 +23,44 @@ internal static class OpenApiSchemas
             schema.AnyOf = null;
         }
 
+        if (context.JsonTypeInfo.Type.Name.EndsWith("Request", StringComparison.Ordinal))
+        {
+            DescribeRequestFields(schema, context.JsonTypeInfo);
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A request body's fields as a client must send them. Our request records take every field as nullable so that a
+    /// missing one gets a problem answer naming it rather than a binding failure; the generator then lists them all as
+    /// required and nullable. An optional field (a parameter with a default) is not required; a required one is not null.
+    /// </summary>
+    private static void DescribeRequestFields(OpenApiSchema schema, System.Text.Json.Serialization.Metadata.JsonTypeInfo type)
+    {
+        if (schema.Properties is not { } properties)
+        {
+            return;
+        }
+
+        foreach (var property in type.Properties)
+        {
+            if (property.AssociatedParameter is { HasDefaultValue: true })
+            {
+                schema.Required?.Remove(property.Name);
+            }
+            else if (schema.Required?.Contains(property.Name) == true
+                && properties.TryGetValue(property.Name, out var field) && field is OpenApiSchema { Type: { } kind } described
+                && kind.HasFlag(JsonSchemaType.Null))
+            {
+                described.Type = kind & ~JsonSchemaType.Null;
+            }
+        }
+
+        if (schema.Required is { Count: 0 })
+        {
+            schema.Required = null;
+        }
     }
 
     /// <summary>After generation, on the components.</summary>
@@ -83,12 +122,41 @@ internal static class OpenApiSchemas
             return;
         }
 
+        // Items of a resource type with no shape of its own (service-requests, questionnaire-responses, …) carry the
+        // fields every item has: one shape per such type (client generators map one category to one type), each the
+        // common fields with its own category.
+        var concreteShapes = shapes.OfType<OpenApiSchemaReference>()
+            .Select(r => schemas.TryGetValue(r.Reference.Id!, out var target) ? target as OpenApiSchema : null)
+            .OfType<OpenApiSchema>().Where(c => c.Properties is not null).ToList();
+        var shared = concreteShapes.Select(c => c.Properties!.Keys).Aggregate((a, b) => [.. a.Intersect(b)]);
+        schemas[CommonFields] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "The fields every item of the record has, whatever its category.",
+            Properties = concreteShapes[0].Properties!.Where(p => shared.Contains(p.Key) && p.Key != "category").ToDictionary(p => p.Key, p => p.Value),
+        };
+        var typeNamed = new List<(string Category, string Schema)>();
+        foreach (var (category, resourceType) in Domain.Records.RecordCategory.ByTypeName)
+        {
+            var name = schemas.ContainsKey(resourceType + "Item") ? resourceType + "RecordItem" : resourceType + "Item";
+            schemas[name] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Description = $"An item from a {resourceType} (no category shape of its own): the fields every item has.",
+                AllOf = [new OpenApiSchemaReference(CommonFields, document)],
+                Properties = new Dictionary<string, IOpenApiSchema> { ["category"] = new OpenApiSchema { Type = JsonSchemaType.String, Const = category } },
+                Required = new HashSet<string> { "category" },
+            };
+            shapes.Add(new OpenApiSchemaReference(name, document));
+            typeNamed.Add((category, name));
+        }
+
         // The shapes say everything; the base repeats nothing (validators then judge an item by its one shape).
         item.Type = null;
         item.Required = null;
         item.Properties = null;
-        item.Description = "One item of the merged record. `category` (plural kebab-case) says which shape it has; items of categories not listed "
-            + "(other resource types, by their plural name) carry the fields every shape has.";
+        item.Description = "One item of the merged record. `category` (plural kebab-case) says which shape it has; the categories named after "
+            + "a resource type with no shape of its own (e.g. `service-requests`) carry the fields every shape has (`RecordItemFields`).";
         var mapping = new Dictionary<string, OpenApiSchemaReference>(StringComparer.Ordinal);
         foreach (var shape in shapes.OfType<OpenApiSchemaReference>())
         {
@@ -105,6 +173,11 @@ internal static class OpenApiSchemas
                 properties["category"] = new OpenApiSchema { Type = JsonSchemaType.String, Const = constant, Description = category.Description };
                 mapping[constant] = new OpenApiSchemaReference(name, document);
             }
+        }
+
+        foreach (var (category, name) in typeNamed)
+        {
+            mapping[category] = new OpenApiSchemaReference(name, document);
         }
 
         discriminator.Mapping = mapping;

@@ -149,7 +149,13 @@ internal static class OperationAnswers
         if (metadata.OfType<BinaryContentMetadata>().Any())
         {
             Content(operation, "200", "application/octet-stream", new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" },
-                "The document's bytes, in its own media type (PDF, images and plain text inline; anything else as an attachment).");
+                "The document's bytes, in its own media type: PDF, PNG, JPEG and plain text inline; anything else (HTML, SVG, XML, …) "
+                + "as an attachment with `Content-Security-Policy: sandbox`, under the type the provider gave or `application/octet-stream`.");
+            var bytes = ((OpenApiResponse)operation.Responses!["200"]).Content!;
+            foreach (var inline in new[] { "application/pdf", "image/png", "image/jpeg", "text/plain" })
+            {
+                bytes[inline] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } };
+            }
         }
 
         foreach (var (status, response) in operation.Responses.ToList())

@@ -3,6 +3,7 @@ using Aggregator.Api.Authentication;
 using Aggregator.Api.Connections;
 using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Hosting;
+using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Sync;
 using Microsoft.EntityFrameworkCore;
@@ -23,7 +24,7 @@ public static class SyncEndpoints
             .WithSummary("Sync this connection now")
             .WithDescription("202 with the run's id. While a run is queued or running, or shortly after one finished, the answer is that run's id instead of a new run. `full=true` fetches everything (not only what changed since the last run) and marks what the provider no longer has as deleted.");
         group.MapGet("/sync-runs", ListRuns)
-            .WithName("listSyncRuns").WithSummary("The connection's sync runs, newest first");
+            .WithName("listSyncRuns").WithSummary("The connection's sync runs, newest first (cursor paging)");
         group.MapGet("/coverage", GetCoverage)
             .WithName("getCoverage")
             .WithSummary("Per resource type: synced, empty, refused (403), unsupported (400/404) or failing, and since when");
@@ -46,20 +47,29 @@ public static class SyncEndpoints
     }
 
     private static async Task<Results<Ok<PageResponse<SyncRunResponse>>, ProblemHttpResult>> ListRuns(
-        Guid connectionId, int? limit, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+        Guid connectionId, int? limit, string? cursor, HttpContext http, AggregatorDbContext db, CursorCodec cursors, CancellationToken cancellationToken)
     {
         if (!await ConnectionAccess.AllowsAsync(db, http, connectionId, cancellationToken))
         {
             return ApiProblems.ConnectionNotFound();
         }
 
-        var runs = await db.SyncRuns.AsNoTracking()
-            .Where(r => r.ConnectionId == connectionId)
-            .OrderByDescending(r => r.QueuedAt)
-            .Take(Math.Clamp(limit ?? 20, 1, 100))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PageResponse<SyncRunResponse>([.. runs.Select(SyncRunResponse.From)], null));
+        // Newest first, by (queued at, id): a keyset that holds while new runs are queued between pages.
+        var take = CursorCodec.ClampLimit(limit);
+        var listing = $"sync-runs:{connectionId}";
+        var query = db.SyncRuns.AsNoTracking().Where(r => r.ConnectionId == connectionId);
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            var after = cursors.Decode<RunPosition>(listing, cursor);
+            query = query.Where(r => r.QueuedAt < after.QueuedAt || (r.QueuedAt == after.QueuedAt && r.Id.CompareTo(after.Id) < 0));
+        }
+
+        var runs = await query.OrderByDescending(r => r.QueuedAt).ThenByDescending(r => r.Id).Take(take + 1).ToListAsync(cancellationToken);
+        var next = runs.Count > take ? cursors.Encode(listing, new RunPosition(runs[take - 1].QueuedAt, runs[take - 1].Id)) : null;
+        return TypedResults.Ok(new PageResponse<SyncRunResponse>([.. runs.Take(take).Select(SyncRunResponse.From)], next));
     }
+
+    private sealed record RunPosition(DateTimeOffset QueuedAt, Guid Id);
 
     private static async Task<Results<Ok<CoverageResponse>, ProblemHttpResult>> GetCoverage(
         Guid connectionId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)

@@ -73,6 +73,15 @@ public static class RecordCategory
             .Concat(Sync.PatientCompartment.R4Types.Where(t => !IsSupporting(t)).Select(t => For(t, []))),
         StringComparer.Ordinal);
 
+    /// <summary>
+    /// The categories that are the plural of a resource type with no category of its own (e.g. <c>service-requests</c>),
+    /// each with its type: their items carry only the fields every item has.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ByTypeName { get; } = Sync.PatientCompartment.R4Types
+        .Where(t => !IsSupporting(t) && t != "Observation" && !ByType.ContainsKey(t))
+        .Order(StringComparer.Ordinal)
+        .ToDictionary(t => For(t, []), t => t, StringComparer.Ordinal);
+
     /// <summary>Whether <paramref name="category"/> names a category (whether or not this patient has items in it).</summary>
     public static bool IsKnown(string category) => Known.Contains(category);
 

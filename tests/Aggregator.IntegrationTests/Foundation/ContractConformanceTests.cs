@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aggregator.IntegrationTests.Infrastructure;
+using Aggregator.Sandbox.Tests.Hosting;
 using Json.Schema;
 
 namespace Aggregator.IntegrationTests.Foundation;
@@ -19,14 +20,32 @@ public sealed class ContractConformanceTests(PostgresServer server, SandboxProvi
     {
         var (patientId, nextgen) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", Sandbox.Generated("epic", "R4", 1), "conformance");
         var dstu2 = await Api.ConnectExistingAsync(Tenant, Sandbox, patientId, "sandbox-nextgen-dstu2", Sandbox.Generated("nextgen", "DSTU2", 1));
+        // A third provider holds a fact of a type with no category of its own (a ServiceRequest): its item takes that type's shape.
+        var cerner = Sandbox.Generated("cerner", "R4", 3);
+        using (var added = await Sandbox.Server.AddResourceAsync("cerner", "r4", cerner.PatientId, new JsonObject
+        {
+            ["resourceType"] = "ServiceRequest",
+            ["status"] = "active",
+            ["intent"] = "order",
+            ["code"] = new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://loinc.org", ["code"] = "24323-8", ["display"] = "Comprehensive metabolic panel" }) },
+            ["subject"] = new JsonObject { ["reference"] = $"Patient/{cerner.PatientId}" },
+            ["authoredOn"] = "2024-05-02T10:00:00Z",
+        }))
+        {
+            Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        var third = await Api.ConnectExistingAsync(Tenant, Sandbox, patientId, "sandbox-cerner-r4", cerner);
         await Tenant.WaitForRunAsync(nextgen);
         await Tenant.WaitForRunAsync(dstu2);
+        await Tenant.WaitForRunAsync(third);
         var validator = await ValidatorAsync();
 
         var record = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
         validator.Check("RecordSummary", record, "record");
         var categories = record.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!).Append("demographics").ToList();
         Assert.Contains("labs", categories);
+        Assert.Contains("service-requests", categories);
         var checkedItems = 0;
         foreach (var category in categories)
         {
@@ -80,7 +99,13 @@ public sealed class ContractConformanceTests(PostgresServer server, SandboxProvi
         foreach (var item in page.GetProperty("items").EnumerateArray())
         {
             var shape = mapping[item.GetProperty("category").GetString()!]!.GetValue<string>().Split('/')[^1];
+            // A shape's own properties, and those of the shapes it extends (allOf).
             var fields = schemas[shape]!["properties"]!.AsObject().Select(p => p.Key).ToHashSet();
+            foreach (var parent in schemas[shape]!["allOf"]?.AsArray() ?? [])
+            {
+                fields.UnionWith(schemas[parent!["$ref"]!.GetValue<string>().Split('/')[^1]]!["properties"]!.AsObject().Select(p => p.Key));
+            }
+
             Assert.All(item.EnumerateObject(), p => Assert.True(fields.Contains(p.Name), $"{what}: {shape} does not describe `{p.Name}`"));
             Assert.All(item.GetProperty("sources").EnumerateArray().SelectMany(s => s.EnumerateObject()),
                 p => Assert.True(sourceFields.Contains(p.Name), $"{what}: RecordItemSource does not describe `{p.Name}`"));

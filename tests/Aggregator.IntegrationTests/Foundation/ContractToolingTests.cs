@@ -39,6 +39,8 @@ public sealed class ContractToolingTests
         // A documented answer (a JSON body) typed unknown would mean a missing schema.
         Assert.DoesNotMatch(@"""application/[a-z+.-]*json"": unknown", types);
         Assert.DoesNotContain("@enum {unknown}", types, StringComparison.Ordinal);
+        // Nor typed as an object that may hold anything, or nothing.
+        Assert.DoesNotMatch(@"""application/[a-z+.-]*json"": (Record<string, (never|unknown)>|\{\s*\[key: string\]: unknown;?\s*\}|object);", types);
         Assert.Contains("RecordItem: components[\"schemas\"][\"LabItem\"] |", types, StringComparison.Ordinal);
     }
 

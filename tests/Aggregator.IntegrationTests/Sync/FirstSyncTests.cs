@@ -91,6 +91,43 @@ public sealed class FirstSyncTests(PostgresServer server, SandboxProvider sandbo
         Assert.Contains(states, s => s.Value == "empty");
     }
 
+    [Fact]
+    public async Task The_sync_runs_page_newest_first_with_a_cursor_and_miss_none()
+    {
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", Sandbox.Login("epic", "R4", 3));
+        await Tenant.WaitForRunAsync(connectionId);
+        for (var i = 0; i < 4; i++)
+        {
+            await Tenant.SyncNowAsync(connectionId);
+        }
+
+        var all = (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items").EnumerateArray()
+            .Select(r => r.GetProperty("id").GetGuid()).ToList();
+        var paged = new List<Guid>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs?limit=2" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)));
+            var items = page.GetProperty("items").EnumerateArray().ToList();
+            Assert.InRange(items.Count, 1, 2);
+            paged.AddRange(items.Select(r => r.GetProperty("id").GetGuid()));
+            cursor = page.GetProperty("nextCursor").GetString();
+            pages++;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(5, all.Count);
+        Assert.Equal(all, paged);
+        Assert.Equal(3, pages);
+        var queued = (await Tenant.GetJsonAsync($"/v1/connections/{connectionId}/sync-runs")).GetProperty("items").EnumerateArray()
+            .Select(r => r.GetProperty("queuedAt").GetDateTimeOffset()).ToList();
+        Assert.Equal(queued.OrderDescending().ToList(), queued);
+        var forged = await Tenant.GetAsync(new Uri($"/v1/connections/{connectionId}/sync-runs?cursor=not-ours", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal("application/problem+json", forged.Content.Headers.ContentType?.MediaType);
+    }
+
     private async Task<List<(string Type, string Id)>> StoredAsync(Guid connectionId)
     {
         await using var db = Database.CreateContext();

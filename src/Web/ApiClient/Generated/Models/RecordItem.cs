@@ -8,7 +8,7 @@ using System;
 namespace Aggregator.Web.ApiClient.Generated.Models
 {
     /// <summary>
-    /// One item of the merged record. `category` (plural kebab-case) says which shape it has; items of categories not listed (other resource types, by their plural name) carry the fields every shape has.
+    /// One item of the merged record. `category` (plural kebab-case) says which shape it has; the categories named after a resource type with no shape of its own (e.g. `service-requests`) carry the fields every shape has (`RecordItemFields`).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class RecordItem : IAdditionalDataHolder, IComposedTypeWrapper, IParsable
@@ -21,6 +21,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string Abatement { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AccountItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.AccountItem? AccountItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.AccountItem AccountItem { get; set; }
+#endif
         /// <summary>Stores additional data not described in the OpenAPI description found when deserializing. Can be used for serialization as well.</summary>
         public IDictionary<string, object> AdditionalData { get; set; }
         /// <summary>The addresses property</summary>
@@ -31,6 +39,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public List<string> Addresses { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AdverseEventItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.AdverseEventItem? AdverseEventItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.AdverseEventItem AdverseEventItem { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AllergyItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -38,6 +54,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.AllergyItem AllergyItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AppointmentItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.AppointmentItem? AppointmentItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.AppointmentItem AppointmentItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AppointmentResponseItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.AppointmentResponseItem? AppointmentResponseItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.AppointmentResponseItem AppointmentResponseItem { get; set; }
 #endif
         /// <summary>The attachments property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -47,6 +79,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public List<global::Aggregator.Web.ApiClient.Generated.Models.AttachmentSummary> Attachments { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.AuditEventItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.AuditEventItem? AuditEventItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.AuditEventItem AuditEventItem { get; set; }
+#endif
         /// <summary>The authoredOn property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -55,6 +95,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string AuthoredOn { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.BasicItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.BasicItem? BasicItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.BasicItem BasicItem { get; set; }
+#endif
         /// <summary>The birthDate property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -62,6 +110,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public string BirthDate { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.BodyStructureItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.BodyStructureItem? BodyStructureItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.BodyStructureItem BodyStructureItem { get; set; }
 #endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.CarePlanItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -87,6 +143,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string Category { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ChargeItemItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ChargeItemItem? ChargeItemItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ChargeItemItem ChargeItemItem { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -95,6 +159,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem ClaimItem { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ClaimResponseItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ClaimResponseItem? ClaimResponseItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ClaimResponseItem ClaimResponseItem { get; set; }
+#endif
         /// <summary>The encounter class code (ambulatory, emergency, inpatient, …).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -102,6 +174,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public string Class { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ClinicalImpressionItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ClinicalImpressionItem? ClinicalImpressionItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ClinicalImpressionItem ClinicalImpressionItem { get; set; }
 #endif
         /// <summary>The clinicalStatus property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -127,6 +207,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public List<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept> Codes { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.CommunicationItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.CommunicationItem? CommunicationItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.CommunicationItem CommunicationItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.CommunicationRequestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.CommunicationRequestItem? CommunicationRequestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.CommunicationRequestItem CommunicationRequestItem { get; set; }
+#endif
         /// <summary>The components property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -134,6 +230,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public List<global::Aggregator.Web.ApiClient.Generated.Models.ObservationComponent> Components { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.CompositionItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.CompositionItem? CompositionItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.CompositionItem CompositionItem { get; set; }
 #endif
         /// <summary>The conclusion property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -159,6 +263,30 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.RecordItem_conflicts Conflicts { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ConsentItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ConsentItem? ConsentItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ConsentItem ConsentItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityRequestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityRequestItem? CoverageEligibilityRequestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityRequestItem CoverageEligibilityRequestItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityResponseItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityResponseItem? CoverageEligibilityResponseItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityResponseItem CoverageEligibilityResponseItem { get; set; }
+#endif
         /// <summary>The criticality property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -183,6 +311,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string Description { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.DetectedIssueItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.DetectedIssueItem? DetectedIssueItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.DetectedIssueItem DetectedIssueItem { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.DeviceItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -190,6 +326,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.DeviceItem DeviceItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.DeviceRequestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.DeviceRequestItem? DeviceRequestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.DeviceRequestItem DeviceRequestItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.DeviceUseStatementItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.DeviceUseStatementItem? DeviceUseStatementItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.DeviceUseStatementItem DeviceUseStatementItem { get; set; }
 #endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.DiagnosticReportItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -214,6 +366,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.DocumentItem DocumentItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.DocumentManifestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.DocumentManifestItem? DocumentManifestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.DocumentManifestItem DocumentManifestItem { get; set; }
 #endif
         /// <summary>The dosage as text.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -247,6 +407,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string End { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.EnrollmentRequestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.EnrollmentRequestItem? EnrollmentRequestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.EnrollmentRequestItem EnrollmentRequestItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.EpisodeOfCareItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.EpisodeOfCareItem? EpisodeOfCareItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.EpisodeOfCareItem EpisodeOfCareItem { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ExamItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -254,6 +430,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.ExamItem ExamItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.FamilyMemberHistoryItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.FamilyMemberHistoryItem? FamilyMemberHistoryItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.FamilyMemberHistoryItem FamilyMemberHistoryItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.FlagItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.FlagItem? FlagItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.FlagItem FlagItem { get; set; }
 #endif
         /// <summary>The gender property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -270,6 +462,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.GoalItem GoalItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.GroupItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.GroupItem? GroupItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.GroupItem GroupItem { get; set; }
 #endif
         /// <summary>The item&apos;s id: stable while the fact stays in the record.</summary>
         public Guid? Id { get; set; }
@@ -289,6 +489,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.ImagingStudyItem ImagingStudyItem { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationEvaluationItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationEvaluationItem? ImmunizationEvaluationItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationEvaluationItem ImmunizationEvaluationItem { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -296,6 +504,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationItem ImmunizationItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationRecommendationItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationRecommendationItem? ImmunizationRecommendationItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationRecommendationItem ImmunizationRecommendationItem { get; set; }
 #endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.InsuranceCoverageItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -321,6 +537,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string Interpretation { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.InvoiceItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.InvoiceItem? InvoiceItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.InvoiceItem InvoiceItem { get; set; }
+#endif
         /// <summary>The issued property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -337,6 +561,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.LabItem LabItem { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ListItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ListItem? ListItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ListItem ListItem { get; set; }
+#endif
         /// <summary>The lotNumber property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -344,6 +576,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public string LotNumber { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.MeasureReportItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.MeasureReportItem? MeasureReportItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.MeasureReportItem MeasureReportItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.MediaItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.MediaItem? MediaItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.MediaItem MediaItem { get; set; }
 #endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.MedicationItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -361,6 +609,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public string MergedBy { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.MolecularSequenceItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.MolecularSequenceItem? MolecularSequenceItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.MolecularSequenceItem MolecularSequenceItem { get; set; }
+#endif
         /// <summary>The names property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -377,6 +633,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.NormalizedQuantity Normalized { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.NutritionOrderItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.NutritionOrderItem? NutritionOrderItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.NutritionOrderItem NutritionOrderItem { get; set; }
+#endif
         /// <summary>The onset property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -392,6 +656,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.OtherObservationItem OtherObservationItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.PersonItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.PersonItem? PersonItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.PersonItem PersonItem { get; set; }
 #endif
         /// <summary>The phones property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -418,6 +690,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public global::Aggregator.Web.ApiClient.Generated.Models.ProcedureItem ProcedureItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.QuestionnaireResponseItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.QuestionnaireResponseItem? QuestionnaireResponseItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.QuestionnaireResponseItem QuestionnaireResponseItem { get; set; }
 #endif
         /// <summary>The reactions property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -451,6 +731,30 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public List<global::Aggregator.Web.ApiClient.Generated.Models.ReferenceRange> ReferenceRange { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.RelatedPersonItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.RelatedPersonItem? RelatedPersonItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.RelatedPersonItem RelatedPersonItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.RequestGroupItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.RequestGroupItem? RequestGroupItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.RequestGroupItem RequestGroupItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ResearchSubjectItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ResearchSubjectItem? ResearchSubjectItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ResearchSubjectItem ResearchSubjectItem { get; set; }
+#endif
         /// <summary>The FHIR type of the source the item shows (the most recently updated one).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -463,6 +767,30 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public int? Results { get; set; }
         /// <summary>Entered in error or refuted: listed only with `includeRetracted=true`.</summary>
         public bool? Retracted { get; set; }
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.RiskAssessmentItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.RiskAssessmentItem? RiskAssessmentItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.RiskAssessmentItem RiskAssessmentItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ScheduleItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ScheduleItem? ScheduleItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ScheduleItem ScheduleItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ServiceRequestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.ServiceRequestItem? ServiceRequestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.ServiceRequestItem ServiceRequestItem { get; set; }
+#endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.SocialHistoryItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -479,6 +807,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #else
         public List<global::Aggregator.Web.ApiClient.Generated.Models.RecordItemSource> Sources { get; set; }
 #endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.SpecimenItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.SpecimenItem? SpecimenItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.SpecimenItem SpecimenItem { get; set; }
+#endif
         /// <summary>The start property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -494,6 +830,22 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public string Status { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.SupplyDeliveryItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.SupplyDeliveryItem? SupplyDeliveryItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.SupplyDeliveryItem SupplyDeliveryItem { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.SupplyRequestItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.SupplyRequestItem? SupplyRequestItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.SupplyRequestItem SupplyRequestItem { get; set; }
 #endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.SurveyItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -518,6 +870,14 @@ namespace Aggregator.Web.ApiClient.Generated.Models
 #nullable restore
 #else
         public string VerificationStatus { get; set; }
+#endif
+        /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.VisionPrescriptionItem"/></summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Aggregator.Web.ApiClient.Generated.Models.VisionPrescriptionItem? VisionPrescriptionItem { get; set; }
+#nullable restore
+#else
+        public global::Aggregator.Web.ApiClient.Generated.Models.VisionPrescriptionItem VisionPrescriptionItem { get; set; }
 #endif
         /// <summary>Composed type representation for type <see cref="global::Aggregator.Web.ApiClient.Generated.Models.VitalItem"/></summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -544,9 +904,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             if(ReferenceEquals(parseNode, null)) throw new ArgumentNullException(nameof(parseNode));
             var mappingValue = parseNode.GetChildNode("category")?.GetStringValue();
             var result = new global::Aggregator.Web.ApiClient.Generated.Models.RecordItem();
-            if("allergies".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            if("accounts".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.AccountItem = new global::Aggregator.Web.ApiClient.Generated.Models.AccountItem();
+            }
+            else if("adverse-events".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.AdverseEventItem = new global::Aggregator.Web.ApiClient.Generated.Models.AdverseEventItem();
+            }
+            else if("allergies".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.AllergyItem = new global::Aggregator.Web.ApiClient.Generated.Models.AllergyItem();
+            }
+            else if("appointments".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.AppointmentItem = new global::Aggregator.Web.ApiClient.Generated.Models.AppointmentItem();
+            }
+            else if("appointment-responses".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.AppointmentResponseItem = new global::Aggregator.Web.ApiClient.Generated.Models.AppointmentResponseItem();
+            }
+            else if("audit-events".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.AuditEventItem = new global::Aggregator.Web.ApiClient.Generated.Models.AuditEventItem();
+            }
+            else if("basics".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.BasicItem = new global::Aggregator.Web.ApiClient.Generated.Models.BasicItem();
+            }
+            else if("body-structures".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.BodyStructureItem = new global::Aggregator.Web.ApiClient.Generated.Models.BodyStructureItem();
             }
             else if("care-plans".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
@@ -556,21 +944,69 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 result.CareTeamItem = new global::Aggregator.Web.ApiClient.Generated.Models.CareTeamItem();
             }
+            else if("charge-items".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ChargeItemItem = new global::Aggregator.Web.ApiClient.Generated.Models.ChargeItemItem();
+            }
             else if("claims".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ClaimItem = new global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem();
+            }
+            else if("claim-responses".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ClaimResponseItem = new global::Aggregator.Web.ApiClient.Generated.Models.ClaimResponseItem();
+            }
+            else if("clinical-impressions".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ClinicalImpressionItem = new global::Aggregator.Web.ApiClient.Generated.Models.ClinicalImpressionItem();
+            }
+            else if("communications".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.CommunicationItem = new global::Aggregator.Web.ApiClient.Generated.Models.CommunicationItem();
+            }
+            else if("communication-requests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.CommunicationRequestItem = new global::Aggregator.Web.ApiClient.Generated.Models.CommunicationRequestItem();
+            }
+            else if("compositions".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.CompositionItem = new global::Aggregator.Web.ApiClient.Generated.Models.CompositionItem();
             }
             else if("conditions".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ConditionItem = new global::Aggregator.Web.ApiClient.Generated.Models.ConditionItem();
             }
+            else if("consents".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ConsentItem = new global::Aggregator.Web.ApiClient.Generated.Models.ConsentItem();
+            }
+            else if("coverage-eligibility-requests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.CoverageEligibilityRequestItem = new global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityRequestItem();
+            }
+            else if("coverage-eligibility-responses".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.CoverageEligibilityResponseItem = new global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityResponseItem();
+            }
             else if("demographics".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.DemographicsItem = new global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem();
             }
+            else if("detected-issues".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.DetectedIssueItem = new global::Aggregator.Web.ApiClient.Generated.Models.DetectedIssueItem();
+            }
             else if("devices".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.DeviceItem = new global::Aggregator.Web.ApiClient.Generated.Models.DeviceItem();
+            }
+            else if("device-requests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.DeviceRequestItem = new global::Aggregator.Web.ApiClient.Generated.Models.DeviceRequestItem();
+            }
+            else if("device-use-statements".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.DeviceUseStatementItem = new global::Aggregator.Web.ApiClient.Generated.Models.DeviceUseStatementItem();
             }
             else if("diagnostic-reports".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
@@ -580,53 +1016,157 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 result.DocumentItem = new global::Aggregator.Web.ApiClient.Generated.Models.DocumentItem();
             }
+            else if("document-manifests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.DocumentManifestItem = new global::Aggregator.Web.ApiClient.Generated.Models.DocumentManifestItem();
+            }
             else if("encounters".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.EncounterItem = new global::Aggregator.Web.ApiClient.Generated.Models.EncounterItem();
+            }
+            else if("enrollment-requests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.EnrollmentRequestItem = new global::Aggregator.Web.ApiClient.Generated.Models.EnrollmentRequestItem();
+            }
+            else if("episode-of-cares".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.EpisodeOfCareItem = new global::Aggregator.Web.ApiClient.Generated.Models.EpisodeOfCareItem();
             }
             else if("exams".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ExamItem = new global::Aggregator.Web.ApiClient.Generated.Models.ExamItem();
             }
+            else if("family-member-histories".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.FamilyMemberHistoryItem = new global::Aggregator.Web.ApiClient.Generated.Models.FamilyMemberHistoryItem();
+            }
+            else if("flags".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.FlagItem = new global::Aggregator.Web.ApiClient.Generated.Models.FlagItem();
+            }
             else if("goals".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.GoalItem = new global::Aggregator.Web.ApiClient.Generated.Models.GoalItem();
+            }
+            else if("groups".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.GroupItem = new global::Aggregator.Web.ApiClient.Generated.Models.GroupItem();
             }
             else if("imaging-studies".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ImagingStudyItem = new global::Aggregator.Web.ApiClient.Generated.Models.ImagingStudyItem();
             }
+            else if("immunization-evaluations".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ImmunizationEvaluationItem = new global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationEvaluationItem();
+            }
             else if("immunizations".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ImmunizationItem = new global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationItem();
+            }
+            else if("immunization-recommendations".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ImmunizationRecommendationItem = new global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationRecommendationItem();
             }
             else if("coverage".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.InsuranceCoverageItem = new global::Aggregator.Web.ApiClient.Generated.Models.InsuranceCoverageItem();
             }
+            else if("invoices".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.InvoiceItem = new global::Aggregator.Web.ApiClient.Generated.Models.InvoiceItem();
+            }
             else if("labs".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.LabItem = new global::Aggregator.Web.ApiClient.Generated.Models.LabItem();
+            }
+            else if("lists".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ListItem = new global::Aggregator.Web.ApiClient.Generated.Models.ListItem();
+            }
+            else if("measure-reports".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.MeasureReportItem = new global::Aggregator.Web.ApiClient.Generated.Models.MeasureReportItem();
+            }
+            else if("medias".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.MediaItem = new global::Aggregator.Web.ApiClient.Generated.Models.MediaItem();
             }
             else if("medications".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.MedicationItem = new global::Aggregator.Web.ApiClient.Generated.Models.MedicationItem();
             }
+            else if("molecular-sequences".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.MolecularSequenceItem = new global::Aggregator.Web.ApiClient.Generated.Models.MolecularSequenceItem();
+            }
+            else if("nutrition-orders".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.NutritionOrderItem = new global::Aggregator.Web.ApiClient.Generated.Models.NutritionOrderItem();
+            }
             else if("observations".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.OtherObservationItem = new global::Aggregator.Web.ApiClient.Generated.Models.OtherObservationItem();
+            }
+            else if("persons".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.PersonItem = new global::Aggregator.Web.ApiClient.Generated.Models.PersonItem();
             }
             else if("procedures".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.ProcedureItem = new global::Aggregator.Web.ApiClient.Generated.Models.ProcedureItem();
             }
+            else if("questionnaire-responses".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.QuestionnaireResponseItem = new global::Aggregator.Web.ApiClient.Generated.Models.QuestionnaireResponseItem();
+            }
+            else if("related-persons".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.RelatedPersonItem = new global::Aggregator.Web.ApiClient.Generated.Models.RelatedPersonItem();
+            }
+            else if("request-groups".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.RequestGroupItem = new global::Aggregator.Web.ApiClient.Generated.Models.RequestGroupItem();
+            }
+            else if("research-subjects".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ResearchSubjectItem = new global::Aggregator.Web.ApiClient.Generated.Models.ResearchSubjectItem();
+            }
+            else if("risk-assessments".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.RiskAssessmentItem = new global::Aggregator.Web.ApiClient.Generated.Models.RiskAssessmentItem();
+            }
+            else if("schedules".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ScheduleItem = new global::Aggregator.Web.ApiClient.Generated.Models.ScheduleItem();
+            }
+            else if("service-requests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.ServiceRequestItem = new global::Aggregator.Web.ApiClient.Generated.Models.ServiceRequestItem();
+            }
             else if("social-history".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.SocialHistoryItem = new global::Aggregator.Web.ApiClient.Generated.Models.SocialHistoryItem();
             }
+            else if("specimens".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.SpecimenItem = new global::Aggregator.Web.ApiClient.Generated.Models.SpecimenItem();
+            }
+            else if("supply-deliveries".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.SupplyDeliveryItem = new global::Aggregator.Web.ApiClient.Generated.Models.SupplyDeliveryItem();
+            }
+            else if("supply-requests".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.SupplyRequestItem = new global::Aggregator.Web.ApiClient.Generated.Models.SupplyRequestItem();
+            }
             else if("surveys".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
                 result.SurveyItem = new global::Aggregator.Web.ApiClient.Generated.Models.SurveyItem();
+            }
+            else if("vision-prescriptions".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
+            {
+                result.VisionPrescriptionItem = new global::Aggregator.Web.ApiClient.Generated.Models.VisionPrescriptionItem();
             }
             else if("vitals".Equals(mappingValue, StringComparison.OrdinalIgnoreCase))
             {
@@ -804,9 +1344,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         /// <returns>A IDictionary&lt;string, Action&lt;IParseNode&gt;&gt;</returns>
         public virtual IDictionary<string, Action<IParseNode>> GetFieldDeserializers()
         {
-            if(AllergyItem != null)
+            if(AccountItem != null)
+            {
+                return AccountItem.GetFieldDeserializers();
+            }
+            else if(AdverseEventItem != null)
+            {
+                return AdverseEventItem.GetFieldDeserializers();
+            }
+            else if(AllergyItem != null)
             {
                 return AllergyItem.GetFieldDeserializers();
+            }
+            else if(AppointmentItem != null)
+            {
+                return AppointmentItem.GetFieldDeserializers();
+            }
+            else if(AppointmentResponseItem != null)
+            {
+                return AppointmentResponseItem.GetFieldDeserializers();
+            }
+            else if(AuditEventItem != null)
+            {
+                return AuditEventItem.GetFieldDeserializers();
+            }
+            else if(BasicItem != null)
+            {
+                return BasicItem.GetFieldDeserializers();
+            }
+            else if(BodyStructureItem != null)
+            {
+                return BodyStructureItem.GetFieldDeserializers();
             }
             else if(CarePlanItem != null)
             {
@@ -816,13 +1384,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 return CareTeamItem.GetFieldDeserializers();
             }
+            else if(ChargeItemItem != null)
+            {
+                return ChargeItemItem.GetFieldDeserializers();
+            }
             else if(ClaimItem != null)
             {
                 return ClaimItem.GetFieldDeserializers();
             }
+            else if(ClaimResponseItem != null)
+            {
+                return ClaimResponseItem.GetFieldDeserializers();
+            }
+            else if(ClinicalImpressionItem != null)
+            {
+                return ClinicalImpressionItem.GetFieldDeserializers();
+            }
             else if(Code != null)
             {
                 return Code.GetFieldDeserializers();
+            }
+            else if(CommunicationItem != null)
+            {
+                return CommunicationItem.GetFieldDeserializers();
+            }
+            else if(CommunicationRequestItem != null)
+            {
+                return CommunicationRequestItem.GetFieldDeserializers();
+            }
+            else if(CompositionItem != null)
+            {
+                return CompositionItem.GetFieldDeserializers();
             }
             else if(ConditionItem != null)
             {
@@ -832,13 +1424,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 return Conflicts.GetFieldDeserializers();
             }
+            else if(ConsentItem != null)
+            {
+                return ConsentItem.GetFieldDeserializers();
+            }
+            else if(CoverageEligibilityRequestItem != null)
+            {
+                return CoverageEligibilityRequestItem.GetFieldDeserializers();
+            }
+            else if(CoverageEligibilityResponseItem != null)
+            {
+                return CoverageEligibilityResponseItem.GetFieldDeserializers();
+            }
             else if(DemographicsItem != null)
             {
                 return DemographicsItem.GetFieldDeserializers();
             }
+            else if(DetectedIssueItem != null)
+            {
+                return DetectedIssueItem.GetFieldDeserializers();
+            }
             else if(DeviceItem != null)
             {
                 return DeviceItem.GetFieldDeserializers();
+            }
+            else if(DeviceRequestItem != null)
+            {
+                return DeviceRequestItem.GetFieldDeserializers();
+            }
+            else if(DeviceUseStatementItem != null)
+            {
+                return DeviceUseStatementItem.GetFieldDeserializers();
             }
             else if(DiagnosticReportItem != null)
             {
@@ -848,53 +1464,153 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 return DocumentItem.GetFieldDeserializers();
             }
+            else if(DocumentManifestItem != null)
+            {
+                return DocumentManifestItem.GetFieldDeserializers();
+            }
             else if(EncounterItem != null)
             {
                 return EncounterItem.GetFieldDeserializers();
+            }
+            else if(EnrollmentRequestItem != null)
+            {
+                return EnrollmentRequestItem.GetFieldDeserializers();
+            }
+            else if(EpisodeOfCareItem != null)
+            {
+                return EpisodeOfCareItem.GetFieldDeserializers();
             }
             else if(ExamItem != null)
             {
                 return ExamItem.GetFieldDeserializers();
             }
+            else if(FamilyMemberHistoryItem != null)
+            {
+                return FamilyMemberHistoryItem.GetFieldDeserializers();
+            }
+            else if(FlagItem != null)
+            {
+                return FlagItem.GetFieldDeserializers();
+            }
             else if(GoalItem != null)
             {
                 return GoalItem.GetFieldDeserializers();
+            }
+            else if(GroupItem != null)
+            {
+                return GroupItem.GetFieldDeserializers();
             }
             else if(ImagingStudyItem != null)
             {
                 return ImagingStudyItem.GetFieldDeserializers();
             }
+            else if(ImmunizationEvaluationItem != null)
+            {
+                return ImmunizationEvaluationItem.GetFieldDeserializers();
+            }
             else if(ImmunizationItem != null)
             {
                 return ImmunizationItem.GetFieldDeserializers();
+            }
+            else if(ImmunizationRecommendationItem != null)
+            {
+                return ImmunizationRecommendationItem.GetFieldDeserializers();
             }
             else if(InsuranceCoverageItem != null)
             {
                 return InsuranceCoverageItem.GetFieldDeserializers();
             }
+            else if(InvoiceItem != null)
+            {
+                return InvoiceItem.GetFieldDeserializers();
+            }
             else if(LabItem != null)
             {
                 return LabItem.GetFieldDeserializers();
+            }
+            else if(ListItem != null)
+            {
+                return ListItem.GetFieldDeserializers();
+            }
+            else if(MeasureReportItem != null)
+            {
+                return MeasureReportItem.GetFieldDeserializers();
+            }
+            else if(MediaItem != null)
+            {
+                return MediaItem.GetFieldDeserializers();
             }
             else if(MedicationItem != null)
             {
                 return MedicationItem.GetFieldDeserializers();
             }
+            else if(MolecularSequenceItem != null)
+            {
+                return MolecularSequenceItem.GetFieldDeserializers();
+            }
             else if(Normalized != null)
             {
                 return Normalized.GetFieldDeserializers();
+            }
+            else if(NutritionOrderItem != null)
+            {
+                return NutritionOrderItem.GetFieldDeserializers();
             }
             else if(OtherObservationItem != null)
             {
                 return OtherObservationItem.GetFieldDeserializers();
             }
+            else if(PersonItem != null)
+            {
+                return PersonItem.GetFieldDeserializers();
+            }
             else if(ProcedureItem != null)
             {
                 return ProcedureItem.GetFieldDeserializers();
             }
+            else if(QuestionnaireResponseItem != null)
+            {
+                return QuestionnaireResponseItem.GetFieldDeserializers();
+            }
+            else if(RelatedPersonItem != null)
+            {
+                return RelatedPersonItem.GetFieldDeserializers();
+            }
+            else if(RequestGroupItem != null)
+            {
+                return RequestGroupItem.GetFieldDeserializers();
+            }
+            else if(ResearchSubjectItem != null)
+            {
+                return ResearchSubjectItem.GetFieldDeserializers();
+            }
+            else if(RiskAssessmentItem != null)
+            {
+                return RiskAssessmentItem.GetFieldDeserializers();
+            }
+            else if(ScheduleItem != null)
+            {
+                return ScheduleItem.GetFieldDeserializers();
+            }
+            else if(ServiceRequestItem != null)
+            {
+                return ServiceRequestItem.GetFieldDeserializers();
+            }
             else if(SocialHistoryItem != null)
             {
                 return SocialHistoryItem.GetFieldDeserializers();
+            }
+            else if(SpecimenItem != null)
+            {
+                return SpecimenItem.GetFieldDeserializers();
+            }
+            else if(SupplyDeliveryItem != null)
+            {
+                return SupplyDeliveryItem.GetFieldDeserializers();
+            }
+            else if(SupplyRequestItem != null)
+            {
+                return SupplyRequestItem.GetFieldDeserializers();
             }
             else if(SurveyItem != null)
             {
@@ -903,6 +1619,10 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             else if(Value != null)
             {
                 return Value.GetFieldDeserializers();
+            }
+            else if(VisionPrescriptionItem != null)
+            {
+                return VisionPrescriptionItem.GetFieldDeserializers();
             }
             else if(VitalItem != null)
             {
@@ -917,9 +1637,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
-            if(AllergyItem != null)
+            if(AccountItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.AccountItem>(null, AccountItem);
+            }
+            else if(AdverseEventItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.AdverseEventItem>(null, AdverseEventItem);
+            }
+            else if(AllergyItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.AllergyItem>(null, AllergyItem);
+            }
+            else if(AppointmentItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.AppointmentItem>(null, AppointmentItem);
+            }
+            else if(AppointmentResponseItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.AppointmentResponseItem>(null, AppointmentResponseItem);
+            }
+            else if(AuditEventItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.AuditEventItem>(null, AuditEventItem);
+            }
+            else if(BasicItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.BasicItem>(null, BasicItem);
+            }
+            else if(BodyStructureItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.BodyStructureItem>(null, BodyStructureItem);
             }
             else if(CarePlanItem != null)
             {
@@ -929,13 +1677,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CareTeamItem>(null, CareTeamItem);
             }
+            else if(ChargeItemItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ChargeItemItem>(null, ChargeItemItem);
+            }
             else if(ClaimItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ClaimItem>(null, ClaimItem);
             }
+            else if(ClaimResponseItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ClaimResponseItem>(null, ClaimResponseItem);
+            }
+            else if(ClinicalImpressionItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ClinicalImpressionItem>(null, ClinicalImpressionItem);
+            }
             else if(Code != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CodedConcept>(null, Code);
+            }
+            else if(CommunicationItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CommunicationItem>(null, CommunicationItem);
+            }
+            else if(CommunicationRequestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CommunicationRequestItem>(null, CommunicationRequestItem);
+            }
+            else if(CompositionItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CompositionItem>(null, CompositionItem);
             }
             else if(ConditionItem != null)
             {
@@ -945,13 +1717,37 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.RecordItem_conflicts>(null, Conflicts);
             }
+            else if(ConsentItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ConsentItem>(null, ConsentItem);
+            }
+            else if(CoverageEligibilityRequestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityRequestItem>(null, CoverageEligibilityRequestItem);
+            }
+            else if(CoverageEligibilityResponseItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.CoverageEligibilityResponseItem>(null, CoverageEligibilityResponseItem);
+            }
             else if(DemographicsItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DemographicsItem>(null, DemographicsItem);
             }
+            else if(DetectedIssueItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DetectedIssueItem>(null, DetectedIssueItem);
+            }
             else if(DeviceItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DeviceItem>(null, DeviceItem);
+            }
+            else if(DeviceRequestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DeviceRequestItem>(null, DeviceRequestItem);
+            }
+            else if(DeviceUseStatementItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DeviceUseStatementItem>(null, DeviceUseStatementItem);
             }
             else if(DiagnosticReportItem != null)
             {
@@ -961,53 +1757,153 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DocumentItem>(null, DocumentItem);
             }
+            else if(DocumentManifestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.DocumentManifestItem>(null, DocumentManifestItem);
+            }
             else if(EncounterItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.EncounterItem>(null, EncounterItem);
+            }
+            else if(EnrollmentRequestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.EnrollmentRequestItem>(null, EnrollmentRequestItem);
+            }
+            else if(EpisodeOfCareItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.EpisodeOfCareItem>(null, EpisodeOfCareItem);
             }
             else if(ExamItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ExamItem>(null, ExamItem);
             }
+            else if(FamilyMemberHistoryItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.FamilyMemberHistoryItem>(null, FamilyMemberHistoryItem);
+            }
+            else if(FlagItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.FlagItem>(null, FlagItem);
+            }
             else if(GoalItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.GoalItem>(null, GoalItem);
+            }
+            else if(GroupItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.GroupItem>(null, GroupItem);
             }
             else if(ImagingStudyItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ImagingStudyItem>(null, ImagingStudyItem);
             }
+            else if(ImmunizationEvaluationItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationEvaluationItem>(null, ImmunizationEvaluationItem);
+            }
             else if(ImmunizationItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationItem>(null, ImmunizationItem);
+            }
+            else if(ImmunizationRecommendationItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ImmunizationRecommendationItem>(null, ImmunizationRecommendationItem);
             }
             else if(InsuranceCoverageItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.InsuranceCoverageItem>(null, InsuranceCoverageItem);
             }
+            else if(InvoiceItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.InvoiceItem>(null, InvoiceItem);
+            }
             else if(LabItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.LabItem>(null, LabItem);
+            }
+            else if(ListItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ListItem>(null, ListItem);
+            }
+            else if(MeasureReportItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.MeasureReportItem>(null, MeasureReportItem);
+            }
+            else if(MediaItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.MediaItem>(null, MediaItem);
             }
             else if(MedicationItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.MedicationItem>(null, MedicationItem);
             }
+            else if(MolecularSequenceItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.MolecularSequenceItem>(null, MolecularSequenceItem);
+            }
             else if(Normalized != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.NormalizedQuantity>(null, Normalized);
+            }
+            else if(NutritionOrderItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.NutritionOrderItem>(null, NutritionOrderItem);
             }
             else if(OtherObservationItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.OtherObservationItem>(null, OtherObservationItem);
             }
+            else if(PersonItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.PersonItem>(null, PersonItem);
+            }
             else if(ProcedureItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ProcedureItem>(null, ProcedureItem);
             }
+            else if(QuestionnaireResponseItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.QuestionnaireResponseItem>(null, QuestionnaireResponseItem);
+            }
+            else if(RelatedPersonItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.RelatedPersonItem>(null, RelatedPersonItem);
+            }
+            else if(RequestGroupItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.RequestGroupItem>(null, RequestGroupItem);
+            }
+            else if(ResearchSubjectItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ResearchSubjectItem>(null, ResearchSubjectItem);
+            }
+            else if(RiskAssessmentItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.RiskAssessmentItem>(null, RiskAssessmentItem);
+            }
+            else if(ScheduleItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ScheduleItem>(null, ScheduleItem);
+            }
+            else if(ServiceRequestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ServiceRequestItem>(null, ServiceRequestItem);
+            }
             else if(SocialHistoryItem != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.SocialHistoryItem>(null, SocialHistoryItem);
+            }
+            else if(SpecimenItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.SpecimenItem>(null, SpecimenItem);
+            }
+            else if(SupplyDeliveryItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.SupplyDeliveryItem>(null, SupplyDeliveryItem);
+            }
+            else if(SupplyRequestItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.SupplyRequestItem>(null, SupplyRequestItem);
             }
             else if(SurveyItem != null)
             {
@@ -1016,6 +1912,10 @@ namespace Aggregator.Web.ApiClient.Generated.Models
             else if(Value != null)
             {
                 writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.ItemValue>(null, Value);
+            }
+            else if(VisionPrescriptionItem != null)
+            {
+                writer.WriteObjectValue<global::Aggregator.Web.ApiClient.Generated.Models.VisionPrescriptionItem>(null, VisionPrescriptionItem);
             }
             else if(VitalItem != null)
             {

@@ -22,7 +22,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item.SyncRuns
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public SyncRunsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/connections/{connectionId}/sync-runs{?limit*}", pathParameters)
+        public SyncRunsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/connections/{connectionId}/sync-runs{?cursor*,limit*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +30,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item.SyncRuns
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public SyncRunsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/connections/{connectionId}/sync-runs{?limit*}", rawUrl)
+        public SyncRunsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/connections/{connectionId}/sync-runs{?cursor*,limit*}", rawUrl)
         {
         }
         /// <summary>
@@ -98,6 +98,16 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Connections.Item.SyncRuns
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class SyncRunsRequestBuilderGetQueryParameters 
         {
+            /// <summary>The `nextCursor` of the previous page (opaque); absent for the first page. A cursor we did not issue, or issued for another list, is a 400 (`urn:aggregator:problem:invalid-cursor`).</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            [QueryParameter("cursor")]
+            public string? Cursor { get; set; }
+#nullable restore
+#else
+            [QueryParameter("cursor")]
+            public string Cursor { get; set; }
+#endif
             /// <summary>Page size: 50 when absent, at most 500 (larger values are clamped).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }

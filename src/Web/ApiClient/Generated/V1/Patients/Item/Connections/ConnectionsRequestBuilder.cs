@@ -34,7 +34,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
         {
         }
         /// <summary>
-        /// Takes a tenant API key, or the patient&apos;s own session token.
+        /// Every connection of the patient in one answer (a patient has a handful), so `nextCursor` is always null.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfConnectionResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -63,7 +63,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfConnectionResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.PageResponseOfConnectionResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Returns the provider&apos;s authorize url to send the patient&apos;s browser to. After the provider&apos;s login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id` and, on failure, `reason`.Takes a tenant API key, or the patient&apos;s own session token.
+        /// Returns the provider&apos;s authorize url to send the patient&apos;s browser to. After the provider&apos;s login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id`, on failure `reason`, and on a first binding `result_code`, which your backend redeems with `POST /v1/connections/{connectionId}/confirm` before anything the connection fetched shows.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="global::Aggregator.Web.ApiClient.Generated.Models.ConnectResponse"/></returns>
         /// <param name="body">The request body</param>
@@ -104,7 +104,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
             return await RequestAdapter.SendAsync<global::Aggregator.Web.ApiClient.Generated.Models.ConnectResponse>(requestInfo, global::Aggregator.Web.ApiClient.Generated.Models.ConnectResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// Takes a tenant API key, or the patient&apos;s own session token.
+        /// Every connection of the patient in one answer (a patient has a handful), so `nextCursor` is always null.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -123,7 +123,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Connections
             return requestInfo;
         }
         /// <summary>
-        /// Returns the provider&apos;s authorize url to send the patient&apos;s browser to. After the provider&apos;s login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id` and, on failure, `reason`.Takes a tenant API key, or the patient&apos;s own session token.
+        /// Returns the provider&apos;s authorize url to send the patient&apos;s browser to. After the provider&apos;s login the browser comes back to `returnUrl` with `status` (connected, denied, error), `connection_id`, on failure `reason`, and on a first binding `result_code`, which your backend redeems with `POST /v1/connections/{connectionId}/confirm` before anything the connection fetched shows.Takes a tenant API key, or the patient&apos;s own session token.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="body">The request body</param>

@@ -28,7 +28,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/patients/{patientId}/events{?ticket*}", pathParameters)
+        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/patients/{patientId}/events{?lastEventId*,ticket*}", pathParameters)
         {
         }
         /// <summary>
@@ -36,11 +36,11 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/patients/{patientId}/events{?ticket*}", rawUrl)
+        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/v1/patients/{patientId}/events{?lastEventId*,ticket*}", rawUrl)
         {
         }
         /// <summary>
-        /// `text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event&apos;s `id` is the patient&apos;s event sequence: reconnect with `Last-Event-ID` to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.
+        /// `text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event&apos;s `id` is the patient&apos;s event sequence: reconnect with `Last-Event-ID` (or `?lastEventId=`, for a new `EventSource` opened with a new ticket) to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.
         /// </summary>
         /// <returns>A <see cref="Stream"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
@@ -67,7 +67,7 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events
             return await RequestAdapter.SendPrimitiveAsync<Stream>(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
-        /// `text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event&apos;s `id` is the patient&apos;s event sequence: reconnect with `Last-Event-ID` to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.
+        /// `text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event&apos;s `id` is the patient&apos;s event sequence: reconnect with `Last-Event-ID` (or `?lastEventId=`, for a new `EventSource` opened with a new ticket) to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.
         /// </summary>
         /// <returns>A <see cref="RequestInformation"/></returns>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
@@ -95,11 +95,24 @@ namespace Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events
             return new global::Aggregator.Web.ApiClient.Generated.V1.Patients.Item.Events.EventsRequestBuilder(rawUrl, RequestAdapter);
         }
         /// <summary>
-        /// `text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event&apos;s `id` is the patient&apos;s event sequence: reconnect with `Last-Event-ID` to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.
+        /// `text/event-stream` of `connection.updated`, `sync.progress`, `sync.finished` and `record.updated`. Each event&apos;s `id` is the patient&apos;s event sequence: reconnect with `Last-Event-ID` (or `?lastEventId=`, for a new `EventSource` opened with a new ticket) to resume (events are kept 24 hours; an older id gets `event: reset`, after which re-read the state). A comment line every 15 seconds keeps the stream alive. Authenticate with `Authorization: Bearer`, or with `?ticket=` from `POST /v1/patients/{patientId}/events/tickets`.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EventsRequestBuilderGetQueryParameters 
         {
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            #pragma warning disable CS1591
+            [QueryParameter("lastEventId")]
+            public string? LastEventId { get; set; }
+            #pragma warning restore CS1591
+#nullable restore
+#else
+            #pragma warning disable CS1591
+            [QueryParameter("lastEventId")]
+            public string LastEventId { get; set; }
+            #pragma warning restore CS1591
+#endif
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
             #pragma warning disable CS1591
