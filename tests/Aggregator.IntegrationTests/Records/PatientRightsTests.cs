@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
@@ -325,6 +326,46 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await Api.CreateClient().WithBearer(before).GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Api.CreateClient().WithBearer(after).GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_deleted_patients_pages_read_before_are_not_served_afterwards_by_this_replica_or_another()
+    {
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", 3), "p-delete-cached");
+        await Tenant.WaitForRunAsync(connectionId);
+        // A second replica on the same database.
+        await using var replica = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox);
+        var onReplica = replica.CreateClient();
+        onReplica.DefaultRequestHeaders.Authorization = Tenant.DefaultRequestHeaders.Authorization;
+        string[] paths = [$"/v1/patients/{patientId}/record/labs", $"/v1/patients/{patientId}/timeline", $"/fhir/r4/Patient/{patientId}/$everything"];
+        // Each replica has read (and cached) each page, with clinical content in it. (A replica drops what it cached when its
+        // listener connects, so it reads again until the pages are kept.)
+        foreach (var (client, app) in new[] { (Tenant, Api), (onReplica, replica) })
+        {
+            for (var attempt = 0; app.Services.GetRequiredService<RecordPageCache>().Entries < paths.Length; attempt++)
+            {
+                Assert.True(attempt < 50, "The pages were not cached.");
+                foreach (var path in paths)
+                {
+                    var body = await client.GetJsonAsync(path);
+                    Assert.NotEqual(0, body.TryGetProperty("items", out var items) ? items.GetArrayLength() : body.GetProperty("entry").GetArrayLength());
+                }
+            }
+        }
+
+        var deleted = await Tenant.DeleteAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        foreach (var path in paths)
+        {
+            // Here at once; on the other replica as soon as it hears of the deletion.
+            var here = await Tenant.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+            Assert.True(here.StatusCode == HttpStatusCode.NotFound, $"{path}: {here.StatusCode}");
+            await WaitForStatusAsync(onReplica, path, HttpStatusCode.NotFound);
+        }
+
+        // And the pages are no longer held in memory.
+        Assert.Equal(0, Api.Services.GetRequiredService<RecordPageCache>().Entries);
     }
 
     private async Task<string> SessionTokenAsync(Guid patientId)
