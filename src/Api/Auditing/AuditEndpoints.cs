@@ -180,7 +180,10 @@ public static class AuditEndpoints
             }
         }
 
-        return null;
+        // The hosted Connect page acts for its link session's one patient.
+        return http.User.FindFirstValue(ApiClaims.ActorType) == ApiClaims.ActorLinkSession && Guid.TryParse(http.User.FindFirstValue(ApiClaims.PatientId), out var own)
+            ? own
+            : null;
     }
 }
 

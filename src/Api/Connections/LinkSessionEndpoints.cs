@@ -43,6 +43,7 @@ public static class LinkSessionEndpoints
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("The patient accepted the data-use statement");
         sessions.MapPost("/{linkSessionId:guid}/connections", StartConnection)
+            .Audited()
             .WithName("startLinkSessionConnection")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status502BadGateway)
@@ -54,6 +55,7 @@ public static class LinkSessionEndpoints
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)
             .WithSummary("Done: where to send the patient (the return url with a result code)");
         sessions.MapPost("/{linkSessionId:guid}/cancel", Cancel)
+            .Audited()
             .WithName("cancelLinkSession")
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(AuthenticationSetup.LinkSessionPolicy)

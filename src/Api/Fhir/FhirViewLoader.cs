@@ -4,6 +4,7 @@ using Aggregator.Api.Authentication;
 using Aggregator.Api.Records;
 using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Notifications;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
@@ -82,10 +83,36 @@ public sealed class FhirViewLoader(
     private static IResult PatientMissing() => FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such patient.");
 }
 
-/// <summary>The last few FHIR views built, by tenant, patient, record version and base url (a new version is a new key).</summary>
+/// <summary>
+/// The last few FHIR views built, by tenant, patient, record version and base url (a new version is a new key). A deleted
+/// patient's views leave memory when the deletion is announced (they could no longer be reached: every read looks the
+/// patient up first).
+/// </summary>
 public sealed class FhirViewCache : IDisposable
 {
     private readonly MemoryCache _views = new(new MemoryCacheOptions { SizeLimit = 16 });
+
+    public FhirViewCache(DatabaseNotifications notifications)
+    {
+        ArgumentNullException.ThrowIfNull(notifications);
+        notifications.Subscribe(NotificationChannels.RecordChanged, payload =>
+        {
+            if (payload == NotificationChannels.Everything)
+            {
+                _views.Clear();
+            }
+            else if (RecordPageCache.IsDeletedNotice(payload, out var patientId))
+            {
+                foreach (var key in _views.Keys)
+                {
+                    if (key is ValueTuple<Guid, Guid, long, string> view && view.Item2 == patientId)
+                    {
+                        _views.Remove(key);
+                    }
+                }
+            }
+        });
+    }
 
     public bool TryGet((Guid Tenant, Guid Patient, long Version, string BaseUrl) key, [NotNullWhen(true)] out FhirRecordView? view) =>
         _views.TryGetValue(key, out view) && view is not null;

@@ -18,7 +18,7 @@ public static class TenantCommands
         var name = new Argument<string>("name") { Description = "The tenant's display name." };
         var returnUrls = ReturnUrlOption();
         var syncInterval = SyncIntervalOption();
-        var webhook = new Option<Uri?>("--webhook-url") { Description = "Where sync events are posted." };
+        var webhook = UrlOption("--webhook-url", "Where sync events are posted.");
         var live = new Option<bool>("--live") { Description = "Issue an agg_live_ key instead of agg_test_." };
         var create = new Command("create", "Create a tenant and print its first API key (shown once, on the last line).")
         {
@@ -57,9 +57,9 @@ public static class TenantCommands
         var tenantId = new Argument<Guid>("tenant-id");
         var updateReturnUrls = ReturnUrlOption();
         var updateInterval = SyncIntervalOption();
-        var updateWebhook = new Option<Uri?>("--webhook-url") { Description = "Where sync events are posted." };
+        var updateWebhook = UrlOption("--webhook-url", "Where sync events are posted.");
         var displayName = new Option<string?>("--display-name") { Description = "The name patients see on the hosted Connect page." };
-        var logoUrl = new Option<Uri?>("--logo-url") { Description = "The logo the hosted Connect page shows (https)." };
+        var logoUrl = UrlOption("--logo-url", "The logo the hosted Connect page shows (https).");
         var update = new Command("update", "Replace a tenant's return urls, sync interval, webhook url, display name or logo.")
         {
             tenantId, updateReturnUrls, updateInterval, updateWebhook, displayName, logoUrl,
@@ -197,6 +197,23 @@ public static class TenantCommands
         keys.Add(revoke);
         return keys;
     }
+
+    /// <summary>An absolute url (System.CommandLine has no parser of its own for <see cref="Uri"/>).</summary>
+    private static Option<Uri?> UrlOption(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (Uri.TryCreate(text, UriKind.Absolute, out var url))
+            {
+                return url;
+            }
+
+            result.AddError($"'{text}' is not an absolute url ({name}).");
+            return null;
+        },
+    };
 
     private static Option<string[]> ReturnUrlOption() => new("--return-url")
     {

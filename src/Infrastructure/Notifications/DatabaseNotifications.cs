@@ -6,9 +6,9 @@ using Npgsql;
 namespace Aggregator.Infrastructure.Notifications;
 
 /// <summary>
-/// One LISTEN connection per process: hands each NOTIFY to the handlers of its channel. After a
-/// lost connection it reconnects and tells every handler <see cref="NotificationChannels.Everything"/>,
-/// since whatever was announced meanwhile is unknown.
+/// One LISTEN connection per process: hands each NOTIFY to the handlers of its channel. Each time it
+/// starts listening (the first time too: a handler may have kept something before then) it tells every
+/// handler <see cref="NotificationChannels.Everything"/>, since whatever was announced meanwhile is unknown.
 /// </summary>
 public sealed partial class DatabaseNotifications(NpgsqlDataSource dataSource, ILogger<DatabaseNotifications> logger) : BackgroundService
 {
@@ -35,7 +35,6 @@ public sealed partial class DatabaseNotifications(NpgsqlDataSource dataSource, I
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var connectedBefore = false;
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -49,15 +48,11 @@ public sealed partial class DatabaseNotifications(NpgsqlDataSource dataSource, I
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                if (connectedBefore)
+                foreach (var channel in NotificationChannels.All)
                 {
-                    foreach (var channel in NotificationChannels.All)
-                    {
-                        Dispatch(channel, NotificationChannels.Everything);
-                    }
+                    Dispatch(channel, NotificationChannels.Everything);
                 }
 
-                connectedBefore = true;
                 failures = 0;
                 while (!stoppingToken.IsCancellationRequested)
                 {

@@ -6,7 +6,7 @@ public static class NotificationChannels
     /// <summary>Payload: the revoked key's SHA-256 hash in hex.</summary>
     public const string ApiKeyRevoked = "aggregator_api_key_revoked";
 
-    /// <summary>Payload: <c>{patientId}:{recordVersion}</c>.</summary>
+    /// <summary>Payload: <c>{patientId}:{recordVersion}</c>, or <c>{patientId}:deleted</c> once the patient is deleted.</summary>
     public const string RecordChanged = "aggregator_record_changed";
 
     /// <summary>Payload: <c>{patientId}:{eventSequence}</c>, after a patient's event was stored.</summary>

@@ -1,7 +1,9 @@
 using Aggregator.Domain.Connections;
 using Aggregator.Domain.Webhooks;
 using Aggregator.Infrastructure.Connections;
+using Aggregator.Infrastructure.Notifications;
 using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Aggregator.Infrastructure.Webhooks;
 using Microsoft.EntityFrameworkCore;
@@ -24,14 +26,15 @@ public enum ErasureOutcome
 /// Deletes a patient for good: every connection is revoked at its provider (and its running sync stopped), then every
 /// row of the patient goes (connections with what they fetched, runs and coverage; the record; link sessions; events;
 /// pending webhook deliveries that name it). Its audit events stay: they hold who did what when, no clinical content.
-/// The tenant hears <c>patient.deleted</c>; the patient's session tokens stop working on every replica; the same
-/// external id may be registered again, as a new patient.
+/// The tenant hears <c>patient.deleted</c>; the patient's session tokens stop working and its cached record pages stop
+/// being served on every replica; the same external id may be registered again, as a new patient.
 /// </summary>
 public sealed partial class PatientErasure(
     AggregatorDbContext db,
     ConnectionRevocation revocation,
     WebhookOutbox webhooks,
     CredentialRevocations credentials,
+    RecordPageCache pages,
     NpgsqlDataSource dataSource,
     IOptions<ConnectOptions> options,
     TimeProvider clock,
@@ -77,7 +80,12 @@ public sealed partial class PatientErasure(
             await db.Patients.Where(p => p.Id == patientId).ExecuteDeleteAsync(cancellationToken);
             await webhooks.AddAsync(patient.TenantId, WebhookEventTypes.PatientDeleted, new { patientId, externalId = patient.ExternalId, deletedAt }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
+            // Sent with the commit, or not at all: every replica's record cache drops the patient's pages (they never expire).
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"SELECT pg_notify({NotificationChannels.RecordChanged}, {RecordPageCache.DeletedNotice(patientId)})", cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            // Here at once, whatever the notification's round trip: the answer must not be followed by a cached page.
+            pages.PatientDeleted(patientId);
             webhooks.Dispatch();
         }
         finally

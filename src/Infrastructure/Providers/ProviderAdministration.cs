@@ -116,6 +116,21 @@ public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtect
         registration.SecretProtected = string.IsNullOrEmpty(secret) ? null : secrets.Protect(SecretKind.ClientSecret, secret);
         registration.KeyId = keyId;
         registration.Scopes = scopes;
+        if (tenantId is { } tenant)
+        {
+            // A tenant's own client changes how its patients connect: its trail shows it, saved with the change. (A platform
+            // default belongs to no tenant, and the audit trail is kept per tenant.)
+            var action = "providers set-client " + provider.Slug;
+            db.AuditEvents.Add(new Domain.Auditing.AuditEvent
+            {
+                TenantId = tenant,
+                ActorType = Domain.Auditing.AuditActorType.Operator,
+                ActorId = "cli",
+                Action = action.Length <= 100 ? action : action[..100],
+                OccurredAt = clock.GetUtcNow(),
+            });
+        }
+
         return registration;
     }
 

@@ -23,12 +23,18 @@ public sealed record CachedPage(Guid TenantId, long Version, string Body, string
 /// Hot record pages from memory: a record changes only when a sync of the patient finishes, so a page
 /// is good until the patient's record version moves. The rebuild announces each new version with
 /// NOTIFY; every replica hears it and stops serving older pages. A hit touches no database. After a
-/// lost listener connection everything is dropped, since announcements may have been missed.
+/// lost listener connection everything is dropped, since announcements may have been missed. A deleted patient is
+/// announced the same way (<see cref="DeletedNotice"/>): its pages are dropped and none is kept again.
 /// </summary>
 public sealed class RecordPageCache : IDisposable
 {
     /// <summary>A version heard this long ago may be forgotten: no read that began before it is still running.</summary>
     private static readonly TimeSpan VersionMemory = TimeSpan.FromMinutes(2);
+
+    /// <summary>The version a deleted patient is remembered at: newer than any page, so none matches or is kept again.</summary>
+    private const long DeletedVersion = long.MaxValue;
+
+    private const string DeletedMarker = "deleted";
 
     private readonly MemoryCache _pages;
     private readonly ConcurrentDictionary<Guid, (long Version, DateTimeOffset HeardAt)> _versions = new();
@@ -83,10 +89,38 @@ public sealed class RecordPageCache : IDisposable
         }
 
         _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = Math.Max(_entryCharge, page.Body.Length * (long)sizeof(char)) });
-        if (generation != Generation)
+        if (generation != Generation || (_versions.TryGetValue(patientId, out var heard) && heard.Version != page.Version))
         {
-            // Forgotten while it was stored: it may be older than a version announced meanwhile.
+            // Forgotten, outdated or deleted while it was stored: it may be older than what was announced meanwhile.
             _pages.Remove((patientId, query));
+        }
+    }
+
+    /// <summary>The <see cref="NotificationChannels.RecordChanged"/> payload that tells every replica a patient was deleted.</summary>
+    public static string DeletedNotice(Guid patientId) => $"{patientId}:{DeletedMarker}";
+
+    /// <summary>Whether a <see cref="NotificationChannels.RecordChanged"/> payload announces a deleted patient, and which.</summary>
+    public static bool IsDeletedNotice(string payload, out Guid patientId)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        patientId = default;
+        return payload.EndsWith(":" + DeletedMarker, StringComparison.Ordinal)
+            && Guid.TryParse(payload.AsSpan(0, payload.Length - DeletedMarker.Length - 1), out patientId);
+    }
+
+    /// <summary>
+    /// A deleted patient's pages stop being served at once and leave memory; a read that began before the deletion keeps
+    /// nothing it read. Called by the replica that deleted (before it answers) and on every replica by the notice.
+    /// </summary>
+    public void PatientDeleted(Guid patientId)
+    {
+        Remember(patientId, DeletedVersion);
+        foreach (var key in _pages.Keys)
+        {
+            if (key is ValueTuple<Guid, string> page && page.Item1 == patientId)
+            {
+                _pages.Remove(key);
+            }
         }
     }
 
@@ -151,6 +185,12 @@ public sealed class RecordPageCache : IDisposable
         if (payload == NotificationChannels.Everything)
         {
             Forget();
+            return;
+        }
+
+        if (IsDeletedNotice(payload, out var deleted))
+        {
+            PatientDeleted(deleted);
             return;
         }
 

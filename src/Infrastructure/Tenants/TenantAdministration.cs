@@ -20,8 +20,12 @@ public sealed class TenantAdministration(
     public const string DemoTenantName = "Demo Health";
     public const string DemoKeyName = "demo";
 
-    public async Task<(Tenant Tenant, IssuedApiKey Key)> CreateTenantAsync(
-        string name, TenantSettings settings, ApiKeyEnvironment environment, CancellationToken cancellationToken)
+    public Task<(Tenant Tenant, IssuedApiKey Key)> CreateTenantAsync(
+        string name, TenantSettings settings, ApiKeyEnvironment environment, CancellationToken cancellationToken) =>
+        CreateTenantAsync(name, settings, environment, "tenants create", cancellationToken);
+
+    private async Task<(Tenant Tenant, IssuedApiKey Key)> CreateTenantAsync(
+        string name, TenantSettings settings, ApiKeyEnvironment environment, string action, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(settings);
@@ -33,6 +37,7 @@ public sealed class TenantAdministration(
         };
         Apply(tenant, settings);
         db.Tenants.Add(tenant);
+        Audit(tenant.Id, action);
         var key = AddKey(tenant.Id, "default", environment);
         await db.SaveChangesAsync(cancellationToken);
         return (tenant, key);
@@ -63,11 +68,21 @@ public sealed class TenantAdministration(
         return key;
     }
 
-    public Task<List<ApiKey>> ListKeysAsync(Guid tenantId, CancellationToken cancellationToken) =>
-        db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
+    /// <summary>A tenant's keys (prefixes and dates, never secrets); looking leaves an audit event too.</summary>
+    public async Task<List<ApiKey>> ListKeysAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        var keys = await db.ApiKeys.IgnoreQueryFilters().AsNoTracking()
             .Where(k => k.TenantId == tenantId)
             .OrderBy(k => k.CreatedAt)
             .ToListAsync(cancellationToken);
+        if (await db.Tenants.AnyAsync(t => t.Id == tenantId, cancellationToken))
+        {
+            Audit(tenantId, "keys list");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return keys;
+    }
 
     /// <summary>Revokes a key by its prefix; every replica forgets it at once.</summary>
     public async Task<bool> RevokeKeyAsync(string prefix, CancellationToken cancellationToken)
@@ -123,10 +138,11 @@ public sealed class TenantAdministration(
         var tenant = await db.Tenants.FirstOrDefaultAsync(t => t.Name == DemoTenantName, cancellationToken);
         if (tenant is null)
         {
-            return await CreateTenantAsync(DemoTenantName, settings, ApiKeyEnvironment.Test, cancellationToken);
+            return await CreateTenantAsync(DemoTenantName, settings, ApiKeyEnvironment.Test, "tenants demo", cancellationToken);
         }
 
         Apply(tenant, settings with { ReturnUrls = [.. tenant.ReturnUrls.Union(settings.ReturnUrls, StringComparer.Ordinal)] });
+        Audit(tenant.Id, "tenants demo");
         var old = await db.ApiKeys.IgnoreQueryFilters()
             .Where(k => k.TenantId == tenant.Id && k.RevokedAt == null)
             .ToListAsync(cancellationToken);
@@ -134,6 +150,7 @@ public sealed class TenantAdministration(
         foreach (var key in old)
         {
             key.RevokedAt = now;
+            Audit(tenant.Id, "keys revoke " + key.Prefix);
         }
 
         var issued = AddKey(tenant.Id, DemoKeyName, ApiKeyEnvironment.Test);
@@ -176,8 +193,11 @@ public sealed class TenantAdministration(
         if (rotate || tenant.WebhookSecretProtected is null)
         {
             tenant.WebhookSecretProtected = NewWebhookSecret();
-            await db.SaveChangesAsync(cancellationToken);
         }
+
+        // Showing the secret is audited as well as making a new one: whoever holds it can sign events as us.
+        Audit(tenantId, rotate ? "tenants webhook-secret --rotate" : "tenants webhook-secret");
+        await db.SaveChangesAsync(cancellationToken);
 
         return secrets.Unprotect(SecretKind.WebhookSecret, tenant.WebhookSecretProtected);
     }

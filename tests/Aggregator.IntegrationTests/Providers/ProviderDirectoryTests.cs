@@ -123,7 +123,8 @@ public sealed class ProviderDirectoryTests(PostgresServer server, SandboxProvide
     [Fact]
     public async Task ATenants_own_private_key_jwt_client_is_used_for_its_connections()
     {
-        await using (var scope = Api.Services.CreateAsyncScope())
+        // As `providers set-client --tenant` does it: an operator's scope (it leaves an audit event in the tenant's trail).
+        await using (var scope = Api.Services.CreateOperatorScope())
         {
             var administration = scope.ServiceProvider.GetRequiredService<ProviderAdministration>();
             var provider = (await administration.FindBySlugAsync("sandbox-nextgen-r4", TestContext.Current.CancellationToken))!;

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Aggregator.Domain.Webhooks;
+using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
@@ -18,11 +20,14 @@ namespace Aggregator.IntegrationTests.Records;
 /// </summary>
 public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sandbox) : ApiTestBase(server, sandbox, jobServer: true,
     // Small pages, so that a slowed sync has batches left to write when the purge comes.
-    settings: new Dictionary<string, string?> { ["Sync:MaxPageSize"] = "10", ["Events:HeartbeatInterval"] = "00:00:00.500" })
+    // A failed webhook delivery waits an hour for its retry: still pending when a test deletes its patient.
+    settings: new Dictionary<string, string?> { ["Sync:MaxPageSize"] = "10", ["Events:HeartbeatInterval"] = "00:00:00.500", ["Webhooks:RetryDelays:0"] = "01:00:00" })
 {
     [Fact]
     public async Task A_purge_during_a_running_sync_leaves_nothing_of_that_connection_on_any_read_path_and_keeps_what_others_stated()
     {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await UseWebhookAsync(receiver.Url);
         var epic = Sandbox.Generated("epic", "R4", 6);
         var nextgen = Sandbox.Generated("nextgen", "R4", 6);
         var (patientId, epicConnection) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-epic-r4", epic, "p-purge");
@@ -32,12 +37,30 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
         var before = await ItemsAsync(patientId);
         var shared = before.Where(i => Sources(i).Contains(epicConnection) && Sources(i).Contains(nextgenConnection)).Select(i => i.GetProperty("id").GetGuid()).ToList();
         Assert.NotEmpty(shared);
+        // A lab test whose trend NextGen contributes to.
+        var nextgenName = (await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record")).GetProperty("sources").EnumerateArray()
+            .Single(s => s.GetProperty("connectionId").GetGuid() == nextgenConnection).GetProperty("provider").GetString()!;
+        string? trendCode = null;
+        foreach (var code in before.Where(i => Sources(i).Contains(nextgenConnection) && i.GetProperty("category").GetString() == "labs")
+            .Select(i => i.TryGetProperty("code", out var c) ? c : default).Where(c => c.ValueKind == JsonValueKind.Object && c.GetProperty("system").GetString() == "http://loinc.org")
+            .Select(c => c.GetProperty("code").GetString()!).Distinct().Order(StringComparer.Ordinal))
+        {
+            if ((await TrendProvidersAsync(patientId, code)).Any(p => p.Contains(nextgenName)))
+            {
+                trendCode = code;
+                break;
+            }
+        }
+
+        Assert.NotNull(trendCode);
+        using var stream = await OpenEventsAsync(patientId);
 
         // A full sync of NextGen, slowed down, is writing when the purge comes.
         await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = nextgen.PatientId, LatencyMs = 300 });
         var started = await Tenant.PostAsync(new Uri($"/v1/connections/{nextgenConnection}/sync?full=true", UriKind.Relative), null, TestContext.Current.CancellationToken);
         var runId = (await started.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("syncRunId").GetGuid();
         await WaitForRunningAsync(nextgenConnection, runId);
+        var versionBefore = (await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record")).GetProperty("recordVersion").GetInt64();
 
         var purge = await Tenant.DeleteAsync(new Uri($"/v1/connections/{nextgenConnection}?purge=true", UriKind.Relative), TestContext.Current.CancellationToken);
 
@@ -53,7 +76,7 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
         // No read path names the purged connection.
         var summary = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
         Assert.Equal([epicConnection], summary.GetProperty("sources").EnumerateArray().Select(s => s.GetProperty("connectionId").GetGuid()));
-        var paths = new List<string> { $"/v1/patients/{patientId}/record", $"/v1/patients/{patientId}/timeline?limit=500", $"/v1/patients/{patientId}/changes?limit=500", $"/fhir/r4/Patient/{patientId}/$everything", $"/v1/patients/{patientId}/export?include=sources" };
+        var paths = new List<string> { $"/v1/patients/{patientId}/record", $"/v1/patients/{patientId}/timeline?limit=500", $"/v1/patients/{patientId}/changes?limit=500", $"/fhir/r4/Patient/{patientId}/$everything", $"/v1/patients/{patientId}/export?include=sources", $"/v1/patients/{patientId}/labs/trends?code={trendCode}" };
         paths.AddRange(summary.GetProperty("categories").EnumerateArray().Select(c => $"/v1/patients/{patientId}/record/{c.GetProperty("category").GetString()}?limit=500"));
         foreach (var path in paths)
         {
@@ -65,18 +88,50 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
         var after = await ItemsAsync(patientId);
         Assert.All(shared, id => Assert.Equal([epicConnection], Sources(after.Single(i => i.GetProperty("id").GetGuid() == id))));
         Assert.Equal(before.Count(i => Sources(i).Contains(epicConnection)), after.Count);
-        Assert.True(summary.GetProperty("recordVersion").GetInt64() > 0);
+        // The lab's trend goes on from Epic's results alone.
+        Assert.All(await TrendProvidersAsync(patientId, trendCode), providers => Assert.DoesNotContain(nextgenName, providers));
+
+        // The record has a newer version, and it is announced: on the patient's event stream and to the tenant's webhook.
+        var versionAfter = summary.GetProperty("recordVersion").GetInt64();
+        Assert.True(versionAfter > versionBefore, $"record version {versionAfter} after the purge, {versionBefore} before");
+        await stream.UntilAsync(e => e.Event == "record.updated" && e.Json.GetProperty("recordVersion").GetInt64() == versionAfter);
+        await receiver.WaitForAsync(r => r.Any(h => h.Body.Contains("\"record.updated\"", StringComparison.Ordinal)
+            && JsonDocument.Parse(h.Body).RootElement.GetProperty("data") is var data
+            && data.GetProperty("patientId").GetGuid() == patientId && data.GetProperty("recordVersion").GetInt64() == versionAfter));
+    }
+
+    /// <summary>Each point of a lab's trend, as the providers it names.</summary>
+    private async Task<List<List<string>>> TrendProvidersAsync(Guid patientId, string code) =>
+        [.. (await Tenant.GetJsonAsync($"/v1/patients/{patientId}/labs/trends?code={Uri.EscapeDataString(code)}")).GetProperty("points").EnumerateArray()
+            .Select(p => p.GetProperty("providers").EnumerateArray().Select(n => n.GetString()!).ToList())];
+
+    /// <summary>The patient's event stream, opened now with the tenant's key.</summary>
+    private async Task<EventStreamReader> OpenEventsAsync(Guid patientId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"/v1/patients/{patientId}/events", UriKind.Relative));
+        var response = await Tenant.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return new EventStreamReader(response);
     }
 
     [Fact]
     public async Task Deleting_a_patient_revokes_its_grants_deletes_every_row_keeps_its_audit_trail_and_frees_its_external_id()
     {
+        // The tenant's endpoint is down while the patient syncs: the sync's events wait as pending deliveries.
         await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.FailFirst = int.MaxValue;
         await UseWebhookAsync(receiver.Url);
         var login = Sandbox.Login("nextgen", "R4", 6);
         var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login, "p-delete");
         await Tenant.WaitForRunAsync(connectionId);
         var tokens = await ReadTokensAsync(connectionId);
+        var pending = await PendingDeliveriesNamingAsync(patientId);
+        receiver.FailFirst = 0;
+        await using (var db = Database.CreateContext())
+        {
+            Assert.NotEqual(0, await db.Coverage.CountAsync(c => c.ConnectionId == connectionId, TestContext.Current.CancellationToken));
+        }
+
         var session = Api.CreateClient().WithBearer(await SessionTokenAsync(patientId));
         Assert.Equal(HttpStatusCode.OK, (await session.GetAsync(new Uri($"/v1/patients/{patientId}/record", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
 
@@ -99,6 +154,11 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
             Assert.Equal(0, await db.RecordItems.CountAsync(i => i.PatientId == patientId, TestContext.Current.CancellationToken));
             Assert.Equal(0, await db.SyncRuns.CountAsync(r => r.ConnectionId == connectionId, TestContext.Current.CancellationToken));
             Assert.Equal(0, await db.PatientEvents.CountAsync(e => e.PatientId == patientId, TestContext.Current.CancellationToken));
+            Assert.Equal(0, await db.Coverage.CountAsync(c => c.ConnectionId == connectionId, TestContext.Current.CancellationToken));
+            // The deliveries that waited are gone (not sent later); only patient.deleted names the patient now.
+            Assert.Equal(0, await db.WebhookDeliveries.CountAsync(d => pending.Contains(d.Id), TestContext.Current.CancellationToken));
+            Assert.Equal(0, await db.WebhookDeliveries.CountAsync(
+                d => d.Status == WebhookDeliveryStatus.Pending && d.EventType != "patient.deleted" && d.Payload.Contains(patientId.ToString()), TestContext.Current.CancellationToken));
         }
 
         // The grant is revoked at the provider: its refresh token no longer works there.
@@ -325,6 +385,67 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await Api.CreateClient().WithBearer(before).GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Api.CreateClient().WithBearer(after).GetAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+    }
+
+    /// <summary>The ids of the deliveries naming the patient that failed once and wait for their retry (waits until one does).</summary>
+    private async Task<List<Guid>> PendingDeliveriesNamingAsync(Guid patientId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await using (var db = Database.CreateContext())
+            {
+                var failed = await db.WebhookDeliveries
+                    .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.LastError != null && d.Payload.Contains(patientId.ToString()))
+                    .Select(d => d.Id).ToListAsync(TestContext.Current.CancellationToken);
+                if (failed.Count > 0)
+                {
+                    return failed;
+                }
+            }
+
+            Assert.True(attempt < 300, "No webhook delivery naming the patient failed and waited.");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_deleted_patients_pages_read_before_are_not_served_afterwards_by_this_replica_or_another()
+    {
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", Sandbox.Generated("cerner", "R4", 3), "p-delete-cached");
+        await Tenant.WaitForRunAsync(connectionId);
+        // A second replica on the same database.
+        await using var replica = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox);
+        var onReplica = replica.CreateClient();
+        onReplica.DefaultRequestHeaders.Authorization = Tenant.DefaultRequestHeaders.Authorization;
+        string[] paths = [$"/v1/patients/{patientId}/record/labs", $"/v1/patients/{patientId}/timeline", $"/fhir/r4/Patient/{patientId}/$everything"];
+        // Each replica has read (and cached) each page, with clinical content in it. (A replica drops what it cached when its
+        // listener connects, so it reads again until the pages are kept.)
+        foreach (var (client, app) in new[] { (Tenant, Api), (onReplica, replica) })
+        {
+            for (var attempt = 0; app.Services.GetRequiredService<RecordPageCache>().Entries < paths.Length; attempt++)
+            {
+                Assert.True(attempt < 50, "The pages were not cached.");
+                foreach (var path in paths)
+                {
+                    var body = await client.GetJsonAsync(path);
+                    Assert.NotEqual(0, body.TryGetProperty("items", out var items) ? items.GetArrayLength() : body.GetProperty("entry").GetArrayLength());
+                }
+            }
+        }
+
+        var deleted = await Tenant.DeleteAsync(new Uri($"/v1/patients/{patientId}", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        foreach (var path in paths)
+        {
+            // Here at once; on the other replica as soon as it hears of the deletion.
+            var here = await Tenant.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+            Assert.True(here.StatusCode == HttpStatusCode.NotFound, $"{path}: {here.StatusCode}");
+            await WaitForStatusAsync(onReplica, path, HttpStatusCode.NotFound);
+        }
+
+        // And the pages are no longer held in memory.
+        Assert.Equal(0, Api.Services.GetRequiredService<RecordPageCache>().Entries);
     }
 
     private async Task<string> SessionTokenAsync(Guid patientId)
