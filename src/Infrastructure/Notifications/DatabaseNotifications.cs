@@ -25,6 +25,13 @@ public sealed partial class DatabaseNotifications(NpgsqlDataSource dataSource, I
         _handlers.GetOrAdd(channel, _ => []).Add(handler);
     }
 
+    /// <summary>
+    /// Tells this process's handlers at once of a notice this process sent inside its own transaction (after the commit):
+    /// the process that made a change must not wait for the round trip to stop serving what it replaced. The listener
+    /// hears the notice again, so handlers take a notice twice without harm.
+    /// </summary>
+    public void Announce(string channel, string payload) => Dispatch(channel, payload);
+
     public async Task PublishAsync(string channel, string payload, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT pg_notify($1, $2)");

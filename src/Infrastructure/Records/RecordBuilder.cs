@@ -33,14 +33,22 @@ public sealed partial class RecordBuilder(
             // One rebuild of a patient at a time (two connections may finish syncing together).
             await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"record:" + patientId}, 0))", cancellationToken);
             var result = await RebuildLockedAsync(patientId, cancellationToken);
+            if (result is { } written)
+            {
+                // Sent with the commit or not at all: a replica never misses a version that was written.
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"SELECT pg_notify({NotificationChannels.RecordChanged}, {$"{patientId}:{written}"})", cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
             return result;
         });
 
         if (version is { } changed)
         {
+            // This process first (a purge answers right after the rebuild: no cached page of the old version may follow).
+            notifications.Announce(NotificationChannels.RecordChanged, $"{patientId}:{changed}");
             webhooks.Dispatch();
-            await notifications.PublishAsync(NotificationChannels.RecordChanged, $"{patientId}:{changed}", cancellationToken);
         }
     }
 
