@@ -13,6 +13,23 @@ public sealed class AuditEvent : ITenantOwned
     public required string Action { get; set; }
     public DateTimeOffset OccurredAt { get; set; }
     public string? RequestId { get; set; }
+
+    /// <summary>The longest action stored; a longer one is cut.</summary>
+    public const int MaxActionLength = 100;
+
+    /// <summary>An operator command (the CLI) that changed or showed something of a tenant's.</summary>
+    public static AuditEvent ByOperator(Guid tenantId, string action, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return new AuditEvent
+        {
+            TenantId = tenantId,
+            ActorType = AuditActorType.Operator,
+            ActorId = "cli",
+            Action = action.Length <= MaxActionLength ? action : action[..MaxActionLength],
+            OccurredAt = at,
+        };
+    }
 }
 
 public enum AuditActorType

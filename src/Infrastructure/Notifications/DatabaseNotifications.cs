@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -31,6 +33,17 @@ public sealed partial class DatabaseNotifications(NpgsqlDataSource dataSource, I
     /// hears the notice again, so handlers take a notice twice without harm.
     /// </summary>
     public void Announce(string channel, string payload) => Dispatch(channel, payload);
+
+    /// <summary>
+    /// Sends a notice with the transaction open on <paramref name="database"/>: it leaves at the commit, or never (a
+    /// replica then cannot miss a change that was written, nor hear of one that was rolled back). Follow the commit
+    /// with <see cref="Announce"/> for this process.
+    /// </summary>
+    public static Task SendWithTransactionAsync(DatabaseFacade database, string channel, string payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return database.ExecuteSqlInterpolatedAsync($"SELECT pg_notify({channel}, {payload})", cancellationToken);
+    }
 
     public async Task PublishAsync(string channel, string payload, CancellationToken cancellationToken)
     {

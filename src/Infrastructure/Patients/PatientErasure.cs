@@ -34,7 +34,7 @@ public sealed partial class PatientErasure(
     ConnectionRevocation revocation,
     WebhookOutbox webhooks,
     CredentialRevocations credentials,
-    RecordPageCache pages,
+    DatabaseNotifications notifications,
     NpgsqlDataSource dataSource,
     IOptions<ConnectOptions> options,
     TimeProvider clock,
@@ -80,12 +80,12 @@ public sealed partial class PatientErasure(
             await db.Patients.Where(p => p.Id == patientId).ExecuteDeleteAsync(cancellationToken);
             await webhooks.AddAsync(patient.TenantId, WebhookEventTypes.PatientDeleted, new { patientId, externalId = patient.ExternalId, deletedAt }, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
-            // Sent with the commit, or not at all: every replica's record cache drops the patient's pages (they never expire).
-            await db.Database.ExecuteSqlInterpolatedAsync(
-                $"SELECT pg_notify({NotificationChannels.RecordChanged}, {RecordPageCache.DeletedNotice(patientId)})", cancellationToken);
+            // Every replica's caches drop the patient's pages and views (they never expire); this process at once, whatever
+            // the notice's round trip, so that the answer is not followed by a cached page.
+            var deletedNotice = RecordPageCache.DeletedNotice(patientId);
+            await DatabaseNotifications.SendWithTransactionAsync(db.Database, NotificationChannels.RecordChanged, deletedNotice, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            // Here at once, whatever the notification's round trip: the answer must not be followed by a cached page.
-            pages.PatientDeleted(patientId);
+            notifications.Announce(NotificationChannels.RecordChanged, deletedNotice);
             webhooks.Dispatch();
         }
         finally

@@ -120,15 +120,7 @@ public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtect
         {
             // A tenant's own client changes how its patients connect: its trail shows it, saved with the change. (A platform
             // default belongs to no tenant, and the audit trail is kept per tenant.)
-            var action = "providers set-client " + provider.Slug;
-            db.AuditEvents.Add(new Domain.Auditing.AuditEvent
-            {
-                TenantId = tenant,
-                ActorType = Domain.Auditing.AuditActorType.Operator,
-                ActorId = "cli",
-                Action = action.Length <= 100 ? action : action[..100],
-                OccurredAt = clock.GetUtcNow(),
-            });
+            db.AuditEvents.Add(Domain.Auditing.AuditEvent.ByOperator(tenant, "providers set-client " + provider.Slug, clock.GetUtcNow()));
         }
 
         return registration;

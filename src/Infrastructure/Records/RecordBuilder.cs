@@ -35,9 +35,7 @@ public sealed partial class RecordBuilder(
             var result = await RebuildLockedAsync(patientId, cancellationToken);
             if (result is { } written)
             {
-                // Sent with the commit or not at all: a replica never misses a version that was written.
-                await db.Database.ExecuteSqlInterpolatedAsync(
-                    $"SELECT pg_notify({NotificationChannels.RecordChanged}, {$"{patientId}:{written}"})", cancellationToken);
+                await DatabaseNotifications.SendWithTransactionAsync(db.Database, NotificationChannels.RecordChanged, $"{patientId}:{written}", cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);

@@ -110,9 +110,9 @@ public sealed class RecordPageCache : IDisposable
 
     /// <summary>
     /// A deleted patient's pages stop being served at once and leave memory; a read that began before the deletion keeps
-    /// nothing it read. Called by the replica that deleted (before it answers) and on every replica by the notice.
+    /// nothing it read. On every replica by the notice (the one that deleted hears it before it answers).
     /// </summary>
-    public void PatientDeleted(Guid patientId)
+    private void PatientDeleted(Guid patientId)
     {
         Remember(patientId, DeletedVersion);
         foreach (var key in _pages.Keys)

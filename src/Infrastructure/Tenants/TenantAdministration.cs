@@ -120,14 +120,7 @@ public sealed class TenantAdministration(
     }
 
     /// <summary>An operator's command leaves an audit event (actor <c>operator</c>), saved with the change it records.</summary>
-    private void Audit(Guid tenantId, string action) => db.AuditEvents.Add(new Domain.Auditing.AuditEvent
-    {
-        TenantId = tenantId,
-        ActorType = Domain.Auditing.AuditActorType.Operator,
-        ActorId = "cli",
-        Action = action,
-        OccurredAt = clock.GetUtcNow(),
-    });
+    private void Audit(Guid tenantId, string action) => db.AuditEvents.Add(Domain.Auditing.AuditEvent.ByOperator(tenantId, action, clock.GetUtcNow()));
 
     /// <summary>
     /// The run command's demo tenant: created once, with the given return urls; each call revokes

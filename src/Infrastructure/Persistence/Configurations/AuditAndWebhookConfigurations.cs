@@ -13,7 +13,7 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         builder.ToTable("audit_events");
         builder.Property(a => a.Id).UseIdentityAlwaysColumn();
         builder.Property(a => a.ActorId).HasMaxLength(200);
-        builder.Property(a => a.Action).HasMaxLength(100);
+        builder.Property(a => a.Action).HasMaxLength(AuditEvent.MaxActionLength);
         builder.Property(a => a.RequestId).HasMaxLength(100);
         builder.HasIndex(a => new { a.TenantId, a.OccurredAt });
         builder.HasIndex(a => new { a.PatientId, a.OccurredAt });
