@@ -189,6 +189,7 @@ Aggregator is running (Ctrl-C stops it; data stays).
   Web app        $web_url
   API docs       $api_url/docs
   Jobs dashboard $api_url/hangfire   (user operator, password $operator_password)
+  Metrics        $api_url/metrics    (Prometheus text; the same sign-in)
   Sandbox EHR    $sandbox_url      FHIR: $sandbox_url/nextgen/fhir/r4/
   Database       ${pg_dir:-from ConnectionStrings__Aggregator}
   Logs           .local/api.log, .local/sandbox.log, .local/web.log, .local/demo.log

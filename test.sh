@@ -15,6 +15,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [[ -z ${AGGREGATOR_CHROMIUM:-} && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
 # (grep reads all of fc-list's output: with -q it could stop early and fail the pipe under pipefail.)
 fc-list 2>/dev/null | grep -i "liberation" >/dev/null || missing+=(fonts-liberation)
+# The telemetry tests scrape the Api and a Worker with a real Prometheus.
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 # The contract checks (openapi/) run Redocly and openapi-typescript from a pinned local npm install.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 

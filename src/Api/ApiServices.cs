@@ -30,7 +30,6 @@ public static class ApiServices
         });
         builder.Services.AddScoped<Fhir.FhirViewLoader>();
         builder.Services.AddSingleton<Fhir.FhirViewCache>();
-        builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
         builder.Services.AddApiRateLimits(builder.Configuration);
         return builder;
     }

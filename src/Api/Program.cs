@@ -3,6 +3,7 @@ using Aggregator.Api.Cli;
 using Aggregator.Infrastructure;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Observability;
 
 if (OperatorCommands.IsCommand(args))
 {
@@ -33,6 +34,7 @@ builder.AddApiServices();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapHealthEndpoints();
+app.MapOperatorMetrics();
 app.MapApiEndpoints();
 await app.RunAsync();
 return 0;

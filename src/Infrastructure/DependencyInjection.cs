@@ -99,6 +99,8 @@ public static class DependencyInjection
         services.AddSingleton<CursorCodec>();
         services.AddSingleton<DatabaseNotifications>();
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseNotifications>());
+        services.AddSingleton<Observability.OperationalGauges>();
+        services.AddHostedService(provider => provider.GetRequiredService<Observability.OperationalGauges>());
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService(provider => provider.GetRequiredService<ApiKeyUsage>());
         services.AddOptions<Auditing.AuditOptions>().Bind(builder.Configuration.GetSection(Auditing.AuditOptions.Section));

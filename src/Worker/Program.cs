@@ -1,6 +1,7 @@
 using Aggregator.Infrastructure;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Jobs;
+using Aggregator.Infrastructure.Observability;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -14,5 +15,6 @@ builder.AddJobServer();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapHealthEndpoints();
+app.MapOperatorMetrics();
 await app.RunAsync();
 return 0;

@@ -23,6 +23,7 @@ public sealed partial class ConnectionTokens(
     SecretProtector secrets,
     Webhooks.WebhookOutbox webhooks,
     Events.PatientEventLog events,
+    Observability.AggregatorMetrics metrics,
     TimeProvider clock,
     ILogger<ConnectionTokens> logger)
 {
@@ -64,12 +65,14 @@ public sealed partial class ConnectionTokens(
             if (!stillStale)
             {
                 await transaction.CommitAsync(cancellationToken);
+                metrics.TokenRefresh("already_refreshed");
                 return current;
             }
 
             if (current.RefreshToken is null)
             {
                 await MarkReauthRequiredAsync(connection, "The access token expired and the provider gave no refresh token.", transaction, cancellationToken);
+                metrics.TokenRefresh("reauth_required");
                 throw new ReauthorizationRequiredException("No refresh token.");
             }
 
@@ -84,10 +87,12 @@ public sealed partial class ConnectionTokens(
                 {
                     LogGrantGone(logger, connectionId, response.Error);
                     await MarkReauthRequiredAsync(connection, "The provider no longer accepts this connection's grant; the patient must reconnect.", transaction, cancellationToken);
+                    metrics.TokenRefresh("reauth_required");
                     throw new ReauthorizationRequiredException(response.Error);
                 }
 
                 // Network errors and 5xx are passing: the next run tries again with the same refresh token.
+                metrics.TokenRefresh("failed");
                 throw new HttpRequestException($"Token refresh failed: {response.Error ?? response.HttpStatusCode.ToString()}");
             }
 
@@ -112,6 +117,7 @@ public sealed partial class ConnectionTokens(
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             LogRefreshed(logger, connectionId);
+            metrics.TokenRefresh("refreshed");
             return refreshed;
         });
     }

@@ -1,3 +1,4 @@
+using Aggregator.Infrastructure.Observability;
 using Aggregator.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -103,6 +104,7 @@ public static class ServiceDefaults
             }
         });
 
+        builder.AddTelemetry();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseReadinessCheck>("postgresql", tags: [ReadyTag]);
 

@@ -21,11 +21,13 @@ public sealed partial class RecordBuilder(
     DatabaseNotifications notifications,
     Events.PatientEventLog events,
     Webhooks.WebhookOutbox webhooks,
+    Observability.AggregatorMetrics metrics,
     TimeProvider clock,
     ILogger<RecordBuilder> logger) : IRecordRebuilder
 {
     public async Task RebuildAsync(Guid patientId, CancellationToken cancellationToken)
     {
+        var started = clock.GetTimestamp();
         var strategy = db.Database.CreateExecutionStrategy();
         var version = await strategy.ExecuteAsync(async () =>
         {
@@ -48,6 +50,8 @@ public sealed partial class RecordBuilder(
             notifications.Announce(NotificationChannels.RecordChanged, $"{patientId}:{changed}");
             webhooks.Dispatch();
         }
+
+        metrics.RecordRebuilt(clock.GetElapsedTime(started));
     }
 
     /// <summary>Returns the new record version when anything changed, else null.</summary>

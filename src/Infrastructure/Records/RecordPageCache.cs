@@ -39,13 +39,16 @@ public sealed class RecordPageCache : IDisposable
     private readonly MemoryCache _pages;
     private readonly ConcurrentDictionary<Guid, (long Version, DateTimeOffset HeardAt)> _versions = new();
     private readonly TimeProvider _clock;
+    private readonly Observability.AggregatorMetrics _metrics;
     private readonly int _maxEntries;
     private readonly long _entryCharge;
     private readonly Lock _trimming = new();
     private long _generation;
 
-    public RecordPageCache(IOptions<RecordCacheOptions> options, DatabaseNotifications notifications, TimeProvider clock)
+    public RecordPageCache(IOptions<RecordCacheOptions> options, DatabaseNotifications notifications, Observability.AggregatorMetrics metrics, TimeProvider clock)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(notifications);
         _clock = clock;
@@ -73,10 +76,12 @@ public sealed class RecordPageCache : IDisposable
     public bool TryGet(Guid tenantId, Guid patientId, string query, out CachedPage page)
     {
         page = default!;
-        return _versions.TryGetValue(patientId, out var version)
+        var hit = _versions.TryGetValue(patientId, out var version)
             && _pages.TryGetValue((patientId, query), out CachedPage? cached)
             && cached is not null && cached.Version == version.Version && cached.TenantId == tenantId
             && (page = cached) is not null;
+        _metrics.CacheRequest(hit);
+        return hit;
     }
 
     /// <summary>Keeps a page read from the database at <paramref name="page"/>'s version, unless the cache forgot since <paramref name="generation"/>.</summary>

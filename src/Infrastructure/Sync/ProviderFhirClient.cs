@@ -53,7 +53,8 @@ public sealed record FhirAnswer(HttpStatusCode Status, byte[] Body, DateTimeOffs
 /// of the same request; 429 and 5xx are retried, honouring Retry-After (seconds or a date) up to a
 /// cap, else with doubling backoff. Waiting goes through the injected <see cref="TimeProvider"/>.
 /// </summary>
-public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens tokens, IOptions<SyncOptions> options, TimeProvider clock)
+public sealed class ProviderFhirClient(
+    IHttpClientFactory http, ConnectionTokens tokens, IOptions<SyncOptions> options, Observability.AggregatorMetrics metrics, TimeProvider clock)
 {
     public const string HttpClientName = "provider-fhir";
     private static readonly HashSet<HttpStatusCode> Retryable =
@@ -62,8 +63,9 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
         HttpStatusCode.ServiceUnavailable, HttpStatusCode.GatewayTimeout,
     ];
 
-    public async Task<FhirAnswer> GetAsync(Guid connectionId, Uri url, FhirVersion version, CancellationToken cancellationToken)
+    public async Task<FhirAnswer> GetAsync(Guid connectionId, Uri url, Provider provider, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(provider);
         var settings = options.Value;
         var backoff = settings.FirstBackoff;
         var accessToken = await tokens.GetAccessTokenAsync(connectionId, cancellationToken);
@@ -76,7 +78,7 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
             HttpResponseMessage response;
             try
             {
-                response = await SendAsync(url, accessToken, version, linked.Token);
+                response = await SendAsync(url, accessToken, provider, linked.Token);
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -175,12 +177,24 @@ public sealed class ProviderFhirClient(IHttpClientFactory http, ConnectionTokens
         return null;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(Uri url, string accessToken, FhirVersion version, CancellationToken cancellationToken)
+    /// <summary>One attempt, counted per provider with its status (0 when no answer came).</summary>
+    private async Task<HttpResponseMessage> SendAsync(Uri url, string accessToken, Provider provider, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(version == FhirVersion.Dstu2 ? "application/json+fhir" : "application/fhir+json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(provider.FhirVersion == FhirVersion.Dstu2 ? "application/json+fhir" : "application/fhir+json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.9));
-        return await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var started = clock.GetTimestamp();
+        var status = 0;
+        try
+        {
+            var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            status = (int)response.StatusCode;
+            return response;
+        }
+        finally
+        {
+            metrics.ProviderRequest(provider.Slug, status, clock.GetElapsedTime(started));
+        }
     }
 }

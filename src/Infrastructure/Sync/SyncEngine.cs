@@ -40,6 +40,7 @@ public sealed partial class SyncEngine(
     CapabilityProbe capabilities,
     IEnumerable<IRecordRebuilder> rebuilders,
     IOptions<SyncOptions> options,
+    Observability.AggregatorMetrics metrics,
     TimeProvider clock,
     ILogger<SyncEngine> logger)
 {
@@ -165,6 +166,8 @@ public sealed partial class SyncEngine(
         }
 
         LogFinished(logger, run.Id, run.Status, stopwatch.ElapsedMilliseconds);
+        metrics.SyncFinished(provider.Slug, run.Status.ToString().ToLowerInvariant(), stopwatch.Elapsed);
+        metrics.ResourcesWritten(provider.Slug, state.Counts.Values.Sum(c => c.New + c.Changed));
         return SyncStart.Ran;
     }
 
@@ -174,7 +177,7 @@ public sealed partial class SyncEngine(
         var patientId = connection.ProviderPatientId!;
 
         // The patient first: if it cannot be read, nothing else will be.
-        var patient = await fhir.GetAsync(connection.Id, new Uri(baseUrl, "Patient/" + Uri.EscapeDataString(patientId)), provider.FhirVersion, cancellationToken);
+        var patient = await fhir.GetAsync(connection.Id, new Uri(baseUrl, "Patient/" + Uri.EscapeDataString(patientId)), provider, cancellationToken);
         state.ProviderClock ??= patient.ServerDate;
         if (!patient.IsSuccess)
         {
@@ -297,7 +300,7 @@ public sealed partial class SyncEngine(
                 break;
             }
 
-            var answer = await fhir.GetAsync(connection.Id, url, provider.FhirVersion, cancellationToken);
+            var answer = await fhir.GetAsync(connection.Id, url, provider, cancellationToken);
             state.ProviderClock ??= answer.ServerDate;
             if (!answer.IsSuccess)
             {
@@ -423,7 +426,7 @@ public sealed partial class SyncEngine(
         var stored = known.Select(k => (k.ResourceType, k.ResourceId)).ToHashSet();
         foreach (var (type, id) in targets.Where(t => !stored.Contains(t)).Take(options.Value.MaxReferencedReads))
         {
-            var answer = await fhir.GetAsync(connection.Id, new Uri(baseUrl, $"{type}/{Uri.EscapeDataString(id)}"), provider.FhirVersion, cancellationToken);
+            var answer = await fhir.GetAsync(connection.Id, new Uri(baseUrl, $"{type}/{Uri.EscapeDataString(id)}"), provider, cancellationToken);
             var counts = state.For(type);
             if (!answer.IsSuccess)
             {
@@ -463,7 +466,7 @@ public sealed partial class SyncEngine(
         var counts = state.For("Binary");
         foreach (var (url, id) in documents.Where(d => !stored.Contains(d.Id) && !state.Written.Contains(("Binary", d.Id))).Take(options.Value.MaxReferencedReads))
         {
-            var answer = await fhir.GetAsync(connection.Id, url, provider.FhirVersion, cancellationToken);
+            var answer = await fhir.GetAsync(connection.Id, url, provider, cancellationToken);
             if (!answer.IsSuccess || answer.Body.Length > options.Value.MaxDocumentBytes)
             {
                 counts.Detail = answer.IsSuccess ? $"A document over {options.Value.MaxDocumentBytes} bytes was not fetched." : "Some documents could not be read: " + answer.Describe();

@@ -30,6 +30,7 @@ public sealed partial class WebhookSender(
     IBackgroundJobClient jobs,
     TimeProvider clock,
     IOptions<WebhookOptions> options,
+    Observability.AggregatorMetrics metrics,
     ILogger<WebhookSender> logger)
 {
     public const string HttpClientName = "webhooks";
@@ -65,6 +66,7 @@ public sealed partial class WebhookSender(
             delivery.LastError = null;
             await db.SaveChangesAsync(CancellationToken.None);
             LogDelivered(logger, delivery.Id, delivery.EventType, delivery.Attempts);
+            metrics.WebhookDelivery("delivered");
             return;
         }
 
@@ -80,6 +82,7 @@ public sealed partial class WebhookSender(
         }
 
         LogNotDelivered(logger, delivery.Id, delivery.EventType, delivery.Attempts, error);
+        metrics.WebhookDelivery(retryIn is null ? "failed" : "retrying");
     }
 
     /// <summary>

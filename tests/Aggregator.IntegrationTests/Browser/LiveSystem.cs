@@ -92,7 +92,7 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox, b
     /// entry point runs on to <c>Run()</c>; now and then the server starts first and the factory throws. A new factory
     /// then tries again (a test harness race, not the app's).
     /// </summary>
-    private static async Task<TFactory> StartOnKestrelAsync<TFactory>(Func<TFactory> create, Action<TFactory> start) where TFactory : IAsyncDisposable
+    internal static async Task<TFactory> StartOnKestrelAsync<TFactory>(Func<TFactory> create, Action<TFactory> start) where TFactory : IAsyncDisposable
     {
         for (var attempt = 1; ; attempt++)
         {

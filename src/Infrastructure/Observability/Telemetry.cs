@@ -1,0 +1,100 @@
+using Aggregator.Infrastructure.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Aggregator.Infrastructure.Observability;
+
+public sealed class TelemetryOptions
+{
+    public const string Section = "Telemetry";
+
+    /// <summary>How often the gauges' owner counts connections and queued jobs.</summary>
+    public TimeSpan GaugeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Record traces; on by itself when an OTLP endpoint is configured (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).</summary>
+    public bool? Traces { get; set; }
+}
+
+/// <summary>
+/// OpenTelemetry for the Api and the Worker: metrics (ours, ASP.NET Core's, HttpClient's, the runtime's) served at
+/// <c>/metrics</c> in Prometheus text format to operators; traces (requests, Hangfire jobs, provider calls, PostgreSQL
+/// commands) exported over OTLP. Both also go over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// </summary>
+public static class Telemetry
+{
+    public const string MetricsPath = "/metrics";
+
+    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<OperatorOptions>().Bind(configuration.GetSection(OperatorOptions.Section));
+        builder.Services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section));
+        builder.Services.AddSingleton<AggregatorMetrics>();
+
+        var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var traces = configuration.GetSection(TelemetryOptions.Section).GetValue<bool?>(nameof(TelemetryOptions.Traces)) ?? otlp;
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName, serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(AggregatorMetrics.MeterName)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
+        if (traces)
+        {
+            telemetry.WithTracing(tracing =>
+            {
+                tracing.AddSource(JobTracing.SourceName)
+                    .AddAspNetCoreInstrumentation(options => options.Filter = http => !IsOperations(http.Request.Path))
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql();
+                if (otlp)
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+        }
+
+        JobTracing.Register();
+        return builder;
+    }
+
+    /// <summary><c>/metrics</c> in Prometheus text format, for the operator only (HTTP Basic, as the jobs dashboard).</summary>
+    public static IEndpointRouteBuilder MapOperatorMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var operators = endpoints.ServiceProvider.GetRequiredService<IOptions<OperatorOptions>>().Value;
+        endpoints.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (http, next) =>
+        {
+            if (!operators.Admits(http))
+            {
+                http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            await next(http);
+        }), optionsName: null);
+        return endpoints;
+    }
+
+    /// <summary>Health probes and scrapes: frequent, uninteresting, left out of traces.</summary>
+    private static bool IsOperations(PathString path) =>
+        path.StartsWithSegments("/health") || path.StartsWithSegments(MetricsPath);
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Aggregator.IntegrationTests.Browser;
+using Aggregator.IntegrationTests.Infrastructure;
+using OpenTelemetry.Trace;
+
+namespace Aggregator.IntegrationTests.Operations;
+
+/// <summary>
+/// What an operator sees from outside: a real Prometheus scraping the Api and a Worker (a process of its own) at
+/// <c>/metrics</c>, and the trace of a manual sync from the request through its job, the provider and PostgreSQL.
+/// </summary>
+public sealed class TelemetryTests(PostgresServer server, SandboxProvider sandbox) : IAsyncLifetime
+{
+    private const string OperatorPassword = "metrics-test-password";
+    private readonly TestDatabase _database = new(server);
+    private readonly List<Activity> _spans = [];
+    private readonly List<IAsyncDisposable> _hosts = [];
+
+    public ValueTask InitializeAsync() => _database.InitializeAsync();
+
+    [Fact]
+    public async Task Prometheus_scrapes_the_api_and_a_worker_and_sees_the_sync_counters_rise_after_a_sync()
+    {
+        var (api, apiUrl) = await StartApiAsync(jobServer: false);
+        var worker = HostProcess.Start("Aggregator.Worker.dll", new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Aggregator"] = PostgresServer.AsApp(_database.ConnectionString),
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Operator__DashboardPassword"] = OperatorPassword,
+            ["Telemetry__GaugeInterval"] = "00:00:01",
+            ["Worker__PollInterval"] = "00:00:00.500",
+        });
+        _hosts.Add(worker);
+        Assert.True(await worker.ReadyAsync(TimeSpan.FromSeconds(60)), string.Join('\n', worker.Output));
+
+        // Without the operator's credentials neither host shows its metrics.
+        using (var anonymous = new HttpClient())
+        {
+            foreach (var host in new[] { apiUrl, worker.Url })
+            {
+                var refused = await anonymous.GetAsync(new Uri(host, "metrics"), TestContext.Current.CancellationToken);
+                Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+                Assert.StartsWith("Basic", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+            }
+        }
+
+        await using var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, Uri> { ["api"] = apiUrl, ["worker"] = worker.Url }, OperatorPassword);
+        await prometheus.WaitForAsync("up", samples => samples.Count == 2 && samples.All(s => s.Value == 1));
+        var before = await prometheus.QueryAsync("sum(aggregator_syncs_total{job=\"worker\",provider=\"sandbox-nextgen-r4\",outcome=\"succeeded\"})");
+
+        var (tenant, _) = await api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
+        var (_, connectionId) = await api.ConnectAsync(tenant, sandbox, "sandbox-nextgen-r4", sandbox.Login("nextgen", "R4", 0));
+        Assert.Equal("succeeded", (await tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
+
+        Assert.Empty(before);
+        var syncs = await prometheus.WaitForAsync(
+            "sum(aggregator_syncs_total{job=\"worker\",provider=\"sandbox-nextgen-r4\",outcome=\"succeeded\"})", s => s.Count == 1 && s[0].Value >= 1);
+        Assert.Equal(1, syncs[0].Value);
+        await prometheus.WaitForAsync("sum(aggregator_sync_duration_seconds_count{job=\"worker\",provider=\"sandbox-nextgen-r4\"})", s => s.Count == 1 && s[0].Value == 1);
+        await prometheus.WaitForAsync("sum(aggregator_provider_requests_total{job=\"worker\",provider=\"sandbox-nextgen-r4\",status=\"200\"})", s => s.Count == 1 && s[0].Value > 1);
+        await prometheus.WaitForAsync("sum(aggregator_resources_written_total{job=\"worker\",provider=\"sandbox-nextgen-r4\"})", s => s.Count == 1 && s[0].Value > 10);
+        await prometheus.WaitForAsync("sum(aggregator_record_rebuild_duration_seconds_count{job=\"worker\"})", s => s.Count == 1 && s[0].Value >= 1);
+        // The Api served the tenant's calls: the standard HTTP server metrics, by route.
+        await prometheus.WaitForAsync("sum(http_server_request_duration_seconds_count{job=\"api\",http_route=\"/v1/connections/{connectionId:guid}/sync-runs\"})", s => s.Count == 1 && s[0].Value >= 1);
+        // The database gauges come from one process only: summed over both, one active connection is one.
+        await prometheus.WaitForAsync("aggregator_connections{status=\"active\"}", s => s.Count == 1 && s[0].Value == 1);
+        await prometheus.WaitForAsync("sum(aggregator_queue_depth)", s => s.Count == 1 && s[0].Value >= 0);
+        var owners = await prometheus.QueryAsync("count by (job) (aggregator_connections)");
+        Assert.Single(owners);
+    }
+
+    [Fact]
+    public async Task A_manual_sync_leaves_one_trace_from_the_api_request_through_its_job_to_the_provider_and_postgresql()
+    {
+        var (api, _) = await StartApiAsync(jobServer: true);
+        var (tenant, _) = await api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
+        var (_, connectionId) = await api.ConnectAsync(tenant, sandbox, "sandbox-nextgen-r4", sandbox.Login("nextgen", "R4", 0));
+        await tenant.WaitForRunAsync(connectionId);
+
+        var requested = await tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync", UriKind.Relative), null, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        var runId = (await requested.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(TestContext.Current.CancellationToken)).GetProperty("syncRunId").GetGuid();
+        Assert.Equal("succeeded", (await tenant.WaitForRunAsync(connectionId, runId)).GetProperty("status").GetString());
+
+        Activity[] trace = [];
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            Activity[] spans;
+            lock (_spans)
+            {
+                spans = [.. _spans];
+            }
+
+            var request = spans.LastOrDefault(s => s.Kind == ActivityKind.Server && s.DisplayName == "POST /v1/connections/{connectionId:guid}/sync");
+            trace = request is null ? [] : [.. spans.Where(s => s.TraceId == request.TraceId)];
+            if (trace.Any(s => s.Source.Name == "Aggregator.Jobs" && s.DisplayName == "job SyncConnectionJob.RunAsync"))
+            {
+                break;
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Contains(trace, s => s.Kind == ActivityKind.Server && s.Source.Name == "Microsoft.AspNetCore");
+        var job = Assert.Single(trace, s => s.Source.Name == "Aggregator.Jobs" && s.DisplayName == "job SyncConnectionJob.RunAsync");
+        // The provider's reads and our own SQL happen inside the job's span, in the same trace.
+        Assert.Contains(trace, s => s.Kind == ActivityKind.Client && s.Source.Name == "System.Net.Http"
+            && s.GetTagItem("url.full") is string url && url.StartsWith(sandbox.Root.AbsoluteUri, StringComparison.Ordinal) && url.Contains("/Observation", StringComparison.Ordinal));
+        Assert.Contains(trace, s => s.Source.Name == "Npgsql" && s.StartTimeUtc >= job.StartTimeUtc);
+        Assert.All(trace.Where(s => s.Source.Name == "System.Net.Http" && s.StartTimeUtc >= job.StartTimeUtc), s => Assert.True(IsWithin(s, job, trace), $"{s.DisplayName} is not inside the job's span"));
+    }
+
+    /// <summary>Whether <paramref name="span"/> descends from <paramref name="ancestor"/> through the trace's parent links.</summary>
+    private static bool IsWithin(Activity span, Activity ancestor, Activity[] trace)
+    {
+        var bySpan = trace.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
+        for (var current = span; current is not null; current = bySpan.GetValueOrDefault(current.ParentSpanId))
+        {
+            if (current.SpanId == ancestor.SpanId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<(ApiFactory Api, Uri Url)> StartApiAsync(bool jobServer)
+    {
+        var port = HostProcess.FreePort();
+        var url = new Uri($"http://127.0.0.1:{port}/");
+        var api = await LiveSystem.StartOnKestrelAsync(() => ApiFactory.WithSandbox(_database.ConnectionString, sandbox,
+            services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(new LockedList(_spans))),
+            jobServer, new Dictionary<string, string?>
+            {
+                ["Api:PublicBaseUrl"] = url.AbsoluteUri.TrimEnd('/'),
+                ["Operator:DashboardPassword"] = OperatorPassword,
+                ["Telemetry:GaugeInterval"] = "00:00:01",
+                ["Telemetry:Traces"] = "true",
+            }), factory =>
+            {
+                factory.UseKestrel(port);
+                factory.StartServer();
+            });
+        api.ClientOptions.BaseAddress = url;
+        api.LiveUrl = url;
+        _hosts.Add(api);
+        return (api, url);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in Enumerable.Reverse(_hosts))
+        {
+            await host.DisposeAsync();
+        }
+
+        await _database.DisposeAsync();
+    }
+
+    /// <summary>The in-memory exporter's list, written under a lock (spans end on many threads).</summary>
+    private sealed class LockedList(List<Activity> inner) : ICollection<Activity>
+    {
+        public int Count { get { lock (inner) { return inner.Count; } } }
+
+        public bool IsReadOnly => false;
+
+        public void Add(Activity item) { lock (inner) { inner.Add(item); } }
+
+        public void Clear() { lock (inner) { inner.Clear(); } }
+
+        public bool Contains(Activity item) { lock (inner) { return inner.Contains(item); } }
+
+        public void CopyTo(Activity[] array, int arrayIndex) { lock (inner) { inner.CopyTo(array, arrayIndex); } }
+
+        public bool Remove(Activity item) { lock (inner) { return inner.Remove(item); } }
+
+        public IEnumerator<Activity> GetEnumerator() { lock (inner) { return inner.ToList().GetEnumerator(); } }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
