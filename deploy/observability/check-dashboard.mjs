@@ -1,5 +1,5 @@
 // Checks the Grafana dashboard (grafana/dashboards/*.json): every panel has a unique id, a place on the grid and
-// queries; every query names only metrics the Aggregator exports (README, "Metrics"); and prints every query, with the
+// queries; every query names only metrics the Api and the Workers export at /metrics; and prints every query, with the
 // dashboard's variables filled in, as a Prometheus rules file, so that `promtool check rules` parses the PromQL.
 // Usage: node check-dashboard.mjs DASHBOARD.json >rules.yml
 import { readFileSync } from "node:fs";
