@@ -1,7 +1,8 @@
 // Validates rendered manifests (multi-document YAML, one file per rendering) offline. Each object is checked against
 // the schema of its kind (kubernetes-models for Kubernetes' own kinds, @kubernetes-models/keda for KEDA's,
-// @kubernetes-models/prometheus-operator for ServiceMonitors; a kind with no schema is an error), then against what
-// the schemas cannot see:
+// @kubernetes-models/prometheus-operator for ServiceMonitors; a kind with no schema is an error), and for fields its
+// kind does not have (the schemas allow any; TypeScript's excess-property check against the same packages' types finds
+// a misspelt `readinesProbe` that the API server would silently drop), then against what the schemas cannot see:
 //   - references: every ConfigMap, Secret and key a pod reads, Services, PodDisruptionBudgets and ServiceMonitors that
 //     select pods or Services, the ScaledObject's target and TriggerAuthentication, all present in the same rendering
 //     (a Secret named with --external is made out of band and only checked for the keys asked of it);
@@ -9,8 +10,10 @@
 //   - pods are locked down: runAsNonRoot, seccomp RuntimeDefault, no privilege escalation, ALL capabilities dropped,
 //     a read-only root filesystem, requests and limits; long-running containers have readiness and liveness probes.
 // Usage: node validate.mjs [--external NAME]... RENDERED.yaml...
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 
 const schemaModules = {
@@ -18,9 +21,13 @@ const schemaModules = {
   "monitoring.coreos.com": (version) => `@kubernetes-models/prometheus-operator/monitoring.coreos.com/${version}`,
 };
 
-async function modelFor(apiVersion, kind) {
+function moduleFor(apiVersion) {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-  const specifier = schemaModules[group]?.(version) ?? `kubernetes-models/${group ? `${group}/${version}` : version}`;
+  return schemaModules[group]?.(version) ?? `kubernetes-models/${group ? `${group}/${version}` : version}`;
+}
+
+async function modelFor(apiVersion, kind) {
+  const specifier = moduleFor(apiVersion);
   let module;
   try {
     module = await import(specifier);
@@ -40,6 +47,7 @@ for (let i = 0; i < args.length; i++) {
 
 let failures = 0;
 let checked = 0;
+let typeChecks = 0;
 for (const file of files) {
   const errors = [];
   const objects = [];
@@ -72,6 +80,7 @@ for (const file of files) {
   }
 
   errors.push(...checkReferences(objects, external), ...checkScaledObjects(objects), ...checkPods(objects));
+  errors.push(...(await checkFields(file, objects.filter((o) => o.apiVersion && o.kind && o.metadata?.name))));
   checked += objects.length;
   if (errors.length > 0) {
     failures += errors.length;
@@ -87,6 +96,38 @@ if (failures > 0) {
   process.exit(1);
 }
 console.log(`kubernetes manifests: ${checked} objects in ${files.length} renderings valid`);
+
+// Each object as a typed constant of a TypeScript module: `tsc --noEmit` then reports every field its kind has not.
+async function checkFields(file, objects) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const folder = join(here, "node_modules", ".aggregator-check");
+  mkdirSync(folder, { recursive: true });
+  const source = join(folder, `${typeChecks++}.ts`);
+  const lines = [];
+  const typedObjects = [];
+  for (const object of objects) {
+    if (!(await modelFor(object.apiVersion, object.kind))) continue;
+    const n = typedObjects.push(object) - 1;
+    lines.push(`import type { I${object.kind} as T${n} } from "${moduleFor(object.apiVersion)}/${object.kind}";`);
+    lines.push(`export const o${n}: T${n} = ${JSON.stringify(object)};`);
+  }
+  writeFileSync(source, lines.join("\n") + "\n");
+  try {
+    execFileSync(join(here, "node_modules", ".bin", "tsc"),
+      ["--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", source],
+      { encoding: "utf8", stdio: "pipe" });
+    return [];
+  } catch (error) {
+    const output = `${error.stdout ?? ""}${error.stderr ?? ""}`;
+    const found = [...output.matchAll(/\.ts\((\d+),\d+\): error TS\d+: (.*)/g)].map(([, line, message]) => {
+      const object = typedObjects[Math.floor((Number(line) - 1) / 2)];
+      return `${object ? `${object.kind}/${object.metadata.name}` : "?"}: ${message}`;
+    });
+    return found.length > 0 ? found : [`the type check failed: ${output.trim() || error.message}`];
+  } finally {
+    rmSync(source, { force: true });
+  }
+}
 
 function find(objects, kind, name) {
   return objects.find((o) => o.kind === kind && o.metadata.name === name);
