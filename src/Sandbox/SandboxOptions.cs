@@ -14,6 +14,19 @@ public sealed class SandboxOptions
     /// <summary>Enables the <c>/_test</c> API (credentials of every patient). Off by default.</summary>
     public bool TestApi { get; set; }
 
+    /// <summary>
+    /// The root other servers call the sandbox at (e.g. <c>http://sandbox:8080</c> inside a container network): its
+    /// issuer, and the name of its FHIR bases in tokens. Unset: the root of each request.
+    /// </summary>
+    public Uri? BaseUrl { get; set; }
+
+    /// <summary>
+    /// The root browsers reach the sandbox at, when it differs from <see cref="BaseUrl"/> (e.g.
+    /// <c>http://127.0.0.1:8090</c> published from a container): where discovery sends patients to authorize.
+    /// Needs <see cref="BaseUrl"/>. Unset: <see cref="BaseUrl"/>, else the root of each request.
+    /// </summary>
+    public Uri? PublicBaseUrl { get; set; }
+
     /// <summary>A SQLite file for the OAuth store; in memory when unset.</summary>
     public string? StorePath { get; set; }
 

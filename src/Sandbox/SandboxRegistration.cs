@@ -17,8 +17,12 @@ public static class SandboxRegistration
     /// <summary>Registers the whole sandbox: personas, FHIR data and API, the authorization server, health.</summary>
     public static IServiceCollection AddSandbox(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SandboxOptions>().Bind(configuration.GetSection(SandboxOptions.SectionName));
+        services.AddOptions<SandboxOptions>().Bind(configuration.GetSection(SandboxOptions.SectionName))
+            .Validate(o => o.PublicBaseUrl is null || o.BaseUrl is not null,
+                "Sandbox:PublicBaseUrl needs Sandbox:BaseUrl (the root other servers call the sandbox at, and its issuer).")
+            .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SandboxUrls>();
         services.AddSingleton<PersonaCatalog>();
 
         services.AddSingleton(new SandboxReadiness([FhirDataLoading.StepName, ClientRegistrations.StepName]));

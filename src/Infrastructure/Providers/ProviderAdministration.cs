@@ -137,8 +137,8 @@ public sealed class ProviderAdministration(AggregatorDbContext db, SecretProtect
             throw new ArgumentException($"'{url}' is not an absolute url.", nameof(url));
         }
 
-        var sandboxRoot = sandbox.Value.BaseUrl;
-        if (uri.Scheme == Uri.UriSchemeHttps || uri.IsLoopback || (sandboxRoot is not null && sandboxRoot.IsBaseOf(uri)))
+        var sandboxRoots = new[] { sandbox.Value.BaseUrl, sandbox.Value.PublicBaseUrl }.OfType<Uri>();
+        if (uri.Scheme == Uri.UriSchemeHttps || uri.IsLoopback || sandboxRoots.Any(root => root.IsBaseOf(uri)))
         {
             return;
         }

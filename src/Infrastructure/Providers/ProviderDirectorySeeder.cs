@@ -51,6 +51,8 @@ internal sealed class ProviderDirectorySeeder(
         }
 
         var root = baseUrl.AbsoluteUri.TrimEnd('/');
+        // Written in the directory, the browser's endpoint is one we were configured with, not one discovery names.
+        var authorize = sandbox.Value.PublicBaseUrl is { } publicRoot ? $"{publicRoot.AbsoluteUri.TrimEnd('/')}/oauth/authorize" : null;
         foreach (var persona in sandbox.Value.Personas)
         {
             foreach (var version in persona.FhirVersions)
@@ -63,6 +65,7 @@ internal sealed class ProviderDirectorySeeder(
                     Brand: persona.Brand,
                     FhirVersion: version,
                     FhirBaseUrl: $"{root}/{persona.Name}/fhir/{versionPath}/",
+                    AuthorizeUrl: authorize,
                     Location: "Sandbox",
                     SyncPlan: version == FhirVersion.R4 ? persona.SyncPlan : null), persona);
             }

@@ -12,6 +12,14 @@ public sealed class SandboxDirectoryOptions
 
     public Uri? BaseUrl { get; set; }
 
+    /// <summary>
+    /// Where patients' browsers reach the sandbox when that is not <see cref="BaseUrl"/> (in docker-compose the services
+    /// call <c>http://sandbox:8080</c>, the host's browser <c>http://127.0.0.1:8090</c>): the directory then names
+    /// <c>{PublicBaseUrl}/oauth/authorize</c> as every persona's authorize endpoint. The sandbox is told the same pair
+    /// (its own <c>Sandbox:BaseUrl</c> and <c>Sandbox:PublicBaseUrl</c>) and advertises the same endpoint.
+    /// </summary>
+    public Uri? PublicBaseUrl { get; set; }
+
     public List<SandboxPersona> Personas { get; set; } = [];
 }
 

@@ -32,8 +32,10 @@ public static class FhirAuthorization
             return (null, Unauthorized(fhirBase, baseUrl, "invalid_token", "The access token is invalid, expired or revoked."));
         }
 
+        // Issued for this base under any of the sandbox's names (the request's root, Sandbox:BaseUrl, Sandbox:PublicBaseUrl).
+        var personas = context.RequestServices.GetRequiredService<PersonaCatalog>();
         var audiences = principal.GetAudiences();
-        if (!audiences.Any(a => string.Equals(a.TrimEnd('/'), baseUrl, StringComparison.OrdinalIgnoreCase)))
+        if (!audiences.Any(a => personas.TryFindBase(a, context.Request, out var named) && named == fhirBase))
         {
             return (null, Unauthorized(fhirBase, baseUrl, "invalid_token", "The access token was not issued for this FHIR server."));
         }

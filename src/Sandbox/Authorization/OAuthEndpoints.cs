@@ -41,7 +41,7 @@ public static class OAuthEndpoints
     /// </summary>
     public static async Task<Results<PortalPage, ForbidHttpResult, SignInHttpResult, JsonHttpResult<OAuthError>>> Authorize(
         HttpContext context, PersonaCatalog personas, FhirStore store, PortalTickets tickets,
-        IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+        IOpenIddictApplicationManager applications, SandboxUrls urls, CancellationToken cancellationToken)
     {
         // Errors OpenIddict cannot send back to the client (unknown client, unregistered redirect URI).
         if (context.GetOpenIddictServerResponse() is { Error: { Length: > 0 } error })
@@ -95,7 +95,7 @@ public static class OAuthEndpoints
             ? (await context.Request.ReadFormAsync(cancellationToken))["granted_scope"].OfType<string>().ToHashSet(StringComparer.Ordinal)
             : [];
         var granted = request.GetScopes().Where(s => ticked.Contains(s) && SmartScopes.IsGrantable(s)).ToList();
-        var identity = CreateIdentity(fhirBase, context.Request, account, granted);
+        var identity = CreateIdentity(fhirBase, urls.ServerRoot(context.Request), account, granted);
         return TypedResults.SignIn(new ClaimsPrincipal(identity), properties: null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
@@ -196,10 +196,11 @@ public static class OAuthEndpoints
         return new CheckedRequest(null) { FhirBase = fhirBase, AppName = appName };
     }
 
-    private static ClaimsIdentity CreateIdentity(FhirBase fhirBase, HttpRequest httpRequest, PatientAccount account, IReadOnlyList<string> scopes)
+    /// <param name="serverRoot">The root servers call (the token's resource and <c>fhirUser</c> name the base there).</param>
+    private static ClaimsIdentity CreateIdentity(FhirBase fhirBase, string serverRoot, PatientAccount account, IReadOnlyList<string> scopes)
     {
         var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
-        var baseUrl = fhirBase.Url(httpRequest);
+        var baseUrl = fhirBase.Url(serverRoot);
         identity.SetClaim(Claims.Subject, account.PatientId)
             .SetClaim(Claims.Name, account.Name)
             .SetClaim(PatientClaim, account.PatientId)

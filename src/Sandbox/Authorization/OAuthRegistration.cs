@@ -53,6 +53,7 @@ public static class OAuthRegistration
                 server.AddEventHandler(SmartClientAssertions.RestoreTokenType);
                 server.AddEventHandler(SmartIntrospection.Descriptor);
                 server.AddEventHandler(OnlyS256InDiscovery.Descriptor);
+                server.AddEventHandler(BrowserAuthorizeEndpointInDiscovery.Descriptor);
                 server.AddEventHandler(Traffic.RememberIssuedGrants.Descriptor);
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
@@ -68,8 +69,15 @@ public static class OAuthRegistration
                 validation.EnableTokenEntryValidation();
             });
 
-        services.AddOptions<OpenIddictServerOptions>().Configure<IOptions<SandboxOptions>, OAuthKeys>((server, sandbox, keys) =>
+        services.AddOptions<OpenIddictServerOptions>().Configure<IOptions<SandboxOptions>, OAuthKeys, SandboxUrls>((server, sandbox, keys, urls) =>
         {
+            // One issuer whatever name a request came by (a browser at Sandbox:PublicBaseUrl, a server at Sandbox:BaseUrl), so
+            // that the iss of an authorization response (RFC 9207) is the one discovery names; unset, the request's root.
+            if (urls.ConfiguredServerRoot is { } root)
+            {
+                server.Issuer = new Uri(root + "/");
+            }
+
             var lifetimes = sandbox.Value.Tokens;
             server.AccessTokenLifetime = lifetimes.AccessTokenLifetime;
             server.RefreshTokenLifetime = lifetimes.RefreshTokenLifetime;

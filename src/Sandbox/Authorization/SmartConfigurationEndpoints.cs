@@ -15,7 +15,7 @@ public static class SmartConfigurationEndpoints
     }
 
     public static Results<Ok<SmartConfiguration>, FhirResult> SmartConfiguration(string persona, string version, HttpContext context,
-        PersonaCatalog personas, CancellationToken cancellationToken)
+        PersonaCatalog personas, SandboxUrls urls, CancellationToken cancellationToken)
     {
         if (!personas.TryGetBase(persona, version, out var fhirBase) || fhirBase.Version != FhirVersion.R4)
         {
@@ -23,14 +23,16 @@ public static class SmartConfigurationEndpoints
                 "SMART configuration is published on R4 bases; DSTU2 clients read the Conformance statement at /metadata.");
         }
 
-        var request = context.Request;
-        var root = $"{request.Scheme}://{request.Host}{request.PathBase}";
+        // Servers call the token, revocation and introspection endpoints and the keys; a patient's browser is sent to
+        // authorize, which may live at another name (Sandbox:PublicBaseUrl).
+        var root = urls.ServerRoot(context.Request);
+        var browserRoot = urls.BrowserRoot(context.Request);
         var overrides = fhirBase.Persona.Options.DiscoveryOverrides;
         string Endpoint(string name, string own) => overrides.TryGetValue(name, out var other) ? other : own;
         return TypedResults.Ok(new SmartConfiguration(
             Issuer: $"{root}/",
             JwksUri: $"{root}/.well-known/jwks",
-            AuthorizationEndpoint: Endpoint("authorization_endpoint", $"{root}/oauth/authorize"),
+            AuthorizationEndpoint: Endpoint("authorization_endpoint", $"{browserRoot}/oauth/authorize"),
             TokenEndpoint: Endpoint("token_endpoint", $"{root}/oauth/token"),
             RevocationEndpoint: Endpoint("revocation_endpoint", $"{root}/oauth/revoke"),
             IntrospectionEndpoint: Endpoint("introspection_endpoint", $"{root}/oauth/introspect"),

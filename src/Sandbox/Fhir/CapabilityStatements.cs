@@ -12,7 +12,9 @@ public static class CapabilityStatements
 {
     public const string OAuthUrisExtension = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
-    public static void Write(Utf8JsonWriter writer, FhirBase fhirBase, FhirDataset dataset, string baseUrl, string root, DateTimeOffset now)
+    /// <param name="root">Where servers call the authorization server (token, revoke, introspect).</param>
+    /// <param name="browserRoot">Where browsers are sent to authorize.</param>
+    public static void Write(Utf8JsonWriter writer, FhirBase fhirBase, FhirDataset dataset, string baseUrl, string root, string browserRoot, DateTimeOffset now)
     {
         var version = fhirBase.Version;
         writer.WriteStartObject();
@@ -41,7 +43,7 @@ public static class CapabilityStatements
         writer.WriteStartArray("rest");
         writer.WriteStartObject();
         writer.WriteString("mode", "server");
-        WriteSecurity(writer, version, root);
+        WriteSecurity(writer, version, root, browserRoot);
         writer.WriteStartArray("resource");
         var searchable = FhirResourceTypes.SearchableTypes(version, dataset).ToHashSet(StringComparer.Ordinal);
         foreach (var type in FhirResourceTypes.ReadableTypes(version, dataset))
@@ -55,18 +57,22 @@ public static class CapabilityStatements
         writer.WriteEndObject();
     }
 
-    private static void WriteSecurity(Utf8JsonWriter writer, FhirVersion version, string root)
+    private static void WriteSecurity(Utf8JsonWriter writer, FhirVersion version, string root, string browserRoot)
     {
         writer.WriteStartObject("security");
         writer.WriteStartArray("extension");
         writer.WriteStartObject();
         writer.WriteString("url", OAuthUrisExtension);
         writer.WriteStartArray("extension");
-        foreach (var (name, path) in new[] { ("authorize", "oauth/authorize"), ("token", "oauth/token"), ("revoke", "oauth/revoke"), ("introspect", "oauth/introspect") })
+        foreach (var (name, url) in new[]
+        {
+            ("authorize", $"{browserRoot}/oauth/authorize"), ("token", $"{root}/oauth/token"),
+            ("revoke", $"{root}/oauth/revoke"), ("introspect", $"{root}/oauth/introspect"),
+        })
         {
             writer.WriteStartObject();
             writer.WriteString("url", name);
-            writer.WriteString("valueUri", $"{root}/{path}");
+            writer.WriteString("valueUri", url);
             writer.WriteEndObject();
         }
 

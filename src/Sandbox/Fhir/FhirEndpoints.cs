@@ -43,7 +43,7 @@ public static class FhirEndpoints
     }
 
     public static FhirResult Metadata(string persona, string version, HttpContext context, PersonaCatalog personas,
-        FhirStore store, TimeProvider time, CancellationToken cancellationToken)
+        FhirStore store, SandboxUrls urls, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!TryResolve(persona, version, personas, store, out var fhirBase, out var dataset, out var failure))
         {
@@ -51,10 +51,9 @@ public static class FhirEndpoints
         }
 
         var request = context.Request;
-        var root = $"{request.Scheme}://{request.Host}{request.PathBase}";
         var now = time.GetUtcNow();
         return FhirResult.Json(fhirBase.Version, writer =>
-            CapabilityStatements.Write(writer, fhirBase, dataset, fhirBase.Url(request), root, now));
+            CapabilityStatements.Write(writer, fhirBase, dataset, fhirBase.Url(request), urls.ServerRoot(request), urls.BrowserRoot(request), now));
     }
 
     public static Task<FhirResult> Search(string persona, string version, string type, HttpContext context, PersonaCatalog personas,

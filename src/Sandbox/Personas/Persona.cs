@@ -22,5 +22,8 @@ public readonly record struct FhirBase(Persona Persona, FhirVersion Version)
     public string RelativePath => $"/{Persona.Name}/fhir/{Version.PathSegment()}";
 
     /// <summary>The absolute base URL, without a trailing slash, as seen by the caller.</summary>
-    public string Url(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}{RelativePath}";
+    public string Url(HttpRequest request) => Url(SandboxUrls.RequestRoot(request));
+
+    /// <summary>The absolute base URL at <paramref name="root"/> (no trailing slash), without a trailing slash.</summary>
+    public string Url(string root) => $"{root}{RelativePath}";
 }

@@ -6,9 +6,11 @@ namespace Aggregator.Sandbox.Personas;
 public sealed class PersonaCatalog
 {
     private readonly Dictionary<string, Persona> _personas = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SandboxUrls _urls;
 
-    public PersonaCatalog(IOptions<SandboxOptions> options)
+    public PersonaCatalog(IOptions<SandboxOptions> options, SandboxUrls urls)
     {
+        _urls = urls;
         foreach (var (name, persona) in options.Value.Personas)
         {
             var versions = new List<FhirVersion>();
@@ -59,8 +61,9 @@ public sealed class PersonaCatalog
     }
 
     /// <summary>
-    /// Finds the FHIR base an absolute URL names (an <c>aud</c> value), with or without a trailing slash.
-    /// Scheme and host compare without case, the path exactly.
+    /// Finds the FHIR base an absolute URL names (an <c>aud</c> value), with or without a trailing slash, at the root
+    /// the request came to or at a configured one (<see cref="SandboxUrls.Roots"/>). Scheme and host compare without
+    /// case, the path exactly.
     /// </summary>
     public bool TryFindBase(string url, HttpRequest request, out FhirBase fhirBase)
     {
@@ -70,17 +73,20 @@ public sealed class PersonaCatalog
             return false;
         }
 
-        foreach (var persona in All)
+        foreach (var root in _urls.Roots(request))
         {
-            foreach (var version in persona.Versions)
+            foreach (var persona in All)
             {
-                var candidate = new FhirBase(persona, version);
-                var served = new Uri(candidate.Url(request));
-                if (string.Equals(served.GetLeftPart(UriPartial.Authority), wanted.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
-                    && string.Equals(served.AbsolutePath.TrimEnd('/'), wanted.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal))
+                foreach (var version in persona.Versions)
                 {
-                    fhirBase = candidate;
-                    return true;
+                    var candidate = new FhirBase(persona, version);
+                    var served = new Uri(candidate.Url(root));
+                    if (string.Equals(served.GetLeftPart(UriPartial.Authority), wanted.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+                        && string.Equals(served.AbsolutePath.TrimEnd('/'), wanted.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal))
+                    {
+                        fhirBase = candidate;
+                        return true;
+                    }
                 }
             }
         }

@@ -56,6 +56,14 @@ public sealed class SmartApp(SandboxServer sandbox, SandboxClient client)
 
     public Uri RedirectUri { get; init; } = new("http://127.0.0.1:7001/v1/oauth/callback");
 
+    /// <summary>
+    /// Where the app sends the patient's browser (authorize and the portal's forms): the sandbox root unless set, e.g. to
+    /// the authorization endpoint's root that discovery names when the sandbox has a separate public URL.
+    /// </summary>
+    public Uri? BrowserRoot { get; init; }
+
+    private Uri Browser => BrowserRoot ?? sandbox.Root;
+
     /// <summary>The PKCE verifier of the last authorize request.</summary>
     public string Verifier { get; private set; } = "";
 
@@ -93,7 +101,7 @@ public sealed class SmartApp(SandboxServer sandbox, SandboxClient client)
         }
 
         using var http = sandbox.CreateClient();
-        return await http.GetAsync(new Uri(QueryHelpers.AddQueryString(new Uri(sandbox.Root, "oauth/authorize").ToString(), query)),
+        return await http.GetAsync(new Uri(QueryHelpers.AddQueryString(new Uri(Browser, "oauth/authorize").ToString(), query)),
             TestContext.Current.CancellationToken);
     }
 
@@ -129,7 +137,7 @@ public sealed class SmartApp(SandboxServer sandbox, SandboxClient client)
         var form = HtmlForm.Parse(await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         Assert.Equal("post", form.Method, ignoreCase: true);
         using var http = sandbox.CreateClient();
-        return await http.PostAsync(new Uri(sandbox.Root, form.Action), form.Submit(values, tick, button), TestContext.Current.CancellationToken);
+        return await http.PostAsync(new Uri(Browser, form.Action), form.Submit(values, tick, button), TestContext.Current.CancellationToken);
     }
 
     public async Task<TokenResponse> ExchangeAsync(string code, string? verifier = null, Uri? redirectUri = null) =>
