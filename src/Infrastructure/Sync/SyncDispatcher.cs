@@ -13,13 +13,12 @@ namespace Aggregator.Infrastructure.Sync;
 /// The recurring job that keeps every active connection current: claims due connections in
 /// batches (<c>FOR UPDATE SKIP LOCKED</c>, so dispatchers on several Workers never claim one twice),
 /// moves each one's <c>next_sync_at</c> forward by its tenant's interval with ±10% jitter, and
-/// queues one sync run each.
+/// queues one sync run each, with its job, in the claim's transaction.
 /// </summary>
 public sealed partial class SyncDispatcher(
     AggregatorDbContext db,
     CurrentTenant tenant,
     SyncScheduler scheduler,
-    IBackgroundJobClient jobs,
     IOptions<SyncOptions> options,
     TimeProvider clock,
     ILogger<SyncDispatcher> logger)
@@ -57,7 +56,9 @@ public sealed partial class SyncDispatcher(
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Claims, runs and jobs in one transaction: a dispatcher that dies half-way leaves its connections due
+            // (the next pass claims them), never runs that no job will run.
+            using var transaction = JobTransaction.Begin();
             var now = clock.GetUtcNow();
             var due = await db.Database.SqlQuery<DueConnection>(
                 $"""
@@ -75,14 +76,14 @@ public sealed partial class SyncDispatcher(
                 RETURNING c.id AS connection_id, c.tenant_id AS tenant_id
                 """).ToListAsync(cancellationToken);
             var runs = due.Select(d => scheduler.NewRun(d.ConnectionId, d.TenantId, SyncTrigger.Scheduled)).ToList();
-            db.SyncRuns.AddRange(runs);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
             foreach (var run in runs)
             {
-                jobs.Enqueue<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(run.Id, CancellationToken.None));
+                scheduler.QueueJob(run);
             }
 
+            db.SyncRuns.AddRange(runs);
+            await db.SaveChangesAsync(cancellationToken);
+            transaction.Complete();
             return runs.Count;
         });
     }
