@@ -150,6 +150,7 @@ public static class DependencyInjection
         services.AddSingleton<Records.RecordPageCache>();
         services.AddScoped<Records.FhirRecordViewReader>();
         services.AddScoped<SyncDispatcher>();
+        services.AddScoped<StrandedRunSweep>();
         services.AddOptions<Webhooks.WebhookOptions>().Bind(builder.Configuration.GetSection(Webhooks.WebhookOptions.Section));
         services.AddScoped<Webhooks.WebhookOutbox>();
         services.AddScoped<Webhooks.WebhookSender>();
@@ -164,7 +165,7 @@ public static class DependencyInjection
         services.AddTransient<SyncConnectionJob>();
         services.AddProviderHttpClients();
 
-        services.AddJobStorage(connectionString);
+        services.AddJobStorage();
         return builder;
     }
 }

@@ -22,6 +22,9 @@ public sealed class SyncRun : ITenantOwned
     public long Bytes { get; set; }
     public long? DurationMs { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>The Hangfire job that runs this run (the latest one, after a retry while busy): queued in the same transaction.</summary>
+    public string? JobId { get; set; }
 }
 
 public enum SyncRunStatus

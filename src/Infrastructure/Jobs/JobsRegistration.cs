@@ -2,7 +2,6 @@ using Aggregator.Infrastructure.Housekeeping;
 using Aggregator.Infrastructure.Persistence;
 using Hangfire;
 using Hangfire.PostgreSql;
-using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,7 +12,7 @@ namespace Aggregator.Infrastructure.Jobs;
 public static class JobsRegistration
 {
     /// <summary>Hangfire's storage on our PostgreSQL: every host needs it to enqueue or to run jobs.</summary>
-    internal static IServiceCollection AddJobStorage(this IServiceCollection services, string connectionString)
+    internal static IServiceCollection AddJobStorage(this IServiceCollection services)
     {
         // Our own storage instance in DI: Hangfire's global JobStorage.Current is one per process,
         // and several hosts in one process (tests, tools) must not see each other's jobs.
@@ -30,7 +29,8 @@ public static class JobsRegistration
                 InvisibilityTimeout = TimeSpan.FromMinutes(5),
                 QueuePollInterval = provider.GetRequiredService<IOptions<JobServerOptions>>().Value.PollInterval,
             };
-            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+            // Our data source, not a pool of Hangfire's own: a job queued in a JobTransaction shares the rows' connection.
+            return new PostgreSqlStorage(new DataSourceConnectionFactory(provider.GetRequiredService<Npgsql.NpgsqlDataSource>()), options);
         });
         // Likewise the activator: Hangfire's default hands every host the process-wide JobActivator.Current,
         // which is the last-configured host's; jobs would then be built from another host's services.

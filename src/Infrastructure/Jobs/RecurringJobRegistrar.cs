@@ -40,6 +40,11 @@ internal sealed class RecurringJobRegistrar(IRecurringJobManager recurring) : IH
             JobQueues.Default,
             job => job.DispatchAsync(CancellationToken.None),
             Cron.Minutely());
+        recurring.AddOrUpdate<StrandedRunSweep>(
+            StrandedRunSweep.RecurringJobId,
+            JobQueues.Maintenance,
+            job => job.RunAsync(CancellationToken.None),
+            Cron.Minutely());
         recurring.AddOrUpdate<Webhooks.WebhookSweep>(
             Webhooks.WebhookSweep.RecurringJobId,
             JobQueues.Default,

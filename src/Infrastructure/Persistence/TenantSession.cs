@@ -22,23 +22,28 @@ public static class TenantSession
 
     internal static SessionValue Value(Guid? tenantId, bool allTenants) => new(allTenants ? "" : tenantId?.ToString() ?? "", allTenants ? "on" : "");
 
-    internal static async Task ApplyAsync(DbConnection connection, SessionValue value, CancellationToken cancellationToken)
+    /// <param name="transactionLocal">
+    /// Set for the current transaction only: for a connection enlisted in an ambient transaction (a
+    /// <see cref="Jobs.JobTransaction"/>), which goes back to the pool without a reset when that transaction ends.
+    /// </param>
+    internal static async Task ApplyAsync(DbConnection connection, SessionValue value, CancellationToken cancellationToken, bool transactionLocal = false)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        await using var command = Command(connection, value);
+        await using var command = Command(connection, value, transactionLocal);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    internal static void Apply(DbConnection connection, SessionValue value)
+    internal static void Apply(DbConnection connection, SessionValue value, bool transactionLocal = false)
     {
-        using var command = Command(connection, value);
+        using var command = Command(connection, value, transactionLocal);
         command.ExecuteNonQuery();
     }
 
-    private static DbCommand Command(DbConnection connection, SessionValue value)
+    private static DbCommand Command(DbConnection connection, SessionValue value, bool transactionLocal)
     {
         var command = connection.CreateCommand();
-        command.CommandText = $"SELECT set_config('{TenantSetting}', @tenant, false), set_config('{AllTenantsSetting}', @all, false)";
+        var local = transactionLocal ? "true" : "false";
+        command.CommandText = $"SELECT set_config('{TenantSetting}', @tenant, {local}), set_config('{AllTenantsSetting}', @all, {local})";
         var tenant = command.CreateParameter();
         tenant.ParameterName = "tenant";
         tenant.Value = value.TenantId;

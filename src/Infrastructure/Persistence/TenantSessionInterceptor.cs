@@ -16,6 +16,12 @@ internal sealed class TenantSessionInterceptor(CurrentTenant tenant) : DbConnect
 
     private TenantSession.SessionValue Wanted => TenantSession.Value(tenant.TenantId, tenant.IsSystem);
 
+    /// <summary>
+    /// Npgsql returns a connection enlisted in an ambient transaction to the pool unreset when the transaction ends:
+    /// its session must then say nothing past that transaction (the next user of the connection would inherit it).
+    /// </summary>
+    private static bool InAmbientTransaction => System.Transactions.Transaction.Current is not null;
+
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Sync(connection, force: true);
 
     public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
@@ -74,7 +80,7 @@ internal sealed class TenantSessionInterceptor(CurrentTenant tenant) : DbConnect
         var wanted = Wanted;
         if (force || !ReferenceEquals(connection, _connection) || wanted != _applied)
         {
-            TenantSession.Apply(connection, wanted);
+            TenantSession.Apply(connection, wanted, InAmbientTransaction);
             (_connection, _applied) = (connection, wanted);
         }
     }
@@ -85,7 +91,7 @@ internal sealed class TenantSessionInterceptor(CurrentTenant tenant) : DbConnect
         var wanted = Wanted;
         if (force || !ReferenceEquals(connection, _connection) || wanted != _applied)
         {
-            await TenantSession.ApplyAsync(connection, wanted, cancellationToken);
+            await TenantSession.ApplyAsync(connection, wanted, cancellationToken, InAmbientTransaction);
             (_connection, _applied) = (connection, wanted);
         }
     }

@@ -37,8 +37,21 @@ public sealed partial class SyncConnectionJob(SyncEngine engine, IBackgroundJobC
         if (start != SyncStart.Ran)
         {
             LogBusy(logger, syncRunId, start);
-            jobs.Schedule<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(syncRunId, CancellationToken.None), BusyRetryDelay);
+            await RetryLaterAsync(syncRunId);
         }
+    }
+
+    /// <summary>The retry's job becomes the run's job in the same transaction, so the run is never without one on record.</summary>
+    private async Task RetryLaterAsync(Guid syncRunId)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AggregatorDbContext>();
+        using var system = scope.ServiceProvider.GetRequiredService<Tenants.CurrentTenant>().ActAsSystem();
+        using var transaction = JobTransaction.Begin();
+        var retry = jobs.Schedule<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(syncRunId, CancellationToken.None), BusyRetryDelay);
+        await db.SyncRuns.IgnoreQueryFilters().Where(r => r.Id == syncRunId)
+            .ExecuteUpdateAsync(update => update.SetProperty(r => r.JobId, retry));
+        transaction.Complete();
     }
 
     private async Task MarkFailedAsync(Guid syncRunId)

@@ -48,4 +48,7 @@ public sealed class SyncOptions
 
     /// <summary>Connections the dispatcher claims per pass.</summary>
     public int DispatchBatchSize { get; set; } = 100;
+
+    /// <summary>An unfinished run this old whose job is gone or finished (or that has none on record) gets a new job.</summary>
+    public TimeSpan StrandedAfter { get; set; } = TimeSpan.FromMinutes(15);
 }

@@ -11,15 +11,17 @@ namespace Aggregator.Infrastructure.Sync;
 
 public sealed record SyncRequestResult(Guid SyncRunId, bool Started);
 
-/// <summary>Records queued sync runs and hands them to the job servers.</summary>
+/// <summary>Records queued sync runs and hands them to the job servers, each run with its job in one transaction.</summary>
 public sealed class SyncScheduler(AggregatorDbContext db, CurrentTenant tenant, IBackgroundJobClient jobs, IOptions<SyncOptions> options, TimeProvider clock)
 {
     public async Task<Guid> EnqueueAsync(Guid connectionId, SyncTrigger trigger, CancellationToken cancellationToken)
     {
         var run = NewRun(connectionId, tenant.Required, trigger);
+        using var transaction = JobTransaction.Begin();
+        QueueJob(run);
         db.SyncRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
-        jobs.Enqueue<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(run.Id, CancellationToken.None));
+        transaction.Complete();
         return run.Id;
     }
 
@@ -32,7 +34,8 @@ public sealed class SyncScheduler(AggregatorDbContext db, CurrentTenant tenant, 
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // The run and its job are committed together: a crash in between leaves neither, never a run no job will run.
+            using var transaction = JobTransaction.Begin();
             // Two requests at once must agree on one run.
             await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"sync-request:" + connectionId}, 0))", cancellationToken);
             var connection = await db.Connections.AsNoTracking().SingleOrDefaultAsync(c => c.Id == connectionId, cancellationToken);
@@ -50,18 +53,25 @@ public sealed class SyncScheduler(AggregatorDbContext db, CurrentTenant tenant, 
                 .FirstOrDefaultAsync(cancellationToken);
             if (recent is { } existing)
             {
-                await transaction.CommitAsync(cancellationToken);
+                transaction.Complete();
                 return new SyncRequestResult(existing, false);
             }
 
             var run = NewRun(connectionId, connection.TenantId, SyncTrigger.Manual);
             run.FullSync = full;
+            QueueJob(run);
             db.SyncRuns.Add(run);
             await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            jobs.Enqueue<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(run.Id, CancellationToken.None));
+            transaction.Complete();
             return new SyncRequestResult(run.Id, true);
         });
+    }
+
+    /// <summary>Queues the run's job and records its id on the run; inside a <see cref="JobTransaction"/>, with the run's insert.</summary>
+    internal void QueueJob(SyncRun run)
+    {
+        var runId = run.Id;
+        run.JobId = jobs.Enqueue<SyncConnectionJob>(JobQueues.Sync, job => job.RunAsync(runId, CancellationToken.None));
     }
 
     internal SyncRun NewRun(Guid connectionId, Guid tenantId, SyncTrigger trigger) => new()

@@ -31,6 +31,9 @@ internal sealed class SyncRunConfiguration : IEntityTypeConfiguration<SyncRun>
         // Newest runs of a connection first.
         builder.HasIndex(r => new { r.ConnectionId, r.QueuedAt }).IsDescending(false, true);
         builder.HasIndex(r => r.TenantId);
+        builder.Property(r => r.JobId).HasMaxLength(64);
+        // The stranded-run sweep looks at unfinished runs only: a small part of a table that grows with every sync.
+        builder.HasIndex(r => r.QueuedAt).HasFilter("status IN ('Queued', 'Running')");
         builder.HasOne<Connection>().WithMany().HasForeignKey(r => r.ConnectionId).OnDelete(DeleteBehavior.Cascade);
     }
 }

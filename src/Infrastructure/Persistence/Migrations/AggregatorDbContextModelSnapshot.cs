@@ -950,6 +950,11 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("full_sync");
 
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("job_id");
+
                     b.Property<int>("Pages")
                         .HasColumnType("integer")
                         .HasColumnName("pages");
@@ -984,6 +989,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_sync_runs");
+
+                    b.HasIndex("QueuedAt")
+                        .HasDatabaseName("ix_sync_runs_queued_at")
+                        .HasFilter("status IN ('Queued', 'Running')");
 
                     b.HasIndex("TenantId")
                         .HasDatabaseName("ix_sync_runs_tenant_id");
