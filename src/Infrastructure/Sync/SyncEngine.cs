@@ -85,6 +85,14 @@ public sealed partial class SyncEngine(
             return SyncStart.ConnectionBusy;
         }
 
+        // Read again under the lock: another job of this run (a swept one, a dashboard re-queue) may have finished it
+        // between the first read and the lock.
+        await db.Entry(run).ReloadAsync(cancellationToken);
+        if (run.Status is SyncRunStatus.Succeeded or SyncRunStatus.Partial or SyncRunStatus.Failed)
+        {
+            return SyncStart.Ran;
+        }
+
         if (!await SyncLocks.TryTakeProviderSlotAsync(session, provider.Id, options.Value.MaxConcurrentPerProvider, cancellationToken))
         {
             return SyncStart.ProviderBusy;
