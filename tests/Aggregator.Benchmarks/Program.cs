@@ -1,5 +1,6 @@
 // Aggregator's benchmarks: dotnet run -c Release --project tests/Aggregator.Benchmarks [-- --copies N --seconds S]
 // Figures for the README's performance section on this machine: ingest (parse, convert, COPY + upsert), record rebuild, and reads over real HTTP.
+// Syncs per minute with 1..N Worker processes: dotnet run -c Release --project tests/Aggregator.Benchmarks -- scaleout [--connections 300 --workers 1,2,3]
 using System.Diagnostics;
 using System.Globalization;
 using Aggregator.Benchmarks;
@@ -7,6 +8,11 @@ using Aggregator.Benchmarks;
 var copies = Arguments.Int(args, "--copies", 20);
 var seconds = Arguments.Int(args, "--seconds", 10);
 var repo = Arguments.RepositoryRoot();
+if (args.FirstOrDefault() == "scaleout")
+{
+    return await ScaleOutBench.CommandAsync(repo, args);
+}
+
 var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "data", "fhir-samples");
 if (!Directory.Exists(Path.Combine(samples, "r4")))
 {
