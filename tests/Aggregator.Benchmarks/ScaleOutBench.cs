@@ -53,12 +53,13 @@ internal sealed class ScaleOutBench : IAsyncDisposable
 
     private IServiceProvider Services => _host!.Services;
 
-    /// <summary><c>scaleout [--connections 300] [--workers 1,2,3] [--worker-count 4]</c>.</summary>
+    /// <summary><c>scaleout [--connections 300] [--workers 1,2,3] [--worker-count 4] [--passes 1]</c>.</summary>
     public static async Task<int> CommandAsync(string repo, string[] args)
     {
         var connections = Arguments.Int(args, "--connections", 300);
         var workerCounts = Arguments.Ints(args, "--workers", [1, 2, 3]);
         var threads = Arguments.Int(args, "--worker-count", 4);
+        var passes = Arguments.Int(args, "--passes", 1);
         var missing = new[] { "Api", "Worker", "Sandbox" }.Select(p => Dll(repo, p)).Where(p => !File.Exists(p)).ToList();
         if (missing.Count > 0)
         {
@@ -67,7 +68,7 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Aggregator scale-out benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {connections} connections, Workers {string.Join(",", workerCounts)} with {threads} jobs each"));
+            $"Aggregator scale-out benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {connections} connections, Workers {string.Join(",", workerCounts)} with {threads} jobs each, {passes} pass(es)"));
         await using var database = await BenchDatabase.StartAsync(repo);
         using var keyRing = new KeyRingCertificate();
         await using var bench = new ScaleOutBench(repo, database.ConnectionString, keyRing.Path, threads);
@@ -76,34 +77,36 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Sandbox, Api and database ready, {bench._connections.Count} connections made through the SMART flow and first-synced in {stopwatch.Elapsed.TotalSeconds:0} s ({database.Description})"));
 
-        var rows = new List<(string What, int Jobs, Round Round)>();
-        foreach (var workers in workerCounts)
-        {
-            var round = await bench.WorkersRoundAsync(workers);
-            rows.Add(($"{workers} Worker{(workers == 1 ? "" : "s")}", workers * threads, round));
-            Print(rows[^1]);
-        }
-
+        // Each pass measures the ceiling, then each number of Workers; with several passes the table shows the medians, so
+        // that the machine's other load (which comes and goes) weighs less on any one figure.
         var ceilingJobs = workerCounts.Max() * threads;
-        var ceiling = await bench.CeilingRoundAsync(ceilingJobs);
-        rows.Add(("ceiling: this process, no Hangfire", ceilingJobs, ceiling));
-        Print(rows[^1]);
-
-        Console.WriteLine();
-        Console.WriteLine("| run | jobs at once | syncs (failed) | seconds | syncs/min | of ceiling | one sync (median) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
-        foreach (var (what, jobs, round) in rows)
+        const string Ceiling = "ceiling: this process, no Hangfire";
+        var rows = new List<(string What, int Jobs, List<Round> Rounds)> { (Ceiling, ceilingJobs, []) };
+        rows.AddRange(workerCounts.Select(w => ($"{w} Worker{(w == 1 ? "" : "s")}", w * threads, new List<Round>())));
+        for (var pass = 1; pass <= passes; pass++)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {what} | {jobs} | {round.Syncs} ({round.Failed}) | {round.Seconds:0.0} | {round.PerMinute:N0} | {100 * round.PerMinute / ceiling.PerMinute:0}% | {round.MedianMs:N0} ms |"));
+            foreach (var (what, jobs, rounds) in rows)
+            {
+                rounds.Add(what == Ceiling ? await bench.CeilingRoundAsync(jobs) : await bench.WorkersRoundAsync(jobs / threads));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Pass {pass}, {what} ({jobs} at once): {rounds[^1].Syncs} syncs in {rounds[^1].Seconds:0.0} s = {rounds[^1].PerMinute:N0} syncs/min; one sync {rounds[^1].MedianMs:N0} ms (median), {rounds[^1].Pages:0.0} pages{(rounds[^1].Failed > 0 ? $"; {rounds[^1].Failed} failed" : "")}"));
+            }
         }
 
-        return rows.All(r => r.Round.Failed == 0) ? 0 : 2;
-    }
+        static double Median(IEnumerable<double> values) => Arguments.Spread([.. values]).Median;
+        var ceiling = Median(rows[0].Rounds.Select(r => r.PerMinute));
+        Console.WriteLine();
+        Console.WriteLine(passes == 1 ? "| run | jobs at once | syncs/min | of ceiling | one sync |" : $"| run (median of {passes} passes) | jobs at once | syncs/min | of ceiling | one sync |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var (what, jobs, rounds) in rows)
+        {
+            var perMinute = Median(rounds.Select(r => r.PerMinute));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {what} | {jobs} | {perMinute:N0} | {100 * perMinute / ceiling:0}% | {Median(rounds.Select(r => r.MedianMs)):N0} ms |"));
+        }
 
-    private static void Print((string What, int Jobs, Round Round) row) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Syncs, {row.What} ({row.Jobs} at once): {row.Round.Syncs} in {row.Round.Seconds:0.0} s = {row.Round.PerMinute:N0} syncs/min; one sync {row.Round.MedianMs:N0} ms (median), {row.Round.Pages:0.0} pages{(row.Round.Failed > 0 ? $"; {row.Round.Failed} failed" : "")}"));
+        return rows.All(r => r.Rounds.All(round => round.Failed == 0)) ? 0 : 2;
+    }
 
     private static string Dll(string repo, string project) => Path.Combine(repo, "src", project, "bin", "Release", "net10.0", $"Aggregator.{project}.dll");
 

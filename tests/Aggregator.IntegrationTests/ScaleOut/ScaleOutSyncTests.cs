@@ -39,7 +39,7 @@ public sealed class ScaleOutSyncTests(PostgresServer server)
         Assert.All(ids, id => Assert.Single(initial, r => r.ConnectionId == id));
         Assert.All(initial, r => Assert.Equal((SyncTrigger.Initial, SyncRunStatus.Succeeded), (r.Trigger, r.Status)));
 
-        // All twenty fall due at once; the dispatcher is set off twice (two dispatches on two Workers at once).
+        // All twenty fall due at once; the dispatcher is set off twice, so that two dispatches compete for them.
         await system.MakeDueAsync(ids);
         var dispatches = new[] { system.TriggerDispatch(), system.TriggerDispatch() };
         foreach (var job in dispatches)
@@ -68,7 +68,7 @@ public sealed class ScaleOutSyncTests(PostgresServer server)
         // A slow provider keeps the next sync going for a while: the patient of the first epic connection, connected once
         // more as another patient of the tenant. Its Worker is killed (SIGKILL) while the sync is under way.
         var reference = connections.First(c => c.Login.Persona == "epic");
-        await system.Sandbox.InjectFaultAsync(new FaultSpec("epic", "latency") { PatientId = reference.Login.PatientId, LatencyMs = 400 });
+        await system.Sandbox.InjectFaultAsync(new FaultSpec("epic", "latency") { PatientId = reference.Login.PatientId, LatencyMs = 600 });
         var (victimPatient, victim) = await system.ConnectAsync("victim", reference.Login, startVia: 1, callbackVia: 0);
         var expected = await system.StoredAsync(reference.ConnectionId);
         SyncJobState? processing = null;
