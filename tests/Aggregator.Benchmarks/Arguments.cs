@@ -10,6 +10,15 @@ internal static class Arguments
         return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
     }
 
+    /// <summary>A comma-separated list of whole numbers, e.g. <c>--workers 1,2,3</c>.</summary>
+    public static IReadOnlyList<int> Ints(string[] args, string name, IReadOnlyList<int> fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length
+            ? [.. args[at + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => int.Parse(v, NumberStyles.Integer, CultureInfo.InvariantCulture))]
+            : fallback;
+    }
+
     /// <summary>The repository root: the folder above this program's that holds Aggregator.sln.</summary>
     public static string RepositoryRoot()
     {

@@ -1,6 +1,7 @@
 // Aggregator's benchmarks: dotnet run -c Release --project tests/Aggregator.Benchmarks [-- --copies N --seconds S]
 // Figures for the README's performance section on this machine: ingest (parse, convert, COPY + upsert), record rebuild, and reads over real HTTP.
 // The dispatcher at scale on its own: dotnet run -c Release --project tests/Aggregator.Benchmarks -- dispatch [--sizes 10000,1000000]
+// Syncs per minute with 1..N Worker processes: dotnet run -c Release --project tests/Aggregator.Benchmarks -- scaleout [--connections 300 --workers 1,2,3]
 using System.Diagnostics;
 using System.Globalization;
 using Aggregator.Benchmarks;
@@ -11,6 +12,11 @@ var repo = Arguments.RepositoryRoot();
 if (args.FirstOrDefault() == "dispatch")
 {
     return await DispatchBench.CommandAsync(repo, args);
+}
+
+if (args.FirstOrDefault() == "scaleout")
+{
+    return await ScaleOutBench.CommandAsync(repo, args);
 }
 
 var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "data", "fhir-samples");

@@ -19,15 +19,18 @@ public static class JobsRegistration
         services.AddSingleton<JobStorage>(provider =>
         {
             var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            var jobs = provider.GetRequiredService<IOptions<JobServerOptions>>().Value;
             var options = new PostgreSqlStorageOptions
             {
                 SchemaName = database.HangfireSchema,
                 // The schema is installed by the one migration owner (DatabaseMigrator), never by Workers.
                 PrepareSchemaIfNecessary = false,
-                // A long sync keeps its job invisible to other servers for as long as it runs.
+                // A long sync keeps its job invisible to other servers for as long as its server lives (the storage's
+                // heartbeat moves the fetch time forward); a killed server's job is fetched again once the timeout passes.
+                // That needs no server timeout: the queue row itself comes back, whatever the dead server's listing says.
                 UseSlidingInvisibilityTimeout = true,
-                InvisibilityTimeout = TimeSpan.FromMinutes(5),
-                QueuePollInterval = provider.GetRequiredService<IOptions<JobServerOptions>>().Value.PollInterval,
+                InvisibilityTimeout = jobs.InvisibilityTimeout,
+                QueuePollInterval = jobs.PollInterval,
             };
             // Our data source, not a pool of Hangfire's own: a job queued in a JobTransaction shares the rows' connection.
             return new PostgreSqlStorage(new DataSourceConnectionFactory(provider.GetRequiredService<Npgsql.NpgsqlDataSource>()), options);

@@ -35,6 +35,9 @@ public sealed class HostProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>The operating system's id of the host's process (Hangfire names its server after it).</summary>
+    public int Id => _process.Id;
+
     /// <summary>Every line written so far, standard output and error together.</summary>
     public IReadOnlyList<string> Output => [.. _output];
 
@@ -90,6 +93,13 @@ public sealed class HostProcess : IAsyncDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Kills the host at once (SIGKILL: no shutdown, nothing flushed or handed back) and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()

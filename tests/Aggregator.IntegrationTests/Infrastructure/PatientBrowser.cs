@@ -7,12 +7,23 @@ namespace Aggregator.IntegrationTests.Infrastructure;
 /// What a patient's browser does in the connect flow: opens the authorize url, signs in to the
 /// sandbox's portal form, answers the consent form, and follows the redirect to our callback.
 /// </summary>
-public sealed class PatientBrowser(SandboxProvider sandbox, HttpClient api)
+public sealed class PatientBrowser(Uri sandboxRoot, Func<HttpClient> sandboxClient, HttpClient api)
 {
+    public PatientBrowser(SandboxProvider sandbox, HttpClient api)
+        : this(sandbox?.Root ?? throw new ArgumentNullException(nameof(sandbox)), sandbox.CreateClient, api)
+    {
+    }
+
+    /// <summary>At a sandbox of a test's own.</summary>
+    public PatientBrowser(Aggregator.Sandbox.Tests.Hosting.SandboxServer sandbox, HttpClient api)
+        : this(sandbox?.Root ?? throw new ArgumentNullException(nameof(sandbox)), sandbox.CreateClient, api)
+    {
+    }
+
     /// <summary>Runs the provider part; returns where the provider sends the browser (our callback url).</summary>
     public async Task<Uri> AuthorizeAsync(Uri authorizeUrl, SandboxLogin login, bool allow = true, Func<string, bool>? keepScope = null)
     {
-        using var browser = sandbox.CreateClient();
+        using var browser = sandboxClient();
         using var loginPage = await browser.GetAsync(authorizeUrl);
         if (loginPage.StatusCode == HttpStatusCode.Found)
         {
@@ -43,6 +54,6 @@ public sealed class PatientBrowser(SandboxProvider sandbox, HttpClient api)
         Func<HtmlForm.Checkbox, bool>? tick = null, string? button = null)
     {
         var form = HtmlForm.Parse(await page.Content.ReadAsStringAsync());
-        return await browser.PostAsync(new Uri(sandbox.Root, form.Action), form.Submit(values, tick, button));
+        return await browser.PostAsync(new Uri(sandboxRoot, form.Action), form.Submit(values, tick, button));
     }
 }
