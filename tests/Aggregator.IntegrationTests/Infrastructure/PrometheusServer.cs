@@ -25,21 +25,21 @@ public sealed class PrometheusServer : IAsyncDisposable
         _client = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public static async Task<PrometheusServer> StartAsync(IReadOnlyDictionary<string, Uri> targets, string operatorPassword)
+    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<(string Job, Uri Url)> targets, string operatorPassword)
     {
         var binary = Environment.GetEnvironmentVariable("AGGREGATOR_PROMETHEUS") ?? "prometheus";
         var folder = Directory.CreateTempSubdirectory("aggregator-prometheus-").FullName;
         var config = new StringBuilder("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
-        foreach (var (job, target) in targets)
+        foreach (var job in targets.GroupBy(t => t.Job))
         {
             config.Append(CultureInfo.InvariantCulture, $"""
-                  - job_name: {job}
+                  - job_name: {job.Key}
                     metrics_path: /metrics
                     basic_auth:
                       username: operator
                       password: "{operatorPassword}"
                     static_configs:
-                      - targets: ["{target.Authority}"]
+                      - targets: [{string.Join(", ", job.Select(t => $"\"{t.Url.Authority}\""))}]
 
                 """);
         }

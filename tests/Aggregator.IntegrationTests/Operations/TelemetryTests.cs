@@ -21,40 +21,40 @@ public sealed class TelemetryTests(PostgresServer server, SandboxProvider sandbo
     public ValueTask InitializeAsync() => _database.InitializeAsync();
 
     [Fact]
-    public async Task Prometheus_scrapes_the_api_and_a_worker_and_sees_the_sync_counters_rise_after_a_sync()
+    public async Task Prometheus_scrapes_the_api_and_the_workers_and_sees_the_sync_counters_rise_after_a_sync()
     {
-        var (api, apiUrl) = await StartApiAsync(jobServer: false);
-        var worker = HostProcess.Start("Aggregator.Worker.dll", new Dictionary<string, string?>
+        // Every host a process of its own, as deployed: one Api and two Workers on one database, their own sandbox.
+        await using var system = await ScaleOut.ScaleOutSystem.StartAsync(server, apis: 1, workers: 2, people: 1, new Dictionary<string, string?>
         {
-            ["ConnectionStrings__Aggregator"] = PostgresServer.AsApp(_database.ConnectionString),
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["Operator__DashboardPassword"] = OperatorPassword,
             ["Telemetry__GaugeInterval"] = "00:00:01",
-            ["Worker__PollInterval"] = "00:00:00.500",
         });
-        _hosts.Add(worker);
-        Assert.True(await worker.ReadyAsync(TimeSpan.FromSeconds(60)), string.Join('\n', worker.Output));
+        var api = system.Apis[0];
 
-        // Without the operator's credentials neither host shows its metrics.
+        // Without the operator's credentials no host shows its metrics.
         using (var anonymous = new HttpClient())
         {
-            foreach (var host in new[] { apiUrl, worker.Url })
+            foreach (var host in system.Apis.Concat(system.Workers))
             {
-                var refused = await anonymous.GetAsync(new Uri(host, "metrics"), TestContext.Current.CancellationToken);
+                var refused = await anonymous.GetAsync(new Uri(host.Url, "metrics"), TestContext.Current.CancellationToken);
                 Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
                 Assert.StartsWith("Basic", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
             }
         }
 
-        await using var prometheus = await PrometheusServer.StartAsync(new Dictionary<string, Uri> { ["api"] = apiUrl, ["worker"] = worker.Url }, OperatorPassword);
-        await prometheus.WaitForAsync("up", samples => samples.Count == 2 && samples.All(s => s.Value == 1));
-        var before = await prometheus.QueryAsync("sum(aggregator_syncs_total{job=\"worker\",provider=\"sandbox-nextgen-r4\",outcome=\"succeeded\"})");
+        await using var prometheus = await PrometheusServer.StartAsync(
+            [("api", api.Url), .. system.Workers.Select(w => ("worker", w.Url))], OperatorPassword);
+        await prometheus.WaitForAsync("up", samples => samples.Count == 3 && samples.All(s => s.Value == 1));
+        var login = system.Logins.First(l => l.Persona == "nextgen" && l.FhirVersion == "R4");
+        const string Provider = "sandbox-nextgen-r4";
+        var before = await prometheus.QueryAsync($"sum(aggregator_syncs_total{{job=\"worker\",provider=\"{Provider}\"}})");
 
-        var (tenant, _) = await api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-        var (patientId, connectionId) = await api.ConnectAsync(tenant, sandbox, "sandbox-nextgen-r4", sandbox.Login("nextgen", "R4", 0));
-        Assert.Equal("succeeded", (await tenant.WaitForRunAsync(connectionId)).GetProperty("status").GetString());
+        var (patientId, connectionId) = await system.ConnectAsync("telemetry-patient", login, startVia: 0, callbackVia: 0);
+        var runs = await system.WaitForRunsAsync([connectionId], runs: 1);
+        Assert.Equal(Domain.Sync.SyncRunStatus.Succeeded, Assert.Single(runs).Status);
         // The same page a few times: read from the database, then from the cache (once the Api has heard the record's
         // version; on a loaded machine its listener may still be catching up after the first read).
+        var tenant = system.Client(0);
         for (var read = 0; read < 5; read++)
         {
             Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync(new Uri($"/v1/patients/{patientId}/record/labs", UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
@@ -62,22 +62,21 @@ public sealed class TelemetryTests(PostgresServer server, SandboxProvider sandbo
         }
 
         Assert.Empty(before);
-        var syncs = await prometheus.WaitForAsync(
-            "sum(aggregator_syncs_total{job=\"worker\",provider=\"sandbox-nextgen-r4\",outcome=\"succeeded\"})", s => s.Count == 1 && s[0].Value >= 1);
+        // One sync, counted once, by the Worker that ran it.
+        var syncs = await prometheus.WaitForAsync($"sum(aggregator_syncs_total{{job=\"worker\",provider=\"{Provider}\",outcome=\"succeeded\"}})", s => s.Count == 1 && s[0].Value >= 1);
         Assert.Equal(1, syncs[0].Value);
-        await prometheus.WaitForAsync("sum(aggregator_sync_duration_seconds_count{job=\"worker\",provider=\"sandbox-nextgen-r4\"})", s => s.Count == 1 && s[0].Value == 1);
-        await prometheus.WaitForAsync("sum(aggregator_provider_requests_total{job=\"worker\",provider=\"sandbox-nextgen-r4\",status=\"200\"})", s => s.Count == 1 && s[0].Value > 1);
-        await prometheus.WaitForAsync("sum(aggregator_resources_written_total{job=\"worker\",provider=\"sandbox-nextgen-r4\"})", s => s.Count == 1 && s[0].Value > 10);
-        await prometheus.WaitForAsync("sum(aggregator_record_rebuild_duration_seconds_count{job=\"worker\"})", s => s.Count == 1 && s[0].Value >= 1);
-        // The Api served the tenant's calls: the standard HTTP server metrics, by route.
-        await prometheus.WaitForAsync("sum(http_server_request_duration_seconds_count{job=\"api\",http_route=\"/v1/connections/{connectionId:guid}/sync-runs\"})", s => s.Count == 1 && s[0].Value >= 1);
+        await prometheus.WaitForAsync($"sum(aggregator_sync_duration_seconds_count{{job=\"worker\",provider=\"{Provider}\"}})", s => s.Count == 1 && s[0].Value == 1);
+        await prometheus.WaitForAsync($"sum(aggregator_provider_requests_total{{job=\"worker\",provider=\"{Provider}\",status=\"200\"}})", s => s.Count == 1 && s[0].Value > 1);
+        await prometheus.WaitForAsync($"sum(aggregator_resources_written_total{{job=\"worker\",provider=\"{Provider}\"}})", s => s.Count == 1 && s[0].Value > 10);
+        await prometheus.WaitForAsync("sum(aggregator_record_rebuild_duration_seconds_count)", s => s.Count == 1 && s[0].Value >= 1);
+        // The Api served the tenant's calls: the standard HTTP server metrics, by route; and its page cache.
+        await prometheus.WaitForAsync("sum(http_server_request_duration_seconds_count{job=\"api\",http_route=\"/v1/patients/{patientId:guid}/record/{category}\",http_response_status_code=\"200\"})", s => s.Count == 1 && s[0].Value == 5);
         await prometheus.WaitForAsync("sum(aggregator_cache_requests_total{job=\"api\",result=\"hit\"})", s => s.Count == 1 && s[0].Value >= 1);
         await prometheus.WaitForAsync("sum(aggregator_cache_requests_total{job=\"api\",result=\"miss\"})", s => s.Count == 1 && s[0].Value >= 1);
-        // The database gauges come from one process only: summed over both, one active connection is one.
-        await prometheus.WaitForAsync("aggregator_connections{status=\"active\"}", s => s.Count == 1 && s[0].Value == 1);
-        await prometheus.WaitForAsync("sum(aggregator_queue_depth)", s => s.Count == 1 && s[0].Value >= 0);
-        var owners = await prometheus.QueryAsync("count by (job) (aggregator_connections)");
-        Assert.Single(owners);
+        // The database gauges come from one process of the three: summed over all, the one active connection is one.
+        await prometheus.WaitForAsync("sum(aggregator_connections{status=\"active\"})", s => s.Count == 1 && s[0].Value == 1);
+        await prometheus.WaitForAsync("sum by (queue) (aggregator_queue_depth)", s => s.Select(q => q.Labels["queue"]).Order().SequenceEqual(["default", "maintenance", "sync"]));
+        Assert.Single(await prometheus.QueryAsync("count by (instance) (aggregator_connections)"));
     }
 
     [Fact]

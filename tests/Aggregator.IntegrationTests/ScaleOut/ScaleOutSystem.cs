@@ -38,6 +38,7 @@ public sealed partial class ScaleOutSystem : IAsyncDisposable
     private readonly Dictionary<string, Guid> _providers = new(StringComparer.Ordinal);
     private readonly List<HttpClient> _clients = [];
     private PostgreSqlStorage? _jobs;
+    private IReadOnlyDictionary<string, string?> _settings = new Dictionary<string, string?>();
 
     private ScaleOutSystem(TestDatabase database, SandboxServer sandbox)
     {
@@ -68,7 +69,8 @@ public sealed partial class ScaleOutSystem : IAsyncDisposable
     /// Starts the sandbox with <paramref name="people"/> generated people, clones a database, creates the tenant, then
     /// the Apis and Workers; returns once every Api is ready and every Worker's Hangfire server is registered.
     /// </summary>
-    public static async Task<ScaleOutSystem> StartAsync(PostgresServer server, int apis, int workers, int people)
+    public static async Task<ScaleOutSystem> StartAsync(
+        PostgresServer server, int apis, int workers, int people, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var database = new TestDatabase(server);
         await database.InitializeAsync();
@@ -77,7 +79,7 @@ public sealed partial class ScaleOutSystem : IAsyncDisposable
             ["Sandbox:TestApi"] = "true",
             ["Sandbox:Generator:People"] = people.ToString(CultureInfo.InvariantCulture),
         });
-        var system = new ScaleOutSystem(database, sandbox);
+        var system = new ScaleOutSystem(database, sandbox) { _settings = settings ?? new Dictionary<string, string?>() };
         try
         {
             await system.StartAsync(apis, workers);
@@ -323,15 +325,25 @@ public sealed partial class ScaleOutSystem : IAsyncDisposable
     }
 
     /// <summary>What every host is given: the database (as the services' ordinary role), quiet logs, quick job polling.</summary>
-    private Dictionary<string, string?> CommonEnvironment() => new()
+    /// <summary>What every process gets, then the test's own settings (environment form) over it.</summary>
+    private Dictionary<string, string?> CommonEnvironment()
     {
-        ["ConnectionStrings__Aggregator"] = PostgresServer.AsApp(Database.ConnectionString),
-        ["ASPNETCORE_ENVIRONMENT"] = "Development",
-        ["Serilog__MinimumLevel__Default"] = Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning",
-        ["Worker__InProcess"] = "false",
-        ["Worker__PollInterval"] = "00:00:00.500",
-        ["Worker__InvisibilityTimeout"] = InvisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
-    };
+        var environment = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Aggregator"] = PostgresServer.AsApp(Database.ConnectionString),
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Serilog__MinimumLevel__Default"] = Environment.GetEnvironmentVariable("TEST_LOG_LEVEL") ?? "Warning",
+            ["Worker__InProcess"] = "false",
+            ["Worker__PollInterval"] = "00:00:00.500",
+            ["Worker__InvisibilityTimeout"] = InvisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in _settings)
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
 
     private Dictionary<string, string?> ApiEnvironment() => new(CommonEnvironment())
     {
