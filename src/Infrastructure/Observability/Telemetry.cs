@@ -63,7 +63,13 @@ public static class Telemetry
             {
                 tracing.AddSource(JobTracing.SourceName)
                     .AddAspNetCoreInstrumentation(options => options.Filter = http => !IsOperations(http.Request.Path))
-                    .AddHttpClientInstrumentation()
+                    .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (span, request) =>
+                    {
+                        if (request.RequestUri is { } url)
+                        {
+                            span.SetTag("url.full", WithoutIdentifiers(url));
+                        }
+                    })
                     .AddNpgsql();
                 if (otlp)
                 {
@@ -92,6 +98,31 @@ public static class Telemetry
             await next(http);
         }), optionsName: null);
         return endpoints;
+    }
+
+    /// <summary>
+    /// A provider's (or a webhook's) url as a span shows it: no query, and every path segment after the first FHIR type
+    /// (a capitalised segment: <c>Patient</c>, <c>Observation</c>) as <c>{id}</c>, so that traces carry no provider
+    /// patient id or search value.
+    /// </summary>
+    internal static string WithoutIdentifiers(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var segments = url.AbsolutePath.Split('/');
+        var typed = false;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (typed && segments[i].Length > 0)
+            {
+                segments[i] = "{id}";
+            }
+            else if (segments[i].Length > 0 && char.IsUpper(segments[i][0]))
+            {
+                typed = true;
+            }
+        }
+
+        return $"{url.Scheme}://{url.Authority}{string.Join('/', segments)}";
     }
 
     /// <summary>Health probes and scrapes: frequent, uninteresting, left out of traces.</summary>

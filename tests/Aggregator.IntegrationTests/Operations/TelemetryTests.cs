@@ -84,7 +84,8 @@ public sealed class TelemetryTests(PostgresServer server, SandboxProvider sandbo
     {
         var (api, _) = await StartApiAsync(jobServer: true);
         var (tenant, _) = await api.CreateTenantClientAsync("Coral Health", ConnectedPatients.ReturnUrl);
-        var (_, connectionId) = await api.ConnectAsync(tenant, sandbox, "sandbox-nextgen-r4", sandbox.Login("nextgen", "R4", 0));
+        var login = sandbox.Login("nextgen", "R4", 0);
+        var (_, connectionId) = await api.ConnectAsync(tenant, sandbox, "sandbox-nextgen-r4", login);
         await tenant.WaitForRunAsync(connectionId);
 
         var requested = await tenant.PostAsync(new Uri($"/v1/connections/{connectionId}/sync", UriKind.Relative), null, TestContext.Current.CancellationToken);
@@ -118,6 +119,24 @@ public sealed class TelemetryTests(PostgresServer server, SandboxProvider sandbo
         Assert.Contains(trace, s => s.Kind == ActivityKind.Client && s.Source.Name == "System.Net.Http"
             && s.GetTagItem("url.full") is string url && url.StartsWith(sandbox.Root.AbsoluteUri, StringComparison.Ordinal) && url.Contains("/Observation", StringComparison.Ordinal));
         Assert.Contains(trace, s => s.Source.Name == "Npgsql" && s.StartTimeUtc >= job.StartTimeUtc);
+        // The provider's urls are in the trace without the patient's id at the provider or any search value.
+        Assert.Contains(trace, s => s.GetTagItem("url.full") is string url && url.EndsWith("/Patient/{id}", StringComparison.Ordinal));
+        Assert.All(trace.Select(s => s.GetTagItem("url.full")).OfType<string>(), url =>
+        {
+            Assert.DoesNotContain(login.PatientId, url, StringComparison.Ordinal);
+            Assert.DoesNotContain("?", url, StringComparison.Ordinal);
+        });
+        // Nor do requests' query strings (an OAuth callback's code and state) show their values in any span.
+        List<Activity> all;
+        lock (_spans)
+        {
+            all = [.. _spans];
+        }
+
+        Assert.Contains(all, s => s.GetTagItem("url.path") is "/v1/oauth/callback"
+            && s.GetTagItem("url.query") is string query && query.Contains("code=Redacted", StringComparison.Ordinal));
+        Assert.All(all.Select(s => s.GetTagItem("url.query")).OfType<string>(), query =>
+            Assert.All(query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries), pair => Assert.EndsWith("=Redacted", pair, StringComparison.Ordinal)));
         Assert.All(trace.Where(s => s.Source.Name == "System.Net.Http" && s.StartTimeUtc >= job.StartTimeUtc), s => Assert.True(IsWithin(s, job, trace), $"{s.DisplayName} is not inside the job's span"));
     }
 
