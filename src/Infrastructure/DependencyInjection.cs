@@ -50,12 +50,25 @@ public static class DependencyInjection
                 $"No database configured: set ConnectionStrings__{ConnectionStringName} (or ConnectionStrings:{ConnectionStringName}), or start everything with ./run.sh.");
         }
 
+        if (!new NpgsqlConnectionStringBuilder(connectionString).Enlist)
+        {
+            // Sync runs and their jobs are saved in one transaction (JobTransaction) only when connections enlist.
+            throw new MissingConfigurationException(
+                $"ConnectionStrings__{ConnectionStringName} sets Enlist=false: sync runs and their jobs are saved in one ambient transaction, which needs Npgsql's enlistment; remove the setting.");
+        }
+
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         services.AddOptions<DatabaseOptions>().Bind(builder.Configuration.GetSection(DatabaseOptions.Section));
         services.AddOptions<JobServerOptions>().Bind(builder.Configuration.GetSection(JobServerOptions.Section));
 
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        // Commands are traced only inside a trace (a request's, a job's): the job server's polling, heartbeats and the
+        // audit writer would otherwise each start a trace of their own, all the time.
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString)
+            .ConfigureTracing(tracing => tracing
+                .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
+                .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null))
+            .Build());
         var ownerConnectionString = builder.Configuration.GetConnectionString(DatabaseRoles.OwnerConnectionStringName);
         services.AddSingleton(provider => new DatabaseRoles(provider.GetRequiredService<NpgsqlDataSource>(), ownerConnectionString));
         services.AddDbContext<AggregatorDbContext>((provider, options) =>
@@ -159,7 +172,10 @@ public static class DependencyInjection
         // Webhook deliveries are retried by their own schedule (minutes to hours), not by a handler in the request.
         // Redirects are not followed (a 3xx is a failed attempt), and only public addresses are dialled.
         services.AddHttpClient(Webhooks.WebhookSender.HttpClientName, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("Aggregator-Webhooks/1.0"))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectCallback = Webhooks.WebhookAddressPolicy.ConnectAsync })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false, ConnectCallback = Webhooks.WebhookAddressPolicy.ConnectAsync, ActivityHeadersPropagator = Providers.ProviderHttpClients.NoTraceHeaders,
+            })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         services.AddTransient<SyncConnectionJob>();

@@ -31,6 +31,8 @@ public static class JobsRegistration
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = jobs.InvisibilityTimeout,
                 QueuePollInterval = jobs.PollInterval,
+                // Jobs queued inside a JobTransaction join it (the default today; relied on, so said).
+                EnableTransactionScopeEnlistment = true,
             };
             // Our data source, not a pool of Hangfire's own: a job queued in a JobTransaction shares the rows' connection.
             return new PostgreSqlStorage(new DataSourceConnectionFactory(provider.GetRequiredService<Npgsql.NpgsqlDataSource>()), options);

@@ -99,17 +99,26 @@ public sealed partial class OperationalGauges : BackgroundService
         }
 
         var session = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var take = new NpgsqlCommand("SELECT pg_try_advisory_lock($1, $2)", session);
-        take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = LockSpace });
-        take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = GaugesLock });
-        if (await take.ExecuteScalarAsync(cancellationToken) is true)
+        try
         {
-            _ownerSession = session;
-            LogOwner(_logger);
-            return true;
+            await using var take = new NpgsqlCommand("SELECT pg_try_advisory_lock($1, $2)", session);
+            take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = LockSpace });
+            take.Parameters.Add(new NpgsqlParameter<int> { TypedValue = GaugesLock });
+            if (await take.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                _ownerSession = session;
+                LogOwner(_logger);
+                return true;
+            }
+        }
+        finally
+        {
+            if (_ownerSession != session)
+            {
+                await session.DisposeAsync();
+            }
         }
 
-        await session.DisposeAsync();
         return false;
     }
 

@@ -59,6 +59,10 @@ public static class Telemetry
             });
         if (traces)
         {
+            // W3C trace context only, which .NET's HttpClient itself writes, as each handler's ActivityHeadersPropagator
+            // says: the providers' and webhooks' handlers write none (ProviderHttpClients.NoTraceHeaders). With a
+            // composite default (W3C and baggage) OpenTelemetry would write the headers itself, past that choice.
+            OpenTelemetry.Sdk.SetDefaultTextMapPropagator(new OpenTelemetry.Context.Propagation.TraceContextPropagator());
             telemetry.WithTracing(tracing =>
             {
                 tracing.AddSource(JobTracing.SourceName)

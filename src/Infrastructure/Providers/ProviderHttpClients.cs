@@ -23,11 +23,21 @@ internal static class ProviderHttpClients
         // rotated-away token, and the provider then revokes the whole grant.
         // Endpoints only a discovery document names are dialled on a public address, checked at connect time.
         services.AddHttpClient(ProviderTokenClient.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectCallback = ProviderAddressPolicy.ConnectAsync })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false, ConnectCallback = ProviderAddressPolicy.ConnectAsync, ActivityHeadersPropagator = NoTraceHeaders,
+            })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         return services;
     }
 
-    private static SocketsHttpHandler NoRedirects() => new() { AllowAutoRedirect = false };
+    /// <summary>
+    /// Our trace ids stay ours: no <c>traceparent</c>, <c>tracestate</c> or baggage goes to a provider or a tenant's
+    /// webhook endpoint (the client's own span is still recorded).
+    /// </summary>
+    internal static readonly System.Diagnostics.DistributedContextPropagator NoTraceHeaders =
+        System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator();
+
+    private static SocketsHttpHandler NoRedirects() => new() { AllowAutoRedirect = false, ActivityHeadersPropagator = NoTraceHeaders };
 }

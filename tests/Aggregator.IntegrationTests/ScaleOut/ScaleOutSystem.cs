@@ -32,7 +32,7 @@ public sealed partial class ScaleOutSystem : IAsyncDisposable
     public const string PublicBaseUrl = "http://127.0.0.1:5999";
 
     /// <summary>Short, so that a killed Worker's job is fetched again within seconds.</summary>
-    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromSeconds(8);
+    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromSeconds(20);
 
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
     private readonly Dictionary<string, Guid> _providers = new(StringComparer.Ordinal);
