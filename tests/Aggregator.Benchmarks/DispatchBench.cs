@@ -2,13 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Aggregator.Domain.Providers;
 using Aggregator.Domain.Tenants;
-using Aggregator.Infrastructure;
-using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Jobs;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Sync;
 using Hangfire;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -63,17 +60,7 @@ internal sealed class DispatchBench : IAsyncDisposable
 
     public static async Task<DispatchBench> PrepareAsync(string connectionString, string keyRingCertificatePath)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Aggregator"] = connectionString,
-            ["Serilog:MinimumLevel:Default"] = "Warning",
-            ["DataProtection:CertificatePath"] = keyRingCertificatePath,
-            ["DataProtection:CertificatePassword"] = "",
-        });
-        builder.AddServiceDefaults(logToStandardError: true);
-        builder.AddInfrastructure(migrateOnStartup: false);
-        var host = builder.Build();
+        var host = BenchHost.Build(connectionString, keyRingCertificatePath);
         await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
 
         await using var db = AggregatorDbContext.ForSystem(host.Services.GetRequiredService<NpgsqlDataSource>());

@@ -6,13 +6,10 @@ using Aggregator.Domain.Connections;
 using Aggregator.Domain.Patients;
 using Aggregator.Domain.Providers;
 using Aggregator.Domain.Tenants;
-using Aggregator.Infrastructure;
-using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Sync;
 using Aggregator.Infrastructure.Tenants;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -49,17 +46,7 @@ internal sealed class IngestBench : IAsyncDisposable
 
     public static async Task<IngestBench> PrepareAsync(string connectionString, string samples, int copies, string keyRingCertificatePath)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Aggregator"] = connectionString,
-            ["Serilog:MinimumLevel:Default"] = "Warning",
-            ["DataProtection:CertificatePath"] = keyRingCertificatePath,
-            ["DataProtection:CertificatePassword"] = "",
-        });
-        builder.AddServiceDefaults(logToStandardError: true);
-        builder.AddInfrastructure(migrateOnStartup: false);
-        var host = builder.Build();
+        var host = BenchHost.Build(connectionString, keyRingCertificatePath);
         await host.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
 
         var files = Directory.GetFiles(Path.Combine(samples, "r4"), "*.json")

@@ -4,15 +4,12 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Aggregator.Domain.Sync;
 using Aggregator.Domain.Tenants;
-using Aggregator.Infrastructure;
-using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Sync;
 using Aggregator.Infrastructure.Tenants;
 using Aggregator.Sandbox.Demo;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -135,20 +132,12 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         }, apiPort);
         await _api.WaitReadyAsync();
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        _host = BenchHost.Build(_connectionString, _keyRing, new Dictionary<string, string?>
         {
-            ["ConnectionStrings:Aggregator"] = _connectionString,
-            ["Serilog:MinimumLevel:Default"] = "Warning",
-            ["DataProtection:CertificatePath"] = _keyRing,
-            ["DataProtection:CertificatePassword"] = "",
             // The Workers' sync settings, for the ceiling's in-process syncs.
             ["Sync:FullSyncEvery"] = "00:00:00",
             ["Sync:MaxConcurrentPerProvider"] = "100000",
         });
-        builder.AddServiceDefaults(logToStandardError: true);
-        builder.AddInfrastructure(migrateOnStartup: false);
-        _host = builder.Build();
 
         IssuedApiKey key;
         await using (var scope = Services.CreateAsyncScope())

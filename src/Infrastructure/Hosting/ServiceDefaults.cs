@@ -104,6 +104,8 @@ public static class ServiceDefaults
             }
         });
 
+        // Operators sign in to the jobs dashboard (Api) and /metrics (both hosts) alike.
+        builder.Services.AddOptions<OperatorOptions>().Bind(builder.Configuration.GetSection(OperatorOptions.Section));
         builder.AddTelemetry();
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseReadinessCheck>("postgresql", tags: [ReadyTag]);

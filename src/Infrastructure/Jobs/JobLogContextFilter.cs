@@ -7,21 +7,6 @@ namespace Aggregator.Infrastructure.Jobs;
 internal sealed class JobLogContextFilter : IServerFilter
 {
     private const string ScopeKey = "Aggregator.LogScope";
-    private static readonly Lock Registration = new();
-    private static bool _registered;
-
-    /// <summary>Adds the filter to Hangfire's global filters once per process, however many hosts start.</summary>
-    public static void Register()
-    {
-        lock (Registration)
-        {
-            if (!_registered)
-            {
-                Hangfire.GlobalJobFilters.Filters.Add(new JobLogContextFilter());
-                _registered = true;
-            }
-        }
-    }
 
     public void OnPerforming(PerformingContext context)
     {

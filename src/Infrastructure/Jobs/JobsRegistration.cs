@@ -46,7 +46,7 @@ public static class JobsRegistration
                 .UseSimpleAssemblyNameTypeSerializer()
                 .UseRecommendedSerializerSettings()
                 .UseStorage(provider.GetRequiredService<JobStorage>());
-            JobLogContextFilter.Register();
+            ProcessJobFilters.AddOnce<JobLogContextFilter>();
         });
         services.AddTransient<ExpiredAuthRequestSweep>();
         return services;

@@ -16,21 +16,6 @@ internal sealed class JobTracing : IClientFilter, IServerFilter
     private const string TraceState = "tracestate";
     private const string SpanKey = "Aggregator.JobSpan";
     private static readonly ActivitySource Source = new(SourceName);
-    private static readonly Lock Registration = new();
-    private static bool _registered;
-
-    /// <summary>Adds the filter to Hangfire's global filters once per process, however many hosts start.</summary>
-    public static void Register()
-    {
-        lock (Registration)
-        {
-            if (!_registered)
-            {
-                Hangfire.GlobalJobFilters.Filters.Add(new JobTracing());
-                _registered = true;
-            }
-        }
-    }
 
     public void OnCreating(CreatingContext context)
     {

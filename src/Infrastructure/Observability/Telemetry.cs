@@ -37,7 +37,6 @@ public static class Telemetry
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
-        builder.Services.AddOptions<OperatorOptions>().Bind(configuration.GetSection(OperatorOptions.Section));
         builder.Services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section));
         builder.Services.AddSingleton<AggregatorMetrics>();
 
@@ -82,7 +81,7 @@ public static class Telemetry
             });
         }
 
-        JobTracing.Register();
+        Jobs.ProcessJobFilters.AddOnce<JobTracing>();
         return builder;
     }
 
