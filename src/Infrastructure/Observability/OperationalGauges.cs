@@ -44,9 +44,6 @@ public sealed partial class OperationalGauges : BackgroundService
             description: "Jobs waiting in each Hangfire queue (reported by one process: the gauges' owner).");
     }
 
-    /// <summary>Whether this process reports the gauges now.</summary>
-    public bool IsOwner => _ownerSession is not null;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(_options.Value.GaugeInterval);

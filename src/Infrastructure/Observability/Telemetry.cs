@@ -108,7 +108,7 @@ public static class Telemetry
     /// (a capitalised segment: <c>Patient</c>, <c>Observation</c>) as <c>{id}</c>, so that traces carry no provider
     /// patient id or search value.
     /// </summary>
-    internal static string WithoutIdentifiers(Uri url)
+    private static string WithoutIdentifiers(Uri url)
     {
         ArgumentNullException.ThrowIfNull(url);
         var segments = url.AbsolutePath.Split('/');
