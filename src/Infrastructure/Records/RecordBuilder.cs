@@ -87,6 +87,10 @@ public sealed partial class RecordBuilder(
         var now = clock.GetUtcNow();
         var changed = 0;
         var seen = new HashSet<(string, string)>();
+        // New items get ids in the merge's order (version 7 ids of one moment are otherwise in random order), so that
+        // items of one date list in the same order however often the record is built.
+        var fresh = new Queue<Guid>(Enumerable.Range(0, merged.Count(m => !existing.ContainsKey((m.Category, m.ItemKey))))
+            .Select(_ => Guid.CreateVersion7(now)).Order());
         foreach (var item in merged)
         {
             seen.Add((item.Category, item.ItemKey));
@@ -104,7 +108,7 @@ public sealed partial class RecordBuilder(
             {
                 row = new Domain.Records.RecordItem
                 {
-                    Id = Guid.CreateVersion7(),
+                    Id = fresh.Dequeue(),
                     TenantId = patient.TenantId,
                     PatientId = patient.Id,
                     Category = item.Category,
