@@ -28,8 +28,7 @@ public static class ApiServices
             // Numbers are numbers, in what we read and in what the document promises (not "number or numeric string").
             json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
-        builder.Services.AddScoped<Fhir.FhirViewLoader>();
-        builder.Services.AddSingleton<Fhir.FhirViewCache>();
+        builder.Services.AddScoped<Fhir.FhirRecordReads>();
         builder.Services.AddApiRateLimits(builder.Configuration);
         return builder;
     }

@@ -161,7 +161,6 @@ public static class DependencyInjection
         services.AddScoped<IRecordRebuilder, Records.RecordBuilder>();
         services.AddOptions<Records.RecordCacheOptions>().Bind(builder.Configuration.GetSection(Records.RecordCacheOptions.Section));
         services.AddSingleton<Records.RecordPageCache>();
-        services.AddScoped<Records.FhirRecordViewReader>();
         services.AddScoped<SyncDispatcher>();
         services.AddScoped<StrandedRunSweep>();
         services.AddOptions<Webhooks.WebhookOptions>().Bind(builder.Configuration.GetSection(Webhooks.WebhookOptions.Section));

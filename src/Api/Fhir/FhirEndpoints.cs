@@ -1,9 +1,7 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
-using Aggregator.Domain.Records;
 using Aggregator.Domain.Sync;
 using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Persistence;
@@ -97,7 +95,7 @@ public static class FhirEndpoints
     }
 
     private static async Task<IResult> Everything(
-        Guid patientId, HttpContext http, FhirViewLoader loader, string? _type, CancellationToken cancellationToken)
+        Guid patientId, HttpContext http, FhirRecordReads reads, string? _type, CancellationToken cancellationToken)
     {
         if (Unsupported(http, "_type") is { } refused)
         {
@@ -106,32 +104,43 @@ public static class FhirEndpoints
 
         var types = string.IsNullOrWhiteSpace(_type) ? null : _type.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var key = "everything:" + (types is null ? "*" : string.Join(',', types.Order(StringComparer.Ordinal)));
-        return await loader.RespondAsync(http, patientId, key, (view, baseUrl) =>
+        return await reads.RespondAsync(http, patientId, key, async baseUrl =>
         {
-            var entries = new List<(FhirViewResource Resource, string Mode)>();
-            if (view.Patient is { } patient && Wanted("Patient"))
+            var entries = new List<(FhirRow Row, string Mode)>();
+            if (Wanted("Patient") && await reads.PatientAsync(patientId, cancellationToken) is { } patient)
             {
                 entries.Add((patient, "match"));
             }
 
-            entries.AddRange(view.Items.Where(r => Wanted(r.ResourceType)).Select(r => (r, "match")));
-            entries.AddRange(view.Supporting.Where(r => Wanted(r.ResourceType)).Select(r => (r, "match")));
-            if (Wanted("Provenance"))
+            await foreach (var row in reads.ItemsAsync(patientId, types, baseUrl, cancellationToken))
             {
-                entries.AddRange(view.Provenances.Select(p => (p, "match")));
+                entries.Add((row, "match"));
             }
 
-            return Bundle(baseUrl, $"{Base}/Patient/{patientId}/$everything" + (types is null ? "" : "?_type=" + string.Join(',', types.Order(StringComparer.Ordinal))), entries);
+            await foreach (var row in reads.SupportingAsync(patientId, types, cancellationToken))
+            {
+                entries.Add((row, "match"));
+            }
+
+            if (Wanted("Provenance"))
+            {
+                await foreach (var row in reads.ProvenancesAsync(patientId, null, cancellationToken))
+                {
+                    entries.Add((row, "match"));
+                }
+            }
+
+            return FhirRecordReads.Bundle(baseUrl, $"{Base}/Patient/{patientId}/$everything" + (types is null ? "" : "?_type=" + string.Join(',', types.Order(StringComparer.Ordinal))), entries);
         }, cancellationToken);
 
         bool Wanted(string type) => types is null || types.Contains(type);
     }
 
-    private static async Task<IResult> ReadPatient(Guid patientId, HttpContext http, FhirViewLoader loader, CancellationToken cancellationToken) =>
-        Unsupported(http) ?? await loader.RespondAsync(http, patientId, "patient", (view, _) => view.Patient?.Resource.ToJsonString(), cancellationToken);
+    private static async Task<IResult> ReadPatient(Guid patientId, HttpContext http, FhirRecordReads reads, CancellationToken cancellationToken) =>
+        Unsupported(http) ?? await reads.RespondAsync(http, patientId, "patient", async _ => (await reads.PatientAsync(patientId, cancellationToken))?.Json, cancellationToken);
 
     private static async Task<IResult> Search(
-        string type, HttpContext http, FhirViewLoader loader, string? patient, string? _revinclude, CancellationToken cancellationToken)
+        string type, HttpContext http, FhirRecordReads reads, string? patient, string? _revinclude, CancellationToken cancellationToken)
     {
         if (!SearchableTypes.Contains(type))
         {
@@ -155,25 +164,67 @@ public static class FhirEndpoints
         }
 
         var withProvenance = _revinclude is not null;
-        return await loader.RespondAsync(http, patientId, $"search:{type}:{withProvenance}", (view, baseUrl) =>
+        return await reads.RespondAsync(http, patientId, $"search:{type}:{withProvenance}", async baseUrl =>
         {
-            var all = view.Items.Concat(view.Supporting).Concat(view.Provenances);
-            var matches = type == "Patient" ? (view.Patient is { } p ? [p] : []) : all.Where(r => r.ResourceType == type).ToList();
-            var entries = matches.Select(r => (r, "match")).ToList();
-            var referenced = matches.SelectMany(m => m.SupportingRefs).ToHashSet(StringComparer.Ordinal);
-            entries.AddRange(view.Supporting.Where(s => s.ResourceType != type && referenced.Contains(s.Id)).Select(s => (s, "include")));
-            if (withProvenance && type != "Provenance")
+            var matches = new List<FhirRow>();
+            if (type == "Patient")
             {
-                var targets = matches.Select(m => m.ItemId).OfType<Guid>().ToHashSet();
-                entries.AddRange(view.Provenances.Where(pr => targets.Contains(pr.ItemId!.Value)).Select(pr => (pr, "include")));
+                if (await reads.PatientAsync(patientId, cancellationToken) is { } merged)
+                {
+                    matches.Add(merged);
+                }
+            }
+            else if (type == "Provenance")
+            {
+                await foreach (var row in reads.ProvenancesAsync(patientId, null, cancellationToken))
+                {
+                    matches.Add(row);
+                }
+            }
+            else
+            {
+                await foreach (var row in reads.ItemsAsync(patientId, [type], baseUrl, cancellationToken))
+                {
+                    matches.Add(row);
+                }
+
+                await foreach (var row in reads.SupportingAsync(patientId, [type], cancellationToken))
+                {
+                    matches.Add(row);
+                }
             }
 
-            return Bundle(baseUrl, $"{Base}/{type}?patient={patientId}" + (withProvenance ? "&_revinclude=Provenance:target" : ""), entries);
+            var entries = matches.Select(r => (r, "match")).ToList();
+            var referenced = matches.SelectMany(m => m.Refs).ToHashSet(StringComparer.Ordinal);
+            if (referenced.Count > 0)
+            {
+                await foreach (var row in reads.SupportingAsync(patientId, null, cancellationToken))
+                {
+                    if (row.ResourceType != type && referenced.Contains(row.Id))
+                    {
+                        entries.Add((row, "include"));
+                    }
+                }
+            }
+
+            if (withProvenance && type != "Provenance")
+            {
+                var targets = matches.Select(m => m.ItemId).OfType<Guid>().ToList();
+                if (targets.Count > 0)
+                {
+                    await foreach (var row in reads.ProvenancesAsync(patientId, targets, cancellationToken))
+                    {
+                        entries.Add((row, "include"));
+                    }
+                }
+            }
+
+            return FhirRecordReads.Bundle(baseUrl, $"{Base}/{type}?patient={patientId}" + (withProvenance ? "&_revinclude=Provenance:target" : ""), entries);
         }, cancellationToken);
     }
 
     private static async Task<IResult> Read(
-        string type, string id, HttpContext http, FhirViewLoader loader, AggregatorDbContext db, CancellationToken cancellationToken)
+        string type, string id, HttpContext http, FhirRecordReads reads, AggregatorDbContext db, CancellationToken cancellationToken)
     {
         if (!SearchableTypes.Contains(type))
         {
@@ -194,8 +245,9 @@ public static class FhirEndpoints
             return Outcome(StatusCodes.Status404NotFound, "not-found", $"{type}/{id} is not known here. Supporting resources are served within $everything and searches.");
         }
 
-        return await loader.RespondAsync(http, patientId.Value, $"read:{type}/{id}", (view, _) =>
-            view.Items.Concat(view.Provenances).FirstOrDefault(r => r.ResourceType == type && r.Id == id)?.Resource.ToJsonString(), cancellationToken);
+        return await reads.RespondAsync(http, patientId.Value, $"read:{type}/{id}", async baseUrl =>
+            (type == "Provenance" ? await reads.ProvenanceAsync(patientId.Value, itemId, cancellationToken) : await reads.ItemAsync(patientId.Value, type, itemId, baseUrl, cancellationToken))?.Json,
+            cancellationToken);
     }
 
     /// <summary>Types brought along into Bundles (urn:uuid fullUrls), found by searching a patient's record, not read on their own.</summary>
@@ -219,26 +271,6 @@ public static class FhirEndpoints
 
         return Outcome(StatusCodes.Status400BadRequest, "not-supported",
             $"Not supported here: {string.Join(", ", unknown)}. Supported: {(supported.Length == 0 ? "none" : string.Join(", ", supported))} (and _format). Send Prefer: handling=lenient to have unknown parameters ignored.");
-    }
-
-    private static string Bundle(string baseUrl, string self, IReadOnlyCollection<(FhirViewResource Resource, string Mode)> entries)
-    {
-        var bundle = new JsonObject
-        {
-            ["resourceType"] = "Bundle",
-            ["id"] = Guid.CreateVersion7().ToString(),
-            ["meta"] = new JsonObject { ["lastUpdated"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture) },
-            ["type"] = "searchset",
-            ["total"] = entries.Count(e => e.Mode == "match"),
-            ["link"] = new JsonArray { new JsonObject { ["relation"] = "self", ["url"] = baseUrl + self } },
-            ["entry"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject
-            {
-                ["fullUrl"] = e.Resource.ItemId is null ? "urn:uuid:" + e.Resource.Id : $"{baseUrl}{Base}/{e.Resource.ResourceType}/{e.Resource.Id}",
-                ["resource"] = e.Resource.Resource.DeepClone(),
-                ["search"] = new JsonObject { ["mode"] = e.Mode },
-            })]),
-        };
-        return bundle.ToJsonString();
     }
 
     /// <summary>Writes FHIR JSON as <c>application/fhir+json</c>, or <c>application/json</c> when that is what the client asked for.</summary>

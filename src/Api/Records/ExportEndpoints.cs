@@ -4,7 +4,6 @@ using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
 using Aggregator.Api.Fhir;
 using Aggregator.Api.Operations;
-using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Connections;
 using Aggregator.Infrastructure.Hosting;
 using Aggregator.Infrastructure.Persistence;
@@ -41,7 +40,7 @@ public static class ExportEndpoints
     }
 
     private static async Task<IResult> Export(
-        Guid patientId, string? _type, string? include, HttpContext http, AggregatorDbContext db, FhirViewLoader loader,
+        Guid patientId, string? _type, string? include, HttpContext http, AggregatorDbContext db, FhirRecordReads reads,
         IOptions<ApiPublicOptions> options, CancellationToken cancellationToken)
     {
         if (!PatientAccess.Allows(http.User, patientId))
@@ -71,34 +70,44 @@ public static class ExportEndpoints
         }
 
         var baseUrl = PublicUrls.Base(http, options.Value);
-        var view = await loader.ViewAsync(patientId, version.Value, baseUrl, cancellationToken);
-        var merged = Merged(view).Where(r => types is null || types.Contains(r.ResourceType)).ToList();
         var ndjson = http.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(NdjsonMediaType, StringComparison.OrdinalIgnoreCase)
             || a.MediaType.Equals("application/ndjson", StringComparison.OrdinalIgnoreCase));
         var sources = include == "sources" ? StoredSourcesAsync(db, patientId, types, cancellationToken) : null;
         return ndjson
-            ? TypedResults.Stream(stream => WriteNdjsonAsync(stream, merged, sources, cancellationToken), NdjsonMediaType)
-            : TypedResults.Stream(stream => WriteBundleAsync(stream, baseUrl, merged, sources, cancellationToken), "application/fhir+json; charset=utf-8");
+            ? TypedResults.Stream(stream => WriteNdjsonAsync(stream, reads, patientId, types, baseUrl, sources, cancellationToken), NdjsonMediaType)
+            : TypedResults.Stream(stream => WriteBundleAsync(stream, baseUrl, Merged(reads, patientId, types, baseUrl, cancellationToken), sources, cancellationToken), "application/fhir+json; charset=utf-8");
     }
 
-    private static IEnumerable<FhirViewResource> Merged(FhirRecordView view)
+    /// <summary>The merged record as the FHIR view holds it, row by row from the read model: the Patient, the items, the resources they bring along, the Provenances.</summary>
+    private static async IAsyncEnumerable<FhirRow> Merged(
+        FhirRecordReads reads, Guid patientId, HashSet<string>? types, string baseUrl, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (view.Patient is { } patient)
+        if ((types is null || types.Contains("Patient")) && await reads.PatientAsync(patientId, cancellationToken) is { } patient)
         {
             yield return patient;
         }
 
-        foreach (var list in new[] { view.Items, view.Supporting, view.Provenances })
+        await foreach (var row in reads.ItemsAsync(patientId, types, baseUrl, cancellationToken))
         {
-            foreach (var resource in list)
+            yield return row;
+        }
+
+        await foreach (var row in reads.SupportingAsync(patientId, types, cancellationToken))
+        {
+            yield return row;
+        }
+
+        if (types is null || types.Contains("Provenance"))
+        {
+            await foreach (var row in reads.ProvenancesAsync(patientId, null, cancellationToken))
             {
-                yield return resource;
+                yield return row;
             }
         }
     }
 
     private static async Task WriteBundleAsync(
-        Stream stream, string baseUrl, List<FhirViewResource> merged, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
+        Stream stream, string baseUrl, IAsyncEnumerable<FhirRow> merged, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
     {
         await using var writer = new Utf8JsonWriter(stream);
         writer.WriteStartObject();
@@ -111,12 +120,12 @@ public static class ExportEndpoints
         writer.WriteString("type", "collection");
         writer.WriteString("timestamp", now);
         writer.WriteStartArray("entry");
-        foreach (var resource in merged)
+        await foreach (var resource in merged)
         {
             writer.WriteStartObject();
-            writer.WriteString("fullUrl", resource.ItemId is null ? "urn:uuid:" + resource.Id : $"{baseUrl}{FhirEndpoints.Base}/{resource.ResourceType}/{resource.Id}");
+            writer.WriteString("fullUrl", resource.FullUrl(baseUrl));
             writer.WritePropertyName("resource");
-            resource.Resource.WriteTo(writer);
+            writer.WriteRawValue(resource.Json, skipInputValidation: true);
             writer.WriteEndObject();
             await FlushIfFullAsync(writer, cancellationToken);
         }
@@ -140,34 +149,34 @@ public static class ExportEndpoints
     }
 
     private static async Task WriteNdjsonAsync(
-        Stream stream, List<FhirViewResource> merged, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
+        Stream stream, FhirRecordReads reads, Guid patientId, HashSet<string>? types, string baseUrl, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
     {
         // Lines are small: they gather in a buffer that goes out as it fills.
         await using var buffered = new BufferedStream(stream, 64 * 1024);
-        await using var writer = new Utf8JsonWriter(buffered);
-        // Grouped by type; within a type, in the record's order.
-        foreach (var resource in merged.OrderBy(r => r.ResourceType, StringComparer.Ordinal))
+        // Grouped by type; within a type, in the record's order (the patient, the items, then what they bring along).
+        foreach (var type in (await reads.TypesAsync(patientId, cancellationToken)).Where(t => types is null || types.Contains(t)))
         {
-            resource.Resource.WriteTo(writer);
-            await EndLineAsync(writer, buffered, cancellationToken);
+            await foreach (var resource in Merged(reads, patientId, [type], baseUrl, cancellationToken))
+            {
+                await WriteLineAsync(buffered, resource.Json, cancellationToken);
+            }
         }
 
         if (sources is not null)
         {
             await foreach (var source in sources)
             {
-                writer.WriteRawValue(source.Json, skipInputValidation: true);
-                await EndLineAsync(writer, buffered, cancellationToken);
+                await WriteLineAsync(buffered, source.Json, cancellationToken);
             }
         }
 
         await buffered.FlushAsync(cancellationToken);
     }
 
-    private static async Task EndLineAsync(Utf8JsonWriter writer, Stream stream, CancellationToken cancellationToken)
+    /// <summary>One resource on one line: stored JSON is written compact, so it is written as it is.</summary>
+    private static async Task WriteLineAsync(Stream stream, string json, CancellationToken cancellationToken)
     {
-        await writer.FlushAsync(cancellationToken);
-        writer.Reset();
+        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(json), cancellationToken);
         await stream.WriteAsync(NewLine, cancellationToken);
     }
 

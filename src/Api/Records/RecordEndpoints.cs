@@ -144,8 +144,7 @@ public static class RecordEndpoints
         items = items.WithText(q);
         if (provider is { } connectionId)
         {
-            var containment = $"[{{\"connectionId\":\"{connectionId}\"}}]";
-            items = items.Where(i => EF.Functions.JsonContains(i.Sources, containment));
+            items = items.FromConnection(db, connectionId);
         }
 
         var body = await PageAsync(items, cursors, listing, take, cursor, cancellationToken);
@@ -173,20 +172,21 @@ public static class RecordEndpoints
                 statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound);
         }
 
-        var item = JsonNode.Parse(compact)!.AsObject();
-        if (include == "raw")
+        if (include != "raw")
         {
-            foreach (var source in item["sources"]!.AsArray().OfType<JsonObject>())
-            {
-                var connectionId = Guid.Parse(source["connectionId"]!.GetValue<string>());
-                var type = source["resourceType"]!.GetValue<string>();
-                var id = source["resourceId"]!.GetValue<string>();
-                var stored = await db.SourceResources.AsNoTracking()
-                    .Where(r => r.ConnectionId == connectionId && r.ResourceType == type && r.ResourceId == id)
-                    .Select(r => new { r.Resource, r.Original }).SingleOrDefaultAsync(cancellationToken);
-                source["resource"] = stored?.Resource is { } resource ? JsonNode.Parse(resource) : null;
-                source["original"] = stored?.Original is { } original ? JsonNode.Parse(original) : null;
-            }
+            return TypedResults.Text(compact, "application/json", Encoding.UTF8);
+        }
+
+        // Each source with the provider's resource as stored (and the original, where it was converted).
+        var item = JsonNode.Parse(compact)!.AsObject();
+        var stored = await db.RecordItemSources.AsNoTracking().Where(s => s.ItemId == itemId).OrderBy(s => s.Ordinal)
+            .Select(s => db.SourceResources.Where(r => r.ConnectionId == s.ConnectionId && r.ResourceType == s.ResourceType && r.ResourceId == s.ResourceId)
+                .Select(r => new { r.Resource, r.Original }).FirstOrDefault())
+            .ToListAsync(cancellationToken);
+        foreach (var (source, resource) in item["sources"]!.AsArray().OfType<JsonObject>().Zip(stored))
+        {
+            source["resource"] = resource?.Resource is { } json ? JsonNode.Parse(json) : null;
+            source["original"] = resource?.Original is { } original ? JsonNode.Parse(original) : null;
         }
 
         return TypedResults.Text(item.ToJsonString(), "application/json", Encoding.UTF8);

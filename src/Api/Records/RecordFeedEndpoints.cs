@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
 using Aggregator.Domain.Fhir;
@@ -92,30 +91,31 @@ public static class RecordFeedEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        var rows = await db.RecordItems.AsNoTracking()
-            .Where(i => i.PatientId == patientId && i.Category == RecordCategory.Labs && i.DeletedAt == null && !i.Retracted)
+        var points = await db.RecordItems.AsNoTracking()
+            .Where(i => i.PatientId == patientId && i.Category == RecordCategory.Labs && i.DeletedAt == null && !i.Retracted && i.NormalizedValue != null)
             .WithCode(code)
             .OrderBy(i => i.EffectiveAt)
-            .Select(i => new { i.Id, i.EffectiveAt, i.Display })
+            .Select(i => new
+            {
+                i.Id, i.EffectiveAt, i.DisplayText, i.ValueNumber, i.ValueUnit, i.NormalizedValue, i.NormalizedUnit, i.Interpretation, i.ReferenceRange,
+                Providers = i.SourceRows.OrderBy(s => s.Ordinal).Select(s => s.Provider).ToList(),
+            })
             .ToListAsync(cancellationToken);
-        var points = rows.Select(r => (r.Id, r.EffectiveAt, Item: JsonNode.Parse(r.Display)!.AsObject())).Where(p => p.Item["normalized"] is JsonObject).ToList();
-        var unit = points.LastOrDefault().Item?["value"]?["unit"]?.GetValue<string>();
+        var unit = points.LastOrDefault()?.ValueUnit;
         var perUnit = unit is null ? (NormalizedValue?)null : UnitNormalizer.Normalize(1, unit, null);
         var series = points.Select(p =>
         {
-            var canonical = p.Item["normalized"]!["value"]!.GetValue<decimal>();
-            var canonicalUnit = p.Item["normalized"]!["unit"]!.GetValue<string>();
-            var converts = perUnit is { } one && one.Unit == canonicalUnit && one.Value != 0;
+            var converts = perUnit is { } one && one.Unit == p.NormalizedUnit && one.Value != 0;
             return new TrendPoint(
                 p.Id,
                 p.EffectiveAt,
-                converts ? canonical / perUnit!.Value.Value : p.Item["value"]?["value"]?.GetValue<decimal>(),
-                converts ? unit : p.Item["value"]?["unit"]?.GetValue<string>(),
-                p.Item["referenceRange"]?.Deserialize<List<Schemas.ReferenceRange>>(JsonSerializerOptions.Web),
-                p.Item["interpretation"]?.GetValue<string>(),
-                p.Item["sources"]!.AsArray().Select(s => s!["provider"]?.GetValue<string>() ?? "").Distinct().ToList());
+                converts ? p.NormalizedValue!.Value / perUnit!.Value.Value : p.ValueNumber,
+                converts ? unit : p.ValueUnit,
+                p.ReferenceRange is null ? null : JsonSerializer.Deserialize<List<Schemas.ReferenceRange>>(p.ReferenceRange, JsonSerializerOptions.Web),
+                p.Interpretation,
+                p.Providers.Distinct().ToList());
         }).ToList();
-        var display = points.Select(p => p.Item["display"]?.GetValue<string>()).LastOrDefault(d => d is not null);
+        var display = points.Select(p => p.DisplayText).LastOrDefault(d => d is not null);
         return TypedResults.Ok(new LabTrend(code, display, unit, series));
     }
 
@@ -154,20 +154,17 @@ public static class RecordFeedEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        var item = await db.RecordItems.AsNoTracking()
+        var sources = await db.RecordItems.AsNoTracking()
             .Where(i => i.Id == itemId && i.PatientId == patientId && i.Category == RecordCategory.Documents && i.DeletedAt == null)
-            .Select(i => i.Sources)
+            .Select(i => i.SourceRows.OrderBy(s => s.Ordinal).Select(s => new { s.ConnectionId, s.ResourceType, s.ResourceId }).ToList())
             .SingleOrDefaultAsync(cancellationToken);
-        if (item is null)
+        if (sources is null)
         {
             return DocumentNotFound();
         }
 
-        foreach (var source in JsonNode.Parse(item)!.AsArray())
+        foreach (var (connectionId, type, id) in sources.Select(s => (s.ConnectionId, s.ResourceType, s.ResourceId)))
         {
-            var connectionId = Guid.Parse(source!["connectionId"]!.GetValue<string>());
-            var type = source["resourceType"]!.GetValue<string>();
-            var id = source["resourceId"]!.GetValue<string>();
             var document = await db.SourceResources.AsNoTracking()
                 .Where(r => r.ConnectionId == connectionId && r.ResourceType == type && r.ResourceId == id && r.Resource != null)
                 .Select(r => r.Resource!).SingleOrDefaultAsync(cancellationToken);

@@ -1,21 +1,23 @@
-using System.Text.Json;
 using Aggregator.Domain.Records;
-using Microsoft.EntityFrameworkCore;
+using Aggregator.Infrastructure.Persistence;
 
 namespace Aggregator.Api.Records;
 
-/// <summary>Filters over the pre-rendered item JSON, shared by every record read.</summary>
+/// <summary>Filters over the read model's typed columns, shared by every record read.</summary>
 public static class RecordItemFilters
 {
-    /// <summary>Items that carry the code (<c>code</c>, or <c>system|code</c>) among their codes (jsonb containment).</summary>
+    /// <summary>Items that carry the code (<c>code</c>, or <c>system|code</c>) among their codings.</summary>
     public static IQueryable<RecordItem> WithCode(this IQueryable<RecordItem> items, string code)
     {
         ArgumentNullException.ThrowIfNull(code);
-        var parts = code.Split('|', 2);
-        var containment = parts.Length == 2
-            ? JsonSerializer.Serialize(new { codes = new[] { new { system = parts[0], code = parts[1] } } })
-            : JsonSerializer.Serialize(new { codes = new[] { new { code } } });
-        return items.Where(i => EF.Functions.JsonContains(i.Display, containment));
+        return items.Where(i => i.Codes.Contains(code));
+    }
+
+    /// <summary>Items that one of the connection's resources states.</summary>
+    public static IQueryable<RecordItem> FromConnection(this IQueryable<RecordItem> items, AggregatorDbContext db, Guid connectionId)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return items.Where(i => db.RecordItemSources.Any(s => s.ItemId == i.Id && s.ConnectionId == connectionId));
     }
 
     /// <summary>Items whose display text or codes (any source's) contain every word of <paramref name="q"/>, case-insensitively.</summary>

@@ -15,6 +15,9 @@ public sealed class Patient : ITenantOwned
 
     public DateTimeOffset? RecordUpdatedAt { get; set; }
 
+    /// <summary>The read model format the record was last built in (<see cref="Records.RecordItem.Model"/>); older is rebuilt on migration.</summary>
+    public int RecordModel { get; set; } = Records.RecordItem.Model;
+
     /// <summary>The id of the patient's latest event (the events stream's per-patient sequence).</summary>
     public long EventSequence { get; set; }
 

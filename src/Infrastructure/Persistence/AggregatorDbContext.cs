@@ -39,6 +39,8 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     public DbSet<SyncRun> SyncRuns => Set<SyncRun>();
     public DbSet<CoverageEntry> Coverage => Set<CoverageEntry>();
     public DbSet<RecordItem> RecordItems => Set<RecordItem>();
+    public DbSet<RecordItemSource> RecordItemSources => Set<RecordItemSource>();
+    public DbSet<RecordSupportingResource> RecordSupportingResources => Set<RecordSupportingResource>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<PatientEvent> PatientEvents => Set<PatientEvent>();

@@ -110,8 +110,38 @@ public sealed partial class DatabaseMigrator(
             }
         }
 
+        await RebuildOutdatedRecordsAsync(cancellationToken);
         state.MarkMigrated();
         LogMigrated(logger);
+    }
+
+    /// <summary>
+    /// Records built in an older read model format are built again in the current one before anything serves them (a
+    /// migration that changes the read model resets <c>record_model</c>).
+    /// </summary>
+    private async Task RebuildOutdatedRecordsAsync(CancellationToken cancellationToken)
+    {
+        List<Guid> outdated;
+        await using (var db = AggregatorDbContext.ForSystem(roles.Owner))
+        {
+            outdated = await db.Patients.Where(p => p.RecordModel < Domain.Records.RecordItem.Model).Select(p => p.Id).ToListAsync(cancellationToken);
+        }
+
+        if (outdated.Count == 0)
+        {
+            return;
+        }
+
+        LogRebuildingRecords(logger, outdated.Count, Domain.Records.RecordItem.Model);
+        foreach (var patientId in outdated)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            using var system = scope.ServiceProvider.GetRequiredService<Tenants.CurrentTenant>().ActAsSystem();
+            foreach (var rebuilder in scope.ServiceProvider.GetServices<Sync.IRecordRebuilder>())
+            {
+                await rebuilder.RebuildAsync(patientId, cancellationToken);
+            }
+        }
     }
 
     /// <summary>
@@ -164,6 +194,9 @@ public sealed partial class DatabaseMigrator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Applying {Count} pending database migrations")]
     private static partial void LogApplying(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Building {Count} patients' records again in read model {Model}")]
+    private static partial void LogRebuildingRecords(ILogger logger, int count, int model);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is up to date")]
     private static partial void LogMigrated(ILogger logger);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aggregator.Domain.Records;
 using Aggregator.Infrastructure.Notifications;
@@ -11,10 +12,11 @@ using Microsoft.Extensions.Logging;
 namespace Aggregator.Infrastructure.Records;
 
 /// <summary>
-/// Precomputes a patient's merged record into <c>record_items</c>: normalises every stored R4
-/// resource of the patient's connections, de-duplicates them (Domain), and writes only the items
-/// that changed, under a new record version; items no longer stated are tombstoned for the change
-/// feed. Every Api replica hears the new version through NOTIFY.
+/// The single writer of a patient's read model: normalises every stored R4 resource of the patient's connections,
+/// de-duplicates them (Domain), and writes each merged item in every form a read serves (typed columns, its sources, the
+/// REST JSON, the FHIR resource and Provenance, the supporting resources they refer to), only where something changed,
+/// under a new record version; items no longer stated are tombstoned for the change feed. Every Api replica hears the
+/// new version through NOTIFY.
 /// </summary>
 public sealed partial class RecordBuilder(
     AggregatorDbContext db,
@@ -77,34 +79,41 @@ public sealed partial class RecordBuilder(
             }
         }
 
-        return await WriteAsync(patient, RecordMerger.Merge(items), cancellationToken);
+        return await WriteAsync(patient, RecordMerger.Merge(items), sources.Resources, cancellationToken);
     }
 
-    private async Task<long?> WriteAsync(Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, CancellationToken cancellationToken)
+    /// <summary>A merged item on its way to storage: its row (new or stored), its REST form, and whether that changed.</summary>
+    private sealed record Pending(MergedItem Item, Domain.Records.RecordItem Row, JsonObject Display, string Text, byte[] Hash, bool Changed);
+
+    private async Task<long?> WriteAsync(Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, IReadOnlyList<StoredResource> sources, CancellationToken cancellationToken)
     {
         var existing = await db.RecordItems.Where(i => i.PatientId == patient.Id).ToDictionaryAsync(i => (i.Category, i.ItemKey), cancellationToken);
         var version = patient.RecordVersion + 1;
         var now = clock.GetUtcNow();
-        var changed = 0;
-        var seen = new HashSet<(string, string)>();
+        // A record built in an older read model format has every item written again, changed or not.
+        var upgrade = patient.RecordModel < Domain.Records.RecordItem.Model;
         // New items get ids in the merge's order (version 7 ids of one moment are otherwise in random order), so that
         // items of one date list in the same order however often the record is built.
         var fresh = new Queue<Guid>(Enumerable.Range(0, merged.Count(m => !existing.ContainsKey((m.Category, m.ItemKey))))
             .Select(_ => Guid.CreateVersion7(now)).Order());
+        var successors = await SuccessorsAsync(patient.Id, merged, existing, cancellationToken);
+
+        // 1. The REST form of every item, and which changed: a changed item takes the new version and time.
+        var pending = new List<Pending>(merged.Count);
         foreach (var item in merged)
         {
-            seen.Add((item.Category, item.ItemKey));
             var display = item.Render();
             var text = display.ToJsonString();
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
-            if (existing.TryGetValue((item.Category, item.ItemKey), out var row))
+            if (!existing.TryGetValue((item.Category, item.ItemKey), out var row) && successors.Claim(item) is { } corrected)
             {
-                if (row.DeletedAt is null && row.ContentHash.AsSpan().SequenceEqual(hash))
-                {
-                    continue;
-                }
+                // The provider corrected the fact (a new value, time or code): the same item, under its new key.
+                corrected.ItemKey = item.ItemKey;
+                pending.Add(new Pending(item, corrected, display, text, hash, true));
+                continue;
             }
-            else
+
+            if (row is null)
             {
                 row = new Domain.Records.RecordItem
                 {
@@ -113,31 +122,78 @@ public sealed partial class RecordBuilder(
                     PatientId = patient.Id,
                     Category = item.Category,
                     ItemKey = item.ItemKey,
-                    Display = "{}",
                     Compact = "{}",
-                    Sources = "[]",
                     ContentHash = hash,
                 };
                 db.RecordItems.Add(row);
+                pending.Add(new Pending(item, row, display, text, hash, true));
+                continue;
             }
 
-            var withId = new JsonObject { ["id"] = row.Id.ToString() };
-            foreach (var (name, value) in display)
+            pending.Add(new Pending(item, row, display, text, hash, row.DeletedAt is not null || !row.ContentHash.AsSpan().SequenceEqual(hash)));
+        }
+
+        // 2. The FHIR view of the items every source has not retracted, built in the order reads list them (supporting
+        // resources take their place in the view in the order items first refer to them).
+        var shown = pending.Where(p => !p.Item.Retracted)
+            .OrderByDescending(p => p.Item.EffectiveAt.HasValue).ThenByDescending(p => p.Item.EffectiveAt).ThenByDescending(p => p.Row.Id)
+            .ToList();
+        var view = FhirRecordView.Build(
+            patient.Id,
+            shown.Select(p => new FhirViewItem(
+                p.Row.Id, p.Item.Category, p.Changed ? now : p.Row.UpdatedAt, p.Item.MergedBy,
+                [.. p.Item.Members.Select(m => Key(m.Source))], Key(p.Item.Winner.Source))),
+            sources,
+            item => $"{StoredFhir.BaseMarker}/v1/patients/{patient.Id}/documents/{item}/content");
+        var resources = view.Items.Append(view.Patient).OfType<FhirViewResource>().ToDictionary(r => r.ItemId!.Value);
+        var provenances = view.Provenances.ToDictionary(r => r.ItemId!.Value);
+
+        // 3. Every item whose REST form or FHIR form changed is written.
+        var changed = 0;
+        var seen = new HashSet<(string, string)>();
+        var resourced = new List<(Domain.Records.RecordItem Row, MergedItem Item)>();
+        foreach (var (item, row, display, text, hash, restChanged) in pending)
+        {
+            seen.Add((item.Category, item.ItemKey));
+            var resource = resources.GetValueOrDefault(row.Id);
+            var fhir = resource?.Resource.ToJsonString();
+            var provenance = provenances.GetValueOrDefault(row.Id)?.Resource.ToJsonString();
+            var refs = resource?.SupportingRefs.Order(StringComparer.Ordinal).ToArray() ?? [];
+            var fhirChanged = row.Fhir != fhir || row.Provenance != provenance || !row.SupportingRefs.SequenceEqual(refs);
+            if (!restChanged && !fhirChanged && !upgrade)
             {
-                withId[name] = value?.DeepClone();
+                continue;
             }
 
-            row.Display = text;
-            row.Compact = withId.ToJsonString();
-            row.Sources = display["sources"]!.ToJsonString();
-            row.SearchText = item.SearchText();
-            row.EffectiveAt = item.EffectiveAt;
-            row.Status = Truncate(item.Winner.Status, 64);
-            row.Retracted = item.Retracted;
-            row.ContentHash = hash;
-            row.Version = version;
-            row.UpdatedAt = now;
-            row.DeletedAt = null;
+            if (restChanged || upgrade)
+            {
+                var withId = new JsonObject { ["id"] = row.Id.ToString() };
+                foreach (var (name, value) in display)
+                {
+                    withId[name] = value?.DeepClone();
+                }
+
+                row.Compact = withId.ToJsonString();
+                row.SearchText = item.SearchText();
+                row.EffectiveAt = item.EffectiveAt;
+                row.Status = Truncate(item.Winner.Status, 64);
+                row.Retracted = item.Retracted;
+                Project(row, display);
+                resourced.Add((row, item));
+            }
+
+            if (restChanged)
+            {
+                row.ContentHash = hash;
+                row.Version = version;
+                row.UpdatedAt = now;
+                row.DeletedAt = null;
+            }
+
+            row.FhirType = resource?.ResourceType;
+            row.Fhir = fhir;
+            row.Provenance = provenance;
+            row.SupportingRefs = refs;
             changed++;
         }
 
@@ -145,11 +201,24 @@ public sealed partial class RecordBuilder(
         {
             gone.DeletedAt = now;
             gone.Version = version;
+            gone.Fhir = null;
+            gone.Provenance = null;
+            gone.FhirType = null;
             changed++;
         }
 
-        if (changed == 0)
+        // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
+        var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
+        if (changed == 0 && supportingChanged == 0 && !upgrade)
         {
+            return null;
+        }
+
+        await WriteSourcesAsync(patient, resourced, cancellationToken);
+        patient.RecordModel = Domain.Records.RecordItem.Model;
+        if (changed == 0 && supportingChanged == 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
             return null;
         }
 
@@ -168,6 +237,155 @@ public sealed partial class RecordBuilder(
         await events.AppendAsync(patient.Id, Domain.Events.PatientEventTypes.RecordUpdated, new { recordVersion = version, updatedAt = now, changed }, cancellationToken);
         LogRebuilt(logger, patient.Id, version, changed, merged.Count);
         return version;
+    }
+
+    /// <summary>
+    /// Items whose key no merged item has any more, by the provider resources they showed: a merged item that is new by
+    /// key but comes from one of those resources is that item, corrected, and keeps its id (a lab value amended at the
+    /// provider is an update of the result the patient saw, not a new result and a retracted one).
+    /// </summary>
+    private async Task<Successors> SuccessorsAsync(Guid patientId, IReadOnlyList<MergedItem> merged, Dictionary<(string, string), Domain.Records.RecordItem> existing, CancellationToken cancellationToken)
+    {
+        var keys = merged.Select(m => (m.Category, m.ItemKey)).ToHashSet();
+        var orphans = existing.Values.Where(r => r.DeletedAt is null && !keys.Contains((r.Category, r.ItemKey))).ToDictionary(r => r.Id);
+        if (orphans.Count == 0 || merged.All(m => existing.ContainsKey((m.Category, m.ItemKey))))
+        {
+            return new Successors([]);
+        }
+
+        var sources = await db.RecordItemSources.AsNoTracking()
+            .Where(s => s.PatientId == patientId)
+            .Join(db.RecordItems.Where(r => r.DeletedAt == null), s => s.ItemId, r => r.Id, (s, _) => s)
+            .OrderByDescending(s => s.Shown).ThenBy(s => s.ItemId).ThenBy(s => s.Ordinal)
+            .ToListAsync(cancellationToken);
+        var bySource = new Dictionary<SourceKey, Domain.Records.RecordItem>();
+        foreach (var source in sources)
+        {
+            if (orphans.TryGetValue(source.ItemId, out var row))
+            {
+                bySource.TryAdd(new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId), row);
+            }
+        }
+
+        return new Successors(bySource);
+    }
+
+    private sealed class Successors(Dictionary<SourceKey, Domain.Records.RecordItem> bySource)
+    {
+        private readonly HashSet<Guid> claimed = [];
+
+        /// <summary>The orphaned item of the same category that showed the item's winner (or else another member).</summary>
+        public Domain.Records.RecordItem? Claim(MergedItem item)
+        {
+            foreach (var member in item.Members.Select(m => m.Source).Prepend(item.Winner.Source))
+            {
+                if (bySource.GetValueOrDefault(Key(member)) is { } row && row.Category == item.Category && claimed.Add(row.Id))
+                {
+                    return row;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    private static SourceKey Key(SourceRef source) => new(source.ConnectionId, source.ResourceType, source.ResourceId);
+
+    /// <summary>The typed columns reads filter and plot on, from the item's REST form.</summary>
+    private static void Project(Domain.Records.RecordItem row, JsonObject display)
+    {
+        row.DisplayText = display["display"] is JsonValue text && text.TryGetValue<string>(out var words) ? words : null;
+        var codes = new List<string>();
+        foreach (var coding in display["codes"] as JsonArray ?? [])
+        {
+            if (coding?["code"] is JsonValue code && code.TryGetValue<string>(out var bare))
+            {
+                codes.Add(bare);
+                if (coding["system"] is JsonValue system && system.TryGetValue<string>(out var url))
+                {
+                    codes.Add(url + "|" + bare);
+                }
+            }
+        }
+
+        row.Codes = [.. codes.Distinct(StringComparer.Ordinal)];
+        var value = display["value"] as JsonObject;
+        var normalized = display["normalized"] as JsonObject;
+        row.ValueNumber = Number(value?["value"]);
+        row.ValueUnit = Text(value?["unit"]);
+        row.NormalizedValue = Number(normalized?["value"]);
+        row.NormalizedUnit = Text(normalized?["unit"]);
+        row.Interpretation = Text(display["interpretation"]);
+        row.ReferenceRange = display["referenceRange"] is JsonArray ranges ? ranges.ToJsonString() : null;
+    }
+
+    private static decimal? Number(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.Number ? value.GetValue<decimal>() : null;
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>Replaces the source rows of the items written (whose sources may have changed).</summary>
+    private async Task WriteSourcesAsync(
+        Domain.Patients.Patient patient, List<(Domain.Records.RecordItem Row, MergedItem Item)> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var ids = rows.Select(r => r.Row.Id).ToList();
+        await db.RecordItemSources.Where(s => ids.Contains(s.ItemId)).ExecuteDeleteAsync(cancellationToken);
+        // Rows an earlier rebuild in this unit of work added are still tracked: they are gone now, and so is their entry.
+        var written = ids.ToHashSet();
+        foreach (var stale in db.ChangeTracker.Entries<RecordItemSource>().Where(e => written.Contains(e.Entity.ItemId)).ToList())
+        {
+            stale.State = EntityState.Detached;
+        }
+
+        foreach (var (row, item) in rows)
+        {
+            db.RecordItemSources.AddRange(item.Members.Select((m, i) => new RecordItemSource
+            {
+                ItemId = row.Id,
+                Ordinal = i,
+                TenantId = patient.TenantId,
+                PatientId = patient.Id,
+                ConnectionId = m.Source.ConnectionId,
+                Provider = Truncate(m.Source.Provider, 200)!,
+                ResourceType = m.Source.ResourceType,
+                ResourceId = m.Source.ResourceId,
+                LastUpdated = m.Source.LastUpdated,
+                Shown = m.Source == item.Winner.Source,
+            }));
+        }
+    }
+
+    /// <summary>Writes the supporting resources of the view where they changed; returns how many did.</summary>
+    private async Task<int> WriteSupportingAsync(Domain.Patients.Patient patient, IReadOnlyList<FhirViewResource> supporting, CancellationToken cancellationToken)
+    {
+        var stored = await db.RecordSupportingResources.Where(s => s.PatientId == patient.Id).ToDictionaryAsync(s => s.Id, StringComparer.Ordinal, cancellationToken);
+        var changed = 0;
+        for (var i = 0; i < supporting.Count; i++)
+        {
+            var resource = supporting[i];
+            var json = resource.Resource.ToJsonString();
+            var refs = resource.SupportingRefs.Order(StringComparer.Ordinal).ToArray();
+            if (!stored.Remove(resource.Id, out var row))
+            {
+                db.RecordSupportingResources.Add(new RecordSupportingResource
+                {
+                    PatientId = patient.Id, Id = resource.Id, TenantId = patient.TenantId, Ordinal = i, ResourceType = resource.ResourceType, Fhir = json, SupportingRefs = refs,
+                });
+                changed++;
+            }
+            else if (row.Ordinal != i || row.Fhir != json || row.ResourceType != resource.ResourceType || !row.SupportingRefs.SequenceEqual(refs))
+            {
+                (row.Ordinal, row.Fhir, row.ResourceType, row.SupportingRefs) = (i, json, resource.ResourceType, refs);
+                changed++;
+            }
+        }
+
+        db.RecordSupportingResources.RemoveRange(stored.Values);
+        return changed + stored.Count;
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

@@ -13,14 +13,46 @@ internal sealed class RecordItemConfiguration : IEntityTypeConfiguration<RecordI
         builder.Property(i => i.Category).HasMaxLength(64);
         builder.Property(i => i.ItemKey).HasMaxLength(512);
         builder.Property(i => i.Status).HasMaxLength(64);
-        builder.Property(i => i.Display).HasColumnType("jsonb");
-        builder.Property(i => i.Sources).HasColumnType("jsonb");
+        builder.Property(i => i.FhirType).HasMaxLength(64);
+        builder.Property(i => i.ReferenceRange).HasColumnType("jsonb");
         builder.HasIndex(i => new { i.PatientId, i.Category, i.ItemKey }).IsUnique();
         // The category read: one keyset range scan, newest first.
         builder.HasIndex(i => new { i.PatientId, i.Category, i.EffectiveAt, i.Id }).IsDescending(false, false, true, true);
         // The change feed: items of a patient after a record version.
         builder.HasIndex(i => new { i.PatientId, i.Version });
+        // The code filter: any coding of the item.
+        builder.HasIndex(i => i.Codes).HasMethod("gin");
         builder.HasIndex(i => i.TenantId);
+        builder.HasMany(i => i.SourceRows).WithOne().HasForeignKey(s => s.ItemId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne<Patient>().WithMany().HasForeignKey(i => i.PatientId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class RecordItemSourceConfiguration : IEntityTypeConfiguration<RecordItemSource>
+{
+    public void Configure(EntityTypeBuilder<RecordItemSource> builder)
+    {
+        builder.ToTable("record_item_sources");
+        builder.HasKey(s => new { s.ItemId, s.Ordinal });
+        builder.Property(s => s.Provider).HasMaxLength(200);
+        builder.Property(s => s.ResourceType).HasMaxLength(64);
+        builder.Property(s => s.ResourceId).HasMaxLength(256);
+        // The provider filter and a purge: the items a connection states.
+        builder.HasIndex(s => new { s.ConnectionId, s.ItemId });
+        builder.HasIndex(s => s.PatientId);
+        builder.HasIndex(s => s.TenantId);
+    }
+}
+
+internal sealed class RecordSupportingResourceConfiguration : IEntityTypeConfiguration<RecordSupportingResource>
+{
+    public void Configure(EntityTypeBuilder<RecordSupportingResource> builder)
+    {
+        builder.ToTable("record_supporting_resources");
+        builder.HasKey(s => new { s.PatientId, s.Id });
+        builder.Property(s => s.Id).HasMaxLength(64);
+        builder.Property(s => s.ResourceType).HasMaxLength(64);
+        builder.HasIndex(s => s.TenantId);
+        builder.HasOne<Patient>().WithMany().HasForeignKey(s => s.PatientId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -509,6 +509,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("external_id");
 
+                    b.Property<int>("RecordModel")
+                        .HasColumnType("integer")
+                        .HasColumnName("record_model");
+
                     b.Property<DateTimeOffset?>("RecordUpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("record_updated_at");
@@ -711,6 +715,11 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("category");
 
+                    b.PrimitiveCollection<string[]>("Codes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("codes");
+
                     b.Property<string>("Compact")
                         .IsRequired()
                         .HasColumnType("text")
@@ -725,14 +734,26 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("deleted_at");
 
-                    b.Property<string>("Display")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("display");
+                    b.Property<string>("DisplayText")
+                        .HasColumnType("text")
+                        .HasColumnName("display_text");
 
                     b.Property<DateTimeOffset?>("EffectiveAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("effective_at");
+
+                    b.Property<string>("Fhir")
+                        .HasColumnType("text")
+                        .HasColumnName("fhir");
+
+                    b.Property<string>("FhirType")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("fhir_type");
+
+                    b.Property<string>("Interpretation")
+                        .HasColumnType("text")
+                        .HasColumnName("interpretation");
 
                     b.Property<string>("ItemKey")
                         .IsRequired()
@@ -740,9 +761,25 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(512)")
                         .HasColumnName("item_key");
 
+                    b.Property<string>("NormalizedUnit")
+                        .HasColumnType("text")
+                        .HasColumnName("normalized_unit");
+
+                    b.Property<decimal?>("NormalizedValue")
+                        .HasColumnType("numeric")
+                        .HasColumnName("normalized_value");
+
                     b.Property<Guid>("PatientId")
                         .HasColumnType("uuid")
                         .HasColumnName("patient_id");
+
+                    b.Property<string>("Provenance")
+                        .HasColumnType("text")
+                        .HasColumnName("provenance");
+
+                    b.Property<string>("ReferenceRange")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("reference_range");
 
                     b.Property<bool>("Retracted")
                         .HasColumnType("boolean")
@@ -753,15 +790,15 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("search_text");
 
-                    b.Property<string>("Sources")
-                        .IsRequired()
-                        .HasColumnType("jsonb")
-                        .HasColumnName("sources");
-
                     b.Property<string>("Status")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("status");
+
+                    b.PrimitiveCollection<string[]>("SupportingRefs")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("supporting_refs");
 
                     b.Property<Guid>("TenantId")
                         .HasColumnType("uuid")
@@ -771,12 +808,25 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
 
+                    b.Property<decimal?>("ValueNumber")
+                        .HasColumnType("numeric")
+                        .HasColumnName("value_number");
+
+                    b.Property<string>("ValueUnit")
+                        .HasColumnType("text")
+                        .HasColumnName("value_unit");
+
                     b.Property<long>("Version")
                         .HasColumnType("bigint")
                         .HasColumnName("version");
 
                     b.HasKey("Id")
                         .HasName("pk_record_items");
+
+                    b.HasIndex("Codes")
+                        .HasDatabaseName("ix_record_items_codes");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Codes"), "gin");
 
                     b.HasIndex("TenantId")
                         .HasDatabaseName("ix_record_items_tenant_id");
@@ -793,6 +843,113 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasDatabaseName("ix_record_items_patient_id_category_effective_at_id");
 
                     b.ToTable("record_items", (string)null);
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordItemSource", b =>
+                {
+                    b.Property<Guid>("ItemId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("item_id");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("integer")
+                        .HasColumnName("ordinal");
+
+                    b.Property<Guid>("ConnectionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("connection_id");
+
+                    b.Property<DateTimeOffset?>("LastUpdated")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_updated");
+
+                    b.Property<Guid>("PatientId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patient_id");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("provider");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("resource_id");
+
+                    b.Property<string>("ResourceType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("resource_type");
+
+                    b.Property<bool>("Shown")
+                        .HasColumnType("boolean")
+                        .HasColumnName("shown");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("ItemId", "Ordinal")
+                        .HasName("pk_record_item_sources");
+
+                    b.HasIndex("PatientId")
+                        .HasDatabaseName("ix_record_item_sources_patient_id");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_record_item_sources_tenant_id");
+
+                    b.HasIndex("ConnectionId", "ItemId")
+                        .HasDatabaseName("ix_record_item_sources_connection_id_item_id");
+
+                    b.ToTable("record_item_sources", (string)null);
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordSupportingResource", b =>
+                {
+                    b.Property<Guid>("PatientId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patient_id");
+
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Fhir")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("fhir");
+
+                    b.Property<int>("Ordinal")
+                        .HasColumnType("integer")
+                        .HasColumnName("ordinal");
+
+                    b.Property<string>("ResourceType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("resource_type");
+
+                    b.PrimitiveCollection<string[]>("SupportingRefs")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("supporting_refs");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("PatientId", "Id")
+                        .HasName("pk_record_supporting_resources");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_record_supporting_resources_tenant_id");
+
+                    b.ToTable("record_supporting_resources", (string)null);
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Sync.CoverageEntry", b =>
@@ -1329,6 +1486,26 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasConstraintName("fk_record_items_patients_patient_id");
                 });
 
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordItemSource", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Records.RecordItem", null)
+                        .WithMany("SourceRows")
+                        .HasForeignKey("ItemId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_record_item_sources_record_items_item_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordSupportingResource", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Patients.Patient", null)
+                        .WithMany()
+                        .HasForeignKey("PatientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_record_supporting_resources_patients_patient_id");
+                });
+
             modelBuilder.Entity("Aggregator.Domain.Sync.CoverageEntry", b =>
                 {
                     b.HasOne("Aggregator.Domain.Connections.Connection", null)
@@ -1377,6 +1554,11 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_webhook_deliveries_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordItem", b =>
+                {
+                    b.Navigation("SourceRows");
                 });
 #pragma warning restore 612, 618
         }
