@@ -20,7 +20,7 @@ public sealed partial class FhirDataLoader(PersonaCatalog personas, PeopleGenera
         var stopwatch = Stopwatch.StartNew();
         var dataDir = options.Value.DataDir;
         var settings = options.Value.Generator;
-        var population = settings.People > 0 ? generator.Generate(settings.Seed, settings.People, settings.ExchangedShare) : GeneratedPopulation.Empty;
+        var population = settings.People > 0 ? generator.Generate(settings.Seed, settings.People, settings.ExchangedShare, settings.HomeReadings) : GeneratedPopulation.Empty;
         if (population.People.Count > 0)
         {
             LogGenerated(logger, population.People.Count, population.ResourceCount, settings.Seed);

@@ -80,10 +80,10 @@ public sealed class GeneratedPopulation
 /// </summary>
 public sealed class PeopleGenerator(PersonaCatalog personas)
 {
-    public GeneratedPopulation Generate(int seed, int count, double exchangedShare = 0)
+    public GeneratedPopulation Generate(int seed, int count, double exchangedShare = 0, int homeReadings = 0)
     {
         var people = Enumerable.Range(1, Math.Max(0, count))
-            .Select(n => HealthInformationExchange.Share(PersonGenerator.Create(seed, n), seed, exchangedShare))
+            .Select(n => HealthInformationExchange.Share(PersonGenerator.Create(seed, n, n == 1 ? homeReadings : 0), seed, exchangedShare))
             .ToList();
         var sites = CareSites.All
             .Select(site => (Site: site, Persona: personas.TryGet(site.Persona, out var persona) ? persona : null))

@@ -15,4 +15,11 @@ public sealed class GeneratorOptions
     /// vital signs. The demo raises it so that a patient's two providers state many of the same facts.
     /// </summary>
     public double ExchangedShare { get; set; }
+
+    /// <summary>
+    /// Home-monitoring readings (heart rate, oxygen saturation, body weight) that the first generated person's primary
+    /// care holds on top of their history, each its own Observation at its own minute (0 by default). The benchmarks
+    /// set 50,000 to sync, merge and export a patient as large as the largest real records.
+    /// </summary>
+    public int HomeReadings { get; set; }
 }

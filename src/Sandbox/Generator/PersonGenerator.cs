@@ -14,10 +14,40 @@ public static class PersonGenerator
     public static readonly DateOnly HistoryStart = new(2019, 7, 1);
     public static readonly DateOnly HistoryEnd = new(2025, 6, 30);
 
-    public static GeneratedPerson Create(int seed, int number)
+    /// <summary>Home-monitoring readings: what a connected scale and pulse oximeter send to primary care.</summary>
+    private static readonly ObservationDefinition[] HomeMonitoring = [HeartRate, OxygenSaturation, BodyWeight];
+
+    public static GeneratedPerson Create(int seed, int number, int homeReadings = 0)
     {
         var key = string.Create(CultureInfo.InvariantCulture, $"g{seed}-{number}");
-        return new Life(key, SeededRandom.For(seed, key)).Build($"person-{key}");
+        var person = new Life(key, SeededRandom.For(seed, key)).Build($"person-{key}");
+        return homeReadings > 0 ? new GeneratedPerson(person.PersonId, person.Demographics, [.. person.Facts, .. HomeReadings(seed, key, person, homeReadings)]) : person;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> readings spread evenly over the history, each at its own minute, drawn from a random
+    /// stream of their own (the rest of the person is the same with or without them).
+    /// </summary>
+    private static IEnumerable<ObservationFact> HomeReadings(int seed, string key, GeneratedPerson person, int count)
+    {
+        var random = SeededRandom.For(seed, key + "-home");
+        var weight = person.Facts.OfType<ObservationFact>().Where(f => f.Test == BodyWeight && f.Value is not null).Select(f => f.Value!.Value).DefaultIfEmpty(75m).First();
+        var start = At(HistoryStart, 0, 0);
+        var minutes = (HistoryEnd.DayNumber - HistoryStart.DayNumber) * 24L * 60;
+        var here = new Holding(CareSite.PrimaryCare);
+        for (var n = 0; n < count; n++)
+        {
+            var test = HomeMonitoring[n % HomeMonitoring.Length];
+            var value = test == HeartRate ? random.Next(58, 96)
+                : test == OxygenSaturation ? random.Next(94, 100)
+                : weight + random.Between(-2, 2, 1);
+            var at = start.AddMinutes(n * minutes / count);
+            yield return new ObservationFact(test, value, [], at, at)
+            {
+                FactId = string.Create(CultureInfo.InvariantCulture, $"{key}-home-{n + 1:00000}"),
+                Holdings = [here],
+            };
+        }
     }
 
     private static DateTimeOffset At(DateOnly day, int hour, int minute) =>

@@ -61,6 +61,32 @@ public sealed class GeneratorTests(SamplesSandbox sandbox)
         Assert.True(parsed > 500, $"Only {parsed} resources parsed.");
     }
 
+    [Fact]
+    public void Home_readings_make_the_first_person_that_much_larger_at_primary_care_and_change_nothing_else()
+    {
+        var plain = Generator.Generate(42, 3);
+        var large = Generator.Generate(42, 3, homeReadings: 300);
+
+        // Everything else stays as it was (but the Patient's meta.lastUpdated at primary care, now the last reading's).
+        Assert.DoesNotContain(Serialized(plain).Except(Serialized(large)), r => !r.StartsWith("{\"resourceType\":\"Patient\"", StringComparison.Ordinal));
+        foreach (var (persona, version) in new[] { ("epic", FhirVersion.R4), ("cerner", FhirVersion.R4) })
+        {
+            Assert.Equal(plain.Resources(persona, version).Count, large.Resources(persona, version).Count);
+        }
+
+        foreach (var version in new[] { FhirVersion.R4, FhirVersion.Dstu2 })
+        {
+            var before = plain.Resources("nextgen", version).Select(r => JsonSerializer.Serialize(r)).ToHashSet();
+            var added = large.Resources("nextgen", version).Where(r => (string?)r["resourceType"] != "Patient" && !before.Contains(JsonSerializer.Serialize(r))).ToList();
+            Assert.Equal(300, added.Count);
+            Assert.All(added, r => Assert.Equal("Observation", (string?)r["resourceType"]));
+            // One patient's readings (the first person's), each at its own time, with a heart rate, a saturation or a weight.
+            Assert.Single(added.Select(r => (string?)r["subject"]?["reference"]).Distinct());
+            Assert.Equal(300, added.Select(r => (string?)r["effectiveDateTime"]).Distinct().Count());
+            Assert.Equal(["29463-7", "59408-5", "8867-4"], added.Select(r => (string?)r["code"]?["coding"]?[0]?["code"]).Distinct().Order(StringComparer.Ordinal));
+        }
+    }
+
     private static List<string> Serialized(GeneratedPopulation population) =>
         [.. new[] { ("nextgen", FhirVersion.R4), ("nextgen", FhirVersion.Dstu2), ("epic", FhirVersion.R4), ("cerner", FhirVersion.R4) }
             .SelectMany(b => population.Resources(b.Item1, b.Item2))
