@@ -2,6 +2,7 @@
 // Figures for the README's performance section on this machine: ingest (parse, convert, COPY + upsert), record rebuild, and reads over real HTTP.
 // The dispatcher at scale on its own: dotnet run -c Release --project tests/Aggregator.Benchmarks -- dispatch [--sizes 10000,1000000]
 // Syncs per minute with 1..N Worker processes: dotnet run -c Release --project tests/Aggregator.Benchmarks -- scaleout [--connections 300 --workers 1,2,3]
+// One very large patient (sync, re-sync, reads, export; time and peak memory): dotnet run -c Release --project tests/Aggregator.Benchmarks -- large [--readings 50000]
 using System.Diagnostics;
 using System.Globalization;
 using Aggregator.Benchmarks;
@@ -17,6 +18,11 @@ if (args.FirstOrDefault() == "dispatch")
 if (args.FirstOrDefault() == "scaleout")
 {
     return await ScaleOutBench.CommandAsync(repo, args);
+}
+
+if (args.FirstOrDefault() == "large")
+{
+    return await LargePatientBench.CommandAsync(repo, args);
 }
 
 var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "data", "fhir-samples");

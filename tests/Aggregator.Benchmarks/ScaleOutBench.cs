@@ -1,17 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Aggregator.Domain.Sync;
-using Aggregator.Domain.Tenants;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Sync;
-using Aggregator.Infrastructure.Tenants;
-using Aggregator.Sandbox.Demo;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace Aggregator.Benchmarks;
@@ -24,31 +18,19 @@ namespace Aggregator.Benchmarks;
 /// a ceiling: the same syncs run by <see cref="SyncEngine"/> in this one process, as many at once as the largest round
 /// runs, with no Hangfire and no other process than the sandbox and PostgreSQL.
 /// </summary>
-internal sealed class ScaleOutBench : IAsyncDisposable
+internal sealed class ScaleOutBench
 {
-    private const string ReturnUrl = "https://bench.example/connected";
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
-
-    private readonly string _repo;
-    private readonly string _connectionString;
-    private readonly string _keyRing;
+    private readonly BenchSystem _system;
     private readonly int _threads;
-    private readonly List<ChildProcess> _processes = [];
-    private IHost? _host;
-    private ChildProcess _sandbox = null!;
-    private ChildProcess _api = null!;
-    private Guid _tenantId;
     private List<Guid> _connections = [];
 
-    private ScaleOutBench(string repo, string connectionString, string keyRing, int threads)
+    private ScaleOutBench(BenchSystem system, int threads)
     {
-        _repo = repo;
-        _connectionString = connectionString;
-        _keyRing = keyRing;
+        _system = system;
         _threads = threads;
     }
 
-    private IServiceProvider Services => _host!.Services;
+    private IServiceProvider Services => _system.Services;
 
     /// <summary><c>scaleout [--connections 300] [--workers 1,2,3] [--worker-count 4] [--passes 1]</c>.</summary>
     public static async Task<int> CommandAsync(string repo, string[] args)
@@ -57,10 +39,9 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         var workerCounts = Arguments.Ints(args, "--workers", [1, 2, 3]);
         var threads = Arguments.Int(args, "--worker-count", 4);
         var passes = Arguments.Int(args, "--passes", 1);
-        var missing = new[] { "Api", "Worker", "Sandbox" }.Select(p => Dll(repo, p)).Where(p => !File.Exists(p)).ToList();
-        if (missing.Count > 0)
+        if (BenchSystem.Missing(repo) is { } missing)
         {
-            Console.Error.WriteLine($"error: build the hosts in Release first (dotnet build src/Api -c Release, and src/Worker, src/Sandbox); missing: {string.Join(", ", missing)}");
+            Console.Error.WriteLine($"error: {missing}");
             return 1;
         }
 
@@ -68,8 +49,18 @@ internal sealed class ScaleOutBench : IAsyncDisposable
             $"Aggregator scale-out benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {connections} connections, Workers {string.Join(",", workerCounts)} with {threads} jobs each, {passes} pass(es)"));
         await using var database = await BenchDatabase.StartAsync(repo);
         using var keyRing = new KeyRingCertificate();
-        await using var bench = new ScaleOutBench(repo, database.ConnectionString, keyRing.Path, threads);
         var stopwatch = Stopwatch.StartNew();
+        // Four FHIR bases serve every generated person (nextgen R4 and DSTU2, epic, cerner).
+        await using var system = await BenchSystem.StartAsync(repo, database.ConnectionString, keyRing.Path, new()
+        {
+            ["Sandbox__Generator__People"] = ((connections + 3) / 4).ToString(CultureInfo.InvariantCulture),
+        }, new Dictionary<string, string?>
+        {
+            // The Workers' sync settings, for the ceiling's in-process syncs.
+            ["Sync:FullSyncEvery"] = "00:00:00",
+            ["Sync:MaxConcurrentPerProvider"] = "100000",
+        });
+        var bench = new ScaleOutBench(system, threads);
         await bench.StartAsync(connections);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Sandbox, Api and database ready, {bench._connections.Count} connections made through the SMART flow and first-synced in {stopwatch.Elapsed.TotalSeconds:0} s ({database.Description})"));
@@ -105,50 +96,15 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         return rows.All(r => r.Rounds.All(round => round.Failed == 0)) ? 0 : 2;
     }
 
-    private static string Dll(string repo, string project) => Path.Combine(repo, "src", project, "bin", "Release", "net10.0", $"Aggregator.{project}.dll");
-
     private async Task StartAsync(int connections)
     {
-        // Four FHIR bases serve every generated person (nextgen R4 and DSTU2, epic, cerner).
-        var people = (connections + 3) / 4;
-        _sandbox = Start("sandbox", "Sandbox", new()
+        var logins = (await _system.GeneratedLoginsAsync()).Take(connections).ToList();
+        if (logins.Count < connections)
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["Sandbox__TestApi"] = "true",
-            ["Sandbox__Generator__People"] = people.ToString(CultureInfo.InvariantCulture),
-            ["Logging__LogLevel__Default"] = "Warning",
-        });
-        await _sandbox.WaitReadyAsync();
-
-        // The Api migrates and puts the sandbox's personas in the directory; it serves the connect flow, then idles. Its
-        // own address is the public one: the patient's browser comes back to it from the sandbox.
-        var apiPort = BenchDatabase.FreePort();
-        _api = Start("Api", "Api", new(Production())
-        {
-            ["Api__PublicBaseUrl"] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{apiPort}"),
-            ["Sandbox__BaseUrl"] = _sandbox.Url.AbsoluteUri,
-            ["RateLimits__PerTenantPerSecond"] = "1000000",
-            ["RateLimits__AnonymousPerIpPerSecond"] = "1000000",
-        }, apiPort);
-        await _api.WaitReadyAsync();
-
-        _host = BenchHost.Build(_connectionString, _keyRing, new Dictionary<string, string?>
-        {
-            // The Workers' sync settings, for the ceiling's in-process syncs.
-            ["Sync:FullSyncEvery"] = "00:00:00",
-            ["Sync:MaxConcurrentPerProvider"] = "100000",
-        });
-
-        IssuedApiKey key;
-        await using (var scope = Services.CreateAsyncScope())
-        {
-            using var system = scope.ServiceProvider.GetRequiredService<CurrentTenant>().ActAsSystem();
-            (_, key) = await scope.ServiceProvider.GetRequiredService<TenantAdministration>()
-                .CreateTenantAsync("Scale-out bench", new TenantSettings([ReturnUrl], null, null), ApiKeyEnvironment.Test, CancellationToken.None);
+            throw new InvalidOperationException($"The sandbox serves {logins.Count} generated logins, fewer than {connections}.");
         }
 
-        _tenantId = key.TenantId;
-        await ConnectAsync(key.Key, connections);
+        _connections = [.. (await _system.ConnectAsync(logins, "bench")).Select(c => c.Connection)];
 
         // The first syncs, by two Workers, before anything is measured.
         var setup = Enumerable.Range(0, 2).Select(_ => StartWorker()).ToList();
@@ -156,47 +112,6 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         await WaitForRunsAsync(DateTimeOffset.MinValue);
         await Task.WhenAll(setup.Select(w => w.StopAsync()));
     }
-
-    /// <summary>Each generated person's login at each base, in turn, until there are enough; eight patients connect at once.</summary>
-    private async Task ConnectAsync(string apiKey, int count)
-    {
-        using var sandbox = new HttpClient { BaseAddress = _sandbox.Url };
-        var logins = (await sandbox.GetFromJsonAsync<List<PortalLogin>>(new Uri("_test/patients", UriKind.Relative), Web))!
-            .Where(l => l.Source == "generated").OrderBy(l => l.PersonId, StringComparer.Ordinal).ThenBy(l => l.Persona, StringComparer.Ordinal)
-            .ThenBy(l => l.FhirVersion, StringComparer.Ordinal).Take(count).ToList();
-        if (logins.Count < count)
-        {
-            throw new InvalidOperationException($"The sandbox serves {logins.Count} generated logins, fewer than {count}.");
-        }
-
-        using var api = new HttpClient { BaseAddress = _api.Url, Timeout = TimeSpan.FromMinutes(2) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        var partner = new AggregatorPartner(api);
-        var providers = new Dictionary<string, Guid>(StringComparer.Ordinal);
-        foreach (var slug in logins.Select(Slug).Distinct())
-        {
-            providers[slug] = await partner.ProviderIdAsync(slug, CancellationToken.None);
-        }
-
-        var agent = new PatientAgent(_sandbox.Url);
-        var made = new Guid[logins.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, logins.Count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
-        {
-            var patientId = await partner.PutPatientAsync($"bench-{i}", ct);
-            var (connectionId, authorizeUrl) = await partner.StartConnectAsync(patientId, providers[Slug(logins[i])], new Uri(ReturnUrl), ct);
-            var landing = await agent.ConnectAsync(authorizeUrl, logins[i], ct);
-            if (PatientAgent.Failure(landing) is { } failure)
-            {
-                throw new InvalidOperationException($"Connecting {logins[i].Username} failed: {failure}");
-            }
-
-            await partner.ConfirmAsync(connectionId, PatientAgent.ResultCode(landing), ct);
-            made[i] = connectionId;
-        });
-        _connections = [.. made];
-    }
-
-    private static string Slug(PortalLogin login) => $"sandbox-{login.Persona}-{login.FhirVersion.ToLowerInvariant()}";
 
     /// <summary>Every connection due at once, <paramref name="workers"/> Workers started, the dispatcher set off; until every run has ended.</summary>
     private async Task<Round> WorkersRoundAsync(int workers)
@@ -217,7 +132,7 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         var since = DateTimeOffset.UtcNow;
         var runs = _connections.Select(c => new SyncRun
         {
-            Id = Guid.CreateVersion7(), TenantId = _tenantId, ConnectionId = c, Status = SyncRunStatus.Queued, Trigger = SyncTrigger.Scheduled,
+            Id = Guid.CreateVersion7(), TenantId = _system.TenantId, ConnectionId = c, Status = SyncRunStatus.Queued, Trigger = SyncTrigger.Scheduled,
             FullSync = true, QueuedAt = DateTimeOffset.UtcNow,
         }).ToList();
         await using (var db = AggregatorDbContext.ForSystem(Services.GetRequiredService<NpgsqlDataSource>()))
@@ -243,7 +158,7 @@ internal sealed class ScaleOutBench : IAsyncDisposable
     {
         await using var db = AggregatorDbContext.ForSystem(Services.GetRequiredService<NpgsqlDataSource>());
         var since = DateTimeOffset.UtcNow;
-        await db.Connections.Where(c => c.TenantId == _tenantId).ExecuteUpdateAsync(set => set.SetProperty(c => c.NextSyncAt, since));
+        await db.Connections.Where(c => c.TenantId == _system.TenantId).ExecuteUpdateAsync(set => set.SetProperty(c => c.NextSyncAt, since));
         return since;
     }
 
@@ -253,28 +168,11 @@ internal sealed class ScaleOutBench : IAsyncDisposable
     /// </summary>
     private async Task<Round> WaitForRunsAsync(DateTimeOffset since)
     {
-        var deadline = DateTimeOffset.UtcNow.AddHours(1);
-        while (true)
-        {
-            await using var db = AggregatorDbContext.ForSystem(Services.GetRequiredService<NpgsqlDataSource>());
-            var runs = await db.SyncRuns.AsNoTracking().Where(r => r.TenantId == _tenantId && r.QueuedAt > since)
-                .Select(r => new { r.ConnectionId, r.Status, r.StartedAt, r.FinishedAt, r.DurationMs, r.Pages }).ToListAsync();
-            var ended = runs.Where(r => r.Status is SyncRunStatus.Succeeded or SyncRunStatus.Partial or SyncRunStatus.Failed).ToList();
-            if (runs.Select(r => r.ConnectionId).Distinct().Count() >= _connections.Count && ended.Count == runs.Count)
-            {
-                var first = ended.Min(r => r.StartedAt ?? r.FinishedAt!.Value);
-                var last = ended.Max(r => r.FinishedAt!.Value);
-                var (median, _) = Arguments.Spread([.. ended.Select(r => (double)(r.DurationMs ?? 0))]);
-                return new Round(ended.Count, ended.Count(r => r.Status == SyncRunStatus.Failed), (last - first).TotalSeconds, median, ended.Average(r => r.Pages));
-            }
-
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"Runs did not end within an hour: {ended.Count} of {runs.Count} ended.");
-            }
-
-            await Task.Delay(500);
-        }
+        var ended = await _system.WaitForRunsAsync(_connections, since);
+        var first = ended.Min(r => r.StartedAt ?? r.FinishedAt!.Value);
+        var last = ended.Max(r => r.FinishedAt!.Value);
+        var (median, _) = Arguments.Spread([.. ended.Select(r => (double)(r.DurationMs ?? 0))]);
+        return new Round(ended.Count, ended.Count(r => r.Status == SyncRunStatus.Failed), (last - first).TotalSeconds, median, ended.Average(r => r.Pages));
     }
 
     /// <summary>Waits until each Worker's Hangfire server is listed (its id carries the process id).</summary>
@@ -302,8 +200,8 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         throw new InvalidOperationException("The Workers' Hangfire servers did not register within a minute.");
     }
 
-    /// <summary>A Worker as deployed (Production, the key ring's certificate), syncing fully each time with no per-provider cap.</summary>
-    private ChildProcess StartWorker() => Start("Worker", "Worker", new(Production())
+    /// <summary>A Worker as deployed, syncing fully each time with no per-provider cap.</summary>
+    private ChildProcess StartWorker() => _system.StartWorker(new()
     {
         ["Worker__WorkerCount"] = _threads.ToString(CultureInfo.InvariantCulture),
         // Idle job threads look for work every second (5 s by default) so that a round's start is not a poll away.
@@ -312,34 +210,6 @@ internal sealed class ScaleOutBench : IAsyncDisposable
         // The benchmark measures our side: a provider's concurrency cap (4 by default) would postpone syncs on purpose.
         ["Sync__MaxConcurrentPerProvider"] = "100000",
     });
-
-    private Dictionary<string, string> Production() => new()
-    {
-        ["ConnectionStrings__Aggregator"] = _connectionString,
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["DataProtection__CertificatePath"] = _keyRing,
-        ["DataProtection__CertificatePassword"] = "",
-        ["Worker__InProcess"] = "false",
-        ["Serilog__MinimumLevel__Default"] = "Warning",
-    };
-
-    private ChildProcess Start(string name, string project, Dictionary<string, string> environment, int port = 0)
-    {
-        var process = ChildProcess.Start(name, Dll(_repo, project), environment, port);
-        _processes.Add(process);
-        return process;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
-
-        NpgsqlConnection.ClearAllPools();
-        _host?.Dispose();
-    }
 
     /// <summary>A round's syncs, how long from the first start to the last end, and each sync's median time and mean pages.</summary>
     private sealed record Round(int Syncs, int Failed, double Seconds, double MedianMs, double Pages)
