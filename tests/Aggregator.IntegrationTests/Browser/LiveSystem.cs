@@ -3,9 +3,11 @@ using System.Net.Sockets;
 using System.Net.Http.Json;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Web;
+using Hangfire;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Serilog.Core;
 
 namespace Aggregator.IntegrationTests.Browser;
@@ -71,7 +73,12 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox, b
             ["Api:PublicBaseUrl"] = ApiUrl.AbsoluteUri.TrimEnd('/'),
             ["Api:WebBaseUrl"] = WebUrl.AbsoluteUri.TrimEnd('/'),
         };
-        Api = await StartOnKestrelAsync(() => ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, services => services.AddSingleton<ILogEventSink>(Logs), jobServer: true, settings: apiSettings), api =>
+        Api = await StartOnKestrelAsync(() => ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, services =>
+        {
+            services.AddSingleton<ILogEventSink>(Logs);
+            // A job stops at its next await once asked; on a loaded machine that can take longer than the default 30 s.
+            services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(90));
+        }, jobServer: true, settings: apiSettings), api =>
         {
             api.UseKestrel(apiPort);
             api.StartServer();
@@ -112,7 +119,20 @@ public sealed class LiveSystem(PostgresServer server, SandboxProvider sandbox, b
     public async ValueTask DisposeAsync()
     {
         await Web.DisposeAsync();
-        await Api.DisposeAsync();
+        // What the Api's job server is doing as it is asked to stop: if it cannot stop, the failure says which job held it.
+        var processing = Api.Services.GetRequiredService<JobStorage>().GetMonitoringApi().ProcessingJobs(0, 20)
+            .Select(j => $"{j.Value.Job?.Type.Name}.{j.Value.Job?.Method.Name} since {j.Value.StartedAt:HH:mm:ss.fff}").ToList();
+        try
+        {
+            await Api.DisposeAsync();
+        }
+        catch (OperationCanceledException stopping)
+        {
+            throw new InvalidOperationException(
+                $"The Api did not stop in time. Jobs processing when it was asked: {(processing.Count == 0 ? "none" : string.Join("; ", processing))}. "
+                + $"Its warnings: {string.Join(" | ", Logs.Texts().TakeLast(20))}", stopping);
+        }
+
         await Database.DisposeAsync();
     }
 
