@@ -137,9 +137,18 @@ public sealed partial class DatabaseMigrator(
         {
             await using var scope = scopes.CreateAsyncScope();
             using var system = scope.ServiceProvider.GetRequiredService<Tenants.CurrentTenant>().ActAsSystem();
-            foreach (var rebuilder in scope.ServiceProvider.GetServices<Sync.IRecordRebuilder>())
+            try
             {
-                await rebuilder.RebuildAsync(patientId, cancellationToken);
+                foreach (var rebuilder in scope.ServiceProvider.GetServices<Sync.IRecordRebuilder>())
+                {
+                    await rebuilder.RebuildAsync(patientId, cancellationToken);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One record that cannot be built must not keep every other patient's service down: it keeps its older
+                // form (and is built again by its next sync, or at the next start).
+                LogRecordNotRebuilt(logger, patientId, ex.GetType().Name);
             }
         }
     }
@@ -197,6 +206,9 @@ public sealed partial class DatabaseMigrator(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Building {Count} patients' records again in read model {Model}")]
     private static partial void LogRebuildingRecords(ILogger logger, int count, int model);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The record of patient {PatientId} could not be built in the current read model ({ErrorType}); it keeps its older form")]
+    private static partial void LogRecordNotRebuilt(ILogger logger, Guid patientId, string errorType);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is up to date")]
     private static partial void LogMigrated(ILogger logger);

@@ -59,6 +59,19 @@ public sealed partial class RecordBuilder(
     /// <summary>Returns the new record version when anything changed, else null.</summary>
     private async Task<long?> RebuildLockedAsync(Guid patientId, CancellationToken cancellationToken)
     {
+        // Under the lock, from the database: an earlier rebuild in this unit of work may have left the patient and its
+        // record tracked as they were then, and another process may have built a newer version since.
+        foreach (var entry in db.ChangeTracker.Entries().Where(e => e.State == EntityState.Unchanged
+            && e.Entity is Domain.Records.RecordItem or RecordItemSource or RecordSupportingResource).ToList())
+        {
+            entry.State = EntityState.Detached;
+        }
+
+        if (db.ChangeTracker.Entries<Domain.Patients.Patient>().FirstOrDefault(e => e.Entity.Id == patientId) is { State: EntityState.Unchanged } known)
+        {
+            await known.ReloadAsync(cancellationToken);
+        }
+
         var patient = await db.Patients.SingleAsync(p => p.Id == patientId, cancellationToken);
         using var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
 
@@ -148,8 +161,10 @@ public sealed partial class RecordBuilder(
         var resources = view.Items.Append(view.Patient).OfType<FhirViewResource>().ToDictionary(r => r.ItemId!.Value);
         var provenances = view.Provenances.ToDictionary(r => r.ItemId!.Value);
 
-        // 3. Every item whose REST form or FHIR form changed is written.
+        // 3. Every item whose REST form or FHIR form changed is written. `changed` counts what the record's readers see
+        // change (an item's REST form, as the change feed lists it); a FHIR form rewritten alone still makes a new version.
         var changed = 0;
+        var rewritten = 0;
         var seen = new HashSet<(string, string)>();
         var resourced = new List<(Domain.Records.RecordItem Row, MergedItem Item)>();
         foreach (var (item, row, display, text, hash, restChanged) in pending)
@@ -194,7 +209,8 @@ public sealed partial class RecordBuilder(
             row.Fhir = fhir;
             row.Provenance = provenance;
             row.SupportingRefs = refs;
-            changed++;
+            changed += restChanged ? 1 : 0;
+            rewritten += restChanged || fhirChanged ? 1 : 0;
         }
 
         foreach (var gone in existing.Values.Where(r => r.DeletedAt is null && !seen.Contains((r.Category, r.ItemKey))))
@@ -209,15 +225,16 @@ public sealed partial class RecordBuilder(
 
         // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
         var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
-        if (changed == 0 && supportingChanged == 0 && !upgrade)
+        if (changed == 0 && rewritten == 0 && supportingChanged == 0 && !upgrade)
         {
             return null;
         }
 
         await WriteSourcesAsync(patient, resourced, cancellationToken);
         patient.RecordModel = Domain.Records.RecordItem.Model;
-        if (changed == 0 && supportingChanged == 0)
+        if (changed == 0 && rewritten == 0 && supportingChanged == 0)
         {
+            // Only the read model's format changed: nothing a reader could tell apart, so no new version.
             await db.SaveChangesAsync(cancellationToken);
             return null;
         }
@@ -253,9 +270,9 @@ public sealed partial class RecordBuilder(
             return new Successors([]);
         }
 
+        var orphanIds = orphans.Keys.ToList();
         var sources = await db.RecordItemSources.AsNoTracking()
-            .Where(s => s.PatientId == patientId)
-            .Join(db.RecordItems.Where(r => r.DeletedAt == null), s => s.ItemId, r => r.Id, (s, _) => s)
+            .Where(s => s.PatientId == patientId && orphanIds.Contains(s.ItemId))
             .OrderByDescending(s => s.Shown).ThenBy(s => s.ItemId).ThenBy(s => s.Ordinal)
             .ToListAsync(cancellationToken);
         var bySource = new Dictionary<SourceKey, Domain.Records.RecordItem>();
