@@ -98,8 +98,7 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
 
         await foreach (var row in InRecordOrder(items).Select(i => new { i.Id, i.FhirType, i.Fhir, i.SupportingRefs, i.Category }).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            var json = row.Category == RecordCategory.Documents ? StoredFhir.ForBase(row.Fhir!, baseUrl) : row.Fhir!;
-            yield return new FhirRow(row.FhirType!, row.Id.ToString(), json, row.Id, row.SupportingRefs);
+            yield return new FhirRow(row.FhirType!, row.Id.ToString(), Served(row.Category, row.Fhir!, baseUrl), row.Id, row.SupportingRefs);
         }
     }
 
@@ -109,8 +108,12 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
         var row = await Live(patientId).Where(i => i.Id == itemId && i.Category != RecordCategory.Demographics && i.FhirType == type && i.Fhir != null)
             .Select(i => new { i.Fhir, i.SupportingRefs, i.Category }).FirstOrDefaultAsync(cancellationToken);
         return row is null ? null
-            : new FhirRow(type, itemId.ToString(), row.Category == RecordCategory.Documents ? StoredFhir.ForBase(row.Fhir!, baseUrl) : row.Fhir!, itemId, row.SupportingRefs);
+            : new FhirRow(type, itemId.ToString(), Served(row.Category, row.Fhir!, baseUrl), itemId, row.SupportingRefs);
     }
+
+    /// <summary>An item's stored resource as served: a document's content url is stored relative to the request's base.</summary>
+    private static string Served(string category, string fhir, string baseUrl) =>
+        category == RecordCategory.Documents ? StoredFhir.ForBase(fhir, baseUrl) : fhir;
 
     /// <summary>The resources the items bring along, of the given types or all, in the view's order.</summary>
     public async IAsyncEnumerable<FhirRow> SupportingAsync(
@@ -174,13 +177,7 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            writer.WriteStartObject();
-            writer.WriteString("resourceType", "Bundle");
-            writer.WriteString("id", Guid.CreateVersion7().ToString());
-            writer.WriteStartObject("meta");
-            writer.WriteString("lastUpdated", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
-            writer.WriteEndObject();
-            writer.WriteString("type", "searchset");
+            WriteBundleStart(writer, "searchset", DateTimeOffset.UtcNow);
             writer.WriteNumber("total", entries.Count(e => e.Mode == "match"));
             writer.WriteStartArray("link");
             writer.WriteStartObject();
@@ -191,10 +188,7 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
             writer.WriteStartArray("entry");
             foreach (var (row, mode) in entries)
             {
-                writer.WriteStartObject();
-                writer.WriteString("fullUrl", row.FullUrl(baseUrl));
-                writer.WritePropertyName("resource");
-                writer.WriteRawValue(row.Json, skipInputValidation: true);
+                WriteEntryStart(writer, row.FullUrl(baseUrl), row.Json);
                 writer.WriteStartObject("search");
                 writer.WriteString("mode", mode);
                 writer.WriteEndObject();
@@ -207,6 +201,32 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
+
+    /// <summary>Opens a Bundle of <paramref name="type"/>: its id and <c>meta.lastUpdated</c> (the caller writes the rest and closes it).</summary>
+    public static void WriteBundleStart(Utf8JsonWriter writer, string type, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("resourceType", "Bundle");
+        writer.WriteString("id", Guid.CreateVersion7().ToString());
+        writer.WriteStartObject("meta");
+        writer.WriteString("lastUpdated", Instant(now));
+        writer.WriteEndObject();
+        writer.WriteString("type", type);
+    }
+
+    /// <summary>Opens a Bundle entry with its fullUrl and the stored resource written as it is (the caller closes it).</summary>
+    public static void WriteEntryStart(Utf8JsonWriter writer, string fullUrl, string json)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("fullUrl", fullUrl);
+        writer.WritePropertyName("resource");
+        writer.WriteRawValue(json, skipInputValidation: true);
+    }
+
+    /// <summary>A FHIR instant in UTC, to the millisecond.</summary>
+    public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     private static IResult Answer(HttpContext http, string body, string etag) =>
         http.Request.Headers.IfNoneMatch.Contains(etag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, body, etag: etag);

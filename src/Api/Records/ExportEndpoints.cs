@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Aggregator.Api.Auditing;
 using Aggregator.Api.Authentication;
@@ -110,22 +109,13 @@ public static class ExportEndpoints
         Stream stream, string baseUrl, IAsyncEnumerable<FhirRow> merged, IAsyncEnumerable<StoredSource>? sources, CancellationToken cancellationToken)
     {
         await using var writer = new Utf8JsonWriter(stream);
-        writer.WriteStartObject();
-        writer.WriteString("resourceType", "Bundle");
-        writer.WriteString("id", Guid.CreateVersion7().ToString());
-        var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-        writer.WriteStartObject("meta");
-        writer.WriteString("lastUpdated", now);
-        writer.WriteEndObject();
-        writer.WriteString("type", "collection");
-        writer.WriteString("timestamp", now);
+        var now = DateTimeOffset.UtcNow;
+        FhirRecordReads.WriteBundleStart(writer, "collection", now);
+        writer.WriteString("timestamp", FhirRecordReads.Instant(now));
         writer.WriteStartArray("entry");
         await foreach (var resource in merged)
         {
-            writer.WriteStartObject();
-            writer.WriteString("fullUrl", resource.FullUrl(baseUrl));
-            writer.WritePropertyName("resource");
-            writer.WriteRawValue(resource.Json, skipInputValidation: true);
+            FhirRecordReads.WriteEntryStart(writer, resource.FullUrl(baseUrl), resource.Json);
             writer.WriteEndObject();
             await FlushIfFullAsync(writer, cancellationToken);
         }
@@ -134,10 +124,7 @@ public static class ExportEndpoints
         {
             await foreach (var source in sources)
             {
-                writer.WriteStartObject();
-                writer.WriteString("fullUrl", source.FullUrl);
-                writer.WritePropertyName("resource");
-                writer.WriteRawValue(source.Json, skipInputValidation: true);
+                FhirRecordReads.WriteEntryStart(writer, source.FullUrl, source.Json);
                 writer.WriteEndObject();
                 await FlushIfFullAsync(writer, cancellationToken);
             }
