@@ -144,7 +144,7 @@ public static class RecordEndpoints
         items = items.WithText(q);
         if (provider is { } connectionId)
         {
-            items = items.FromConnection(db, connectionId);
+            items = items.FromConnection(connectionId);
         }
 
         var body = await PageAsync(items, cursors, listing, take, cursor, cancellationToken);

@@ -1,5 +1,4 @@
 using Aggregator.Domain.Records;
-using Aggregator.Infrastructure.Persistence;
 
 namespace Aggregator.Api.Records;
 
@@ -14,11 +13,8 @@ public static class RecordItemFilters
     }
 
     /// <summary>Items that one of the connection's resources states.</summary>
-    public static IQueryable<RecordItem> FromConnection(this IQueryable<RecordItem> items, AggregatorDbContext db, Guid connectionId)
-    {
-        ArgumentNullException.ThrowIfNull(db);
-        return items.Where(i => db.RecordItemSources.Any(s => s.ItemId == i.Id && s.ConnectionId == connectionId));
-    }
+    public static IQueryable<RecordItem> FromConnection(this IQueryable<RecordItem> items, Guid connectionId) =>
+        items.Where(i => i.SourceRows.Any(s => s.ConnectionId == connectionId));
 
     /// <summary>Items whose display text or codes (any source's) contain every word of <paramref name="q"/>, case-insensitively.</summary>
     public static IQueryable<RecordItem> WithText(this IQueryable<RecordItem> items, string? q)
