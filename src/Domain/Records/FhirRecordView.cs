@@ -9,9 +9,66 @@ using System.Xml.Linq;
 
 namespace Aggregator.Domain.Records;
 
-/// <summary>One stored source resource, in R4 (DSTU2 resources already converted), with the provider that served it.</summary>
-/// <param name="ResourceType">The type as the provider named it (e.g. <c>MedicationOrder</c> from a DSTU2 server).</param>
-public sealed record StoredResource(Guid ConnectionId, string Provider, string ResourceType, string ResourceId, DateTimeOffset? LastUpdated, JsonElement Resource);
+/// <summary>
+/// One stored source resource, in R4 (DSTU2 resources already converted), with the provider that served it. It keeps
+/// its content as UTF-8 JSON and parses it when asked: a record rebuild holds every source of a patient at once, but
+/// only a few parsed at a time.
+/// </summary>
+public sealed class StoredResource
+{
+    private readonly byte[] _json;
+
+    /// <param name="resourceType">The type as the provider named it (e.g. <c>MedicationOrder</c> from a DSTU2 server).</param>
+    /// <param name="json">The resource's R4 JSON, UTF-8.</param>
+    public StoredResource(Guid connectionId, string provider, string resourceType, string resourceId, DateTimeOffset? lastUpdated, byte[] json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        (ConnectionId, Provider, ResourceType, ResourceId, LastUpdated, _json) = (connectionId, provider, resourceType, resourceId, lastUpdated, json);
+        Type = TypeIn(json) ?? resourceType;
+    }
+
+    public StoredResource(Guid connectionId, string provider, string resourceType, string resourceId, DateTimeOffset? lastUpdated, JsonElement resource)
+        : this(connectionId, provider, resourceType, resourceId, lastUpdated, Encoding.UTF8.GetBytes(resource.GetRawText()))
+    {
+    }
+
+    public Guid ConnectionId { get; }
+    public string Provider { get; }
+
+    /// <summary>The type as the provider named it (e.g. <c>MedicationOrder</c> from a DSTU2 server).</summary>
+    public string ResourceType { get; }
+    public string ResourceId { get; }
+    public DateTimeOffset? LastUpdated { get; }
+
+    /// <summary>The type its content states (R4: a DSTU2 <c>MedicationOrder</c> is stored as a <c>MedicationRequest</c>).</summary>
+    public string Type { get; }
+
+    /// <summary>The content, parsed afresh (owned by the caller; nothing is kept).</summary>
+    public JsonElement Parse() => JsonElement.Parse(_json);
+
+    /// <summary>The content as a mutable tree.</summary>
+    public JsonObject ToNode() => JsonNode.Parse(_json)!.AsObject();
+
+    /// <summary>The top-level <c>resourceType</c>, read without building a document.</summary>
+    private static string? TypeIn(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+            {
+                if (reader.ValueTextEquals("resourceType"u8))
+                {
+                    return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+        }
+
+        return null;
+    }
+}
 
 /// <summary>A source of a merged item, by the provider's names.</summary>
 public readonly record struct SourceKey(Guid ConnectionId, string ResourceType, string ResourceId);
@@ -75,6 +132,40 @@ public sealed partial class FhirRecordView
     public static FhirRecordView Build(Guid patientId, IEnumerable<FhirViewItem> items, IEnumerable<StoredResource> sources, Func<Guid, string>? documentUrl = null)
     {
         ArgumentNullException.ThrowIfNull(items);
+        var itemList = items.ToList();
+        var view = Prepare(patientId, itemList, sources, documentUrl);
+        var resources = new List<FhirViewResource>();
+        var provenances = new List<FhirViewResource>();
+        foreach (var item in itemList)
+        {
+            if (view.Render(item) is { } rendered)
+            {
+                if (item.Category != RecordCategory.Demographics)
+                {
+                    resources.Add(rendered.Resource);
+                }
+
+                provenances.Add(rendered.Provenance);
+            }
+        }
+
+        view.Items = resources;
+        view.Provenances = provenances;
+        // The view is complete and may be kept; the sources belong to the caller.
+        view._sources.Clear();
+        view._targets.Clear();
+        view._byBareId.Clear();
+        return view;
+    }
+
+    /// <summary>
+    /// A view ready to render item by item (see <see cref="Render"/>), so that a caller can write each item's resource
+    /// as it goes instead of holding the whole record's: knows which item every source belongs to, renders nothing yet.
+    /// </summary>
+    /// <param name="items">Every item of the view (only their ids, categories and sources are read here).</param>
+    public static FhirRecordView Prepare(Guid patientId, IEnumerable<FhirViewItem> items, IEnumerable<StoredResource> sources, Func<Guid, string>? documentUrl = null)
+    {
+        ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(sources);
         var view = new FhirRecordView(patientId, documentUrl);
         foreach (var source in sources)
@@ -82,78 +173,69 @@ public sealed partial class FhirRecordView
             view.Index(source);
         }
 
-        var itemList = items.ToList();
-        var shown = new List<(FhirViewItem Item, StoredResource Source)>();
-        foreach (var item in itemList)
+        foreach (var item in items)
         {
             if (!view._sources.TryGetValue(item.Shown, out var source))
             {
                 continue;
             }
 
-            var type = TypeOf(source);
-            var id = item.Category == RecordCategory.Demographics ? patientId.ToString() : item.Id.ToString();
+            var target = (source.Type, item.Category == RecordCategory.Demographics ? patientId.ToString() : item.Id.ToString());
             foreach (var member in item.Sources)
             {
                 if (view._sources.TryGetValue(member, out var memberSource))
                 {
-                    view._targets[Key(memberSource.ConnectionId, TypeOf(memberSource), memberSource.ResourceId)] = (type, id);
-                    view._targets[member] = (type, id);
+                    view._targets[Key(memberSource.ConnectionId, memberSource.Type, memberSource.ResourceId)] = target;
+                    view._targets[member] = target;
                 }
             }
-
-            shown.Add((item, source));
         }
 
-        var resources = new List<FhirViewResource>();
-        var provenances = new List<FhirViewResource>();
-        foreach (var (item, source) in shown)
-        {
-            var (resource, refs) = item.Category == RecordCategory.Demographics
-                ? view.MergedPatient(item, source)
-                : view.Rewrite(source, TypeOf(source), item.Id.ToString());
-            if (item.Category == RecordCategory.Documents && documentUrl is not null)
-            {
-                view.PointAttachmentsAtUs(resource, item.Id);
-            }
-
-            var entry = new FhirViewResource(TypeOf(source), resource["id"]!.GetValue<string>(), resource, item.Id, refs);
-            if (item.Category == RecordCategory.Demographics)
-            {
-                view.Patient = entry;
-            }
-            else
-            {
-                resources.Add(entry);
-            }
-
-            provenances.Add(view.ProvenanceFor(item, entry));
-        }
-
-        view.Items = resources;
-        view.Provenances = provenances;
-        // The view is complete and may be kept; the parsed sources belong to the caller.
-        view._sources.Clear();
-        view._targets.Clear();
-        view._byBareId.Clear();
         return view;
+    }
+
+    /// <summary>
+    /// One item's resource and its Provenance (null when its shown source is not among the sources). Supporting
+    /// resources join <see cref="Supporting"/> in the order rendered items first refer to them: render in the view's order.
+    /// </summary>
+    public (FhirViewResource Resource, FhirViewResource Provenance)? Render(FhirViewItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (!_sources.TryGetValue(item.Shown, out var source))
+        {
+            return null;
+        }
+
+        var (resource, refs) = item.Category == RecordCategory.Demographics
+            ? MergedPatient(item, source)
+            : Rewrite(source, source.Type, item.Id.ToString());
+        if (item.Category == RecordCategory.Documents && _documentUrl is not null)
+        {
+            PointAttachmentsAtUs(resource, item.Id);
+        }
+
+        var entry = new FhirViewResource(source.Type, resource["id"]!.GetValue<string>(), resource, item.Id, refs);
+        if (item.Category == RecordCategory.Demographics)
+        {
+            Patient = entry;
+        }
+
+        return (entry, ProvenanceFor(item, entry));
     }
 
     private void Index(StoredResource source)
     {
         _sources[new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId)] = source;
-        _sources[Key(source.ConnectionId, TypeOf(source), source.ResourceId)] = source;
+        _sources[Key(source.ConnectionId, source.Type, source.ResourceId)] = source;
         _byBareId.TryAdd((source.ConnectionId, source.ResourceId), new SourceKey(source.ConnectionId, source.ResourceType, source.ResourceId));
     }
 
     private static SourceKey Key(Guid connectionId, string type, string id) => new(connectionId, type, id);
 
-    private static string TypeOf(StoredResource source) => source.Resource.Str("resourceType") ?? source.ResourceType;
-
     /// <summary>The source's content under the view's id, its references rewritten, provider-specific meta left behind.</summary>
     private (JsonObject Resource, IReadOnlySet<string> SupportingRefs) Rewrite(StoredResource source, string type, string id)
     {
-        var resource = JsonNode.Parse(source.Resource.GetRawText())!.AsObject();
+        var resource = source.ToNode();
         // resourceType and id first, as FHIR JSON is usually written (stored JSON comes back with its keys reordered).
         resource.Remove("resourceType");
         resource.Remove("id");
@@ -260,7 +342,7 @@ public sealed partial class FhirRecordView
                 continue;
             }
 
-            foreach (var identifier in source.Resource.Arr("identifier"))
+            foreach (var identifier in source.Parse().Arr("identifier"))
             {
                 if (seen.Add($"{identifier.Str("system")}|{identifier.Str("value")}"))
                 {
@@ -362,7 +444,7 @@ public sealed partial class FhirRecordView
         }
 
         // The connection's own Patient is the merged patient; another Patient (a relative, say) is not in this record.
-        if (_sources.TryGetValue(key, out var patient) && TypeOf(patient) == "Patient")
+        if (_sources.TryGetValue(key, out var patient) && patient.Type == "Patient")
         {
             return ("Patient", _patientId.ToString());
         }
@@ -372,7 +454,7 @@ public sealed partial class FhirRecordView
             return target;
         }
 
-        if (_sources.TryGetValue(key, out var supporting) && Bringable.Contains(TypeOf(supporting)))
+        if (_sources.TryGetValue(key, out var supporting) && Bringable.Contains(supporting.Type))
         {
             return Include(supporting);
         }
@@ -383,7 +465,7 @@ public sealed partial class FhirRecordView
     /// <summary>Brings a supporting resource into the view once, under an id derived from its source.</summary>
     private (string Type, string Id) Include(StoredResource source)
     {
-        var type = TypeOf(source);
+        var type = source.Type;
         var key = Key(source.ConnectionId, type, source.ResourceId);
         var id = StableId($"{source.ConnectionId}|{type}|{source.ResourceId}");
         _targets[key] = (type, id);

@@ -73,34 +73,48 @@ public sealed partial class RecordBuilder(
         }
 
         var patient = await db.Patients.SingleAsync(p => p.Id == patientId, cancellationToken);
-        using var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
+        var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
 
         // Every resource a fact may point to (the Medication of an order, the results of a report, the order a claim
-        // bills), per connection, by R4 reference.
-        var supporting = sources.Resources
+        // bills), per connection, by R4 reference; parsed only when a fact asks for it.
+        var supporting = sources
             .GroupBy(r => r.ConnectionId)
-            .ToDictionary(g => g.Key, g => g.GroupBy(r => $"{r.Resource.GetProperty("resourceType").GetString()}/{r.ResourceId}")
-                .ToDictionary(x => x.Key, x => x.First().Resource, StringComparer.Ordinal));
+            .ToDictionary(g => g.Key, g => g.GroupBy(r => $"{r.Type}/{r.ResourceId}")
+                .ToDictionary(x => x.Key, x => x.First(), StringComparer.Ordinal));
         var items = new List<ClinicalItem>();
-        foreach (var resource in sources.Resources)
+        foreach (var resource in sources)
         {
             var lookup = supporting.GetValueOrDefault(resource.ConnectionId);
             var source = new SourceRef(resource.ConnectionId, resource.Provider, resource.ResourceType, resource.ResourceId, resource.LastUpdated);
-            if (ClinicalNormalizer.Normalize(source, resource.Resource, reference => lookup is not null && lookup.TryGetValue(reference, out var found) ? found : null) is { } item)
+            if (ClinicalNormalizer.Normalize(source, resource.Parse(), reference => lookup is not null && lookup.TryGetValue(reference, out var found) ? found.Parse() : null) is { } item)
             {
                 items.Add(item);
             }
         }
 
-        return await WriteAsync(patient, RecordMerger.Merge(items), sources.Resources, cancellationToken);
+        return await WriteAsync(patient, RecordMerger.Merge(items), sources, cancellationToken);
     }
 
-    /// <summary>A merged item on its way to storage: its row (new or stored), its REST form, and whether that changed.</summary>
-    private sealed record Pending(MergedItem Item, Domain.Records.RecordItem Row, JsonObject Display, string Text, byte[] Hash, bool Changed);
+    /// <summary>How many items are rendered, compared and written at a time: what the rebuild holds beyond the merge.</summary>
+    private const int ChunkSize = 500;
+
+    /// <summary>What a stored item is, without its JSON: hashes of its REST form and of its FHIR form with its Provenance.</summary>
+    private sealed record StoredItem(
+        Guid Id, string Category, string ItemKey, byte[] ContentHash, byte[] FhirHash, string[] SupportingRefs, DateTimeOffset UpdatedAt, DateTimeOffset? DeletedAt);
+
+    /// <summary>A merged item and the row it goes to: a stored one (its own, or the one it corrects), or a new one.</summary>
+    private sealed record Planned(MergedItem Item, Guid Id, StoredItem? Stored, bool Corrects);
+
+    /// <summary>An item whose row is written: its REST form, and its FHIR form with the Provenance.</summary>
+    private sealed record Write(Planned Plan, JsonObject Display, byte[] Hash, bool RestChanged, string? FhirType, string? Fhir, string? Provenance, string[] SupportingRefs);
 
     private async Task<long?> WriteAsync(Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, IReadOnlyList<StoredResource> sources, CancellationToken cancellationToken)
     {
-        var existing = await db.RecordItems.Where(i => i.PatientId == patient.Id).ToDictionaryAsync(i => (i.Category, i.ItemKey), cancellationToken);
+        var existing = await db.Database.SqlQuery<StoredItem>($"""
+            SELECT id, category, item_key, content_hash, supporting_refs, updated_at, deleted_at,
+                   sha256(convert_to(coalesce(fhir, '') || chr(10) || coalesce(provenance, ''), 'UTF8')) AS fhir_hash
+            FROM record_items WHERE patient_id = {patient.Id}
+            """).ToDictionaryAsync(i => (i.Category, i.ItemKey), cancellationToken);
         var version = patient.RecordVersion + 1;
         var now = clock.GetUtcNow();
         // A record built in an older read model format has every item written again, changed or not.
@@ -111,26 +125,122 @@ public sealed partial class RecordBuilder(
             .Select(_ => Guid.CreateVersion7(now)).Order());
         var successors = await SuccessorsAsync(patient.Id, merged, existing, cancellationToken);
 
-        // 1. The REST form of every item, and which changed: a changed item takes the new version and time.
-        var pending = new List<Pending>(merged.Count);
+        // 1. The row of every item: its own, the one it corrects (a provider changed the fact's value, time or code), or a new one.
+        var planned = new List<Planned>(merged.Count);
         foreach (var item in merged)
         {
-            var display = item.Render();
-            var text = display.ToJsonString();
-            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
-            if (!existing.TryGetValue((item.Category, item.ItemKey), out var row) && successors.Claim(item) is { } corrected)
+            planned.Add(existing.TryGetValue((item.Category, item.ItemKey), out var stored) ? new Planned(item, stored.Id, stored, false)
+                : successors.Claim(item) is { } corrected ? new Planned(item, corrected.Id, corrected, true)
+                : new Planned(item, fresh.Dequeue(), null, false));
+        }
+
+        // 2. The FHIR view of the items every source has not retracted, in the order reads list them (supporting resources
+        // take their place in the view in the order items first refer to them); retracted items have no FHIR form.
+        var shown = planned.Where(p => !p.Item.Retracted)
+            .OrderByDescending(p => p.Item.EffectiveAt.HasValue).ThenByDescending(p => p.Item.EffectiveAt).ThenByDescending(p => p.Id)
+            .ToList();
+        var view = FhirRecordView.Prepare(
+            patient.Id,
+            shown.Select(p => ViewItem(p, now)),
+            sources,
+            item => $"{StoredFhir.BaseMarker}/v1/patients/{patient.Id}/documents/{item}/content");
+
+        // 3. Chunk by chunk, in the view's order: each item's REST form and FHIR form, compared by hash with what is
+        // stored; what changed is written. `changed` counts what the record's readers see change (an item's REST form,
+        // as the change feed lists it); a FHIR form rewritten alone still makes a new version.
+        var changed = 0;
+        var rewritten = 0;
+        foreach (var chunk in shown.Concat(planned.Where(p => p.Item.Retracted)).Chunk(ChunkSize))
+        {
+            var writes = new List<Write>();
+            foreach (var plan in chunk)
             {
-                // The provider corrected the fact (a new value, time or code): the same item, under its new key.
-                corrected.ItemKey = item.ItemKey;
-                pending.Add(new Pending(item, corrected, display, text, hash, true));
-                continue;
+                var display = plan.Item.Render();
+                var hash = SHA256.HashData(Encoding.UTF8.GetBytes(display.ToJsonString()));
+                var restChanged = plan.Stored is not { } stored || plan.Corrects || stored.DeletedAt is not null || !stored.ContentHash.AsSpan().SequenceEqual(hash);
+                var rendered = plan.Item.Retracted ? null : view.Render(ViewItem(plan, restChanged ? now : plan.Stored!.UpdatedAt));
+                var fhir = rendered?.Resource.Resource.ToJsonString();
+                var provenance = rendered?.Provenance.Resource.ToJsonString();
+                var refs = rendered?.Resource.SupportingRefs.Order(StringComparer.Ordinal).ToArray() ?? [];
+                var fhirChanged = plan.Stored is null || !plan.Stored.FhirHash.AsSpan().SequenceEqual(FhirHash(fhir, provenance))
+                    || !plan.Stored.SupportingRefs.SequenceEqual(refs);
+                if (restChanged || fhirChanged || upgrade)
+                {
+                    writes.Add(new Write(plan, display, hash, restChanged, rendered?.Resource.ResourceType, fhir, provenance, refs));
+                    changed += restChanged ? 1 : 0;
+                    rewritten += restChanged || fhirChanged ? 1 : 0;
+                }
             }
 
-            if (row is null)
+            await WriteChunkAsync(patient, writes, version, now, upgrade, cancellationToken);
+        }
+
+        // 4. Items no source states any more are tombstoned for the change feed.
+        var kept = planned.Select(p => p.Id).ToHashSet();
+        var gone = existing.Values.Where(r => r.DeletedAt is null && !kept.Contains(r.Id)).Select(r => r.Id).ToList();
+        if (gone.Count > 0)
+        {
+            await db.RecordItems.Where(i => gone.Contains(i.Id)).ExecuteUpdateAsync(set => set
+                .SetProperty(i => i.DeletedAt, now)
+                .SetProperty(i => i.Version, version)
+                .SetProperty(i => i.Fhir, (string?)null)
+                .SetProperty(i => i.Provenance, (string?)null)
+                .SetProperty(i => i.FhirType, (string?)null), cancellationToken);
+            changed += gone.Count;
+        }
+
+        // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
+        var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
+        patient.RecordModel = Domain.Records.RecordItem.Model;
+        if (changed == 0 && rewritten == 0 && supportingChanged == 0)
+        {
+            // Nothing a reader could tell apart (at most the read model's format, or the inputs' hash): no new version.
+            await db.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+
+        patient.RecordVersion = version;
+        patient.RecordUpdatedAt = now;
+        // The tenant hears of the new version with it (partners' caches and copies follow the record).
+        await webhooks.AddAsync(patient.TenantId, Webhooks.WebhookEventTypes.RecordUpdated, new
+        {
+            patientId = patient.Id,
+            externalId = patient.ExternalId,
+            recordVersion = version,
+            changed,
+        }, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        // In the rebuild's transaction: the stream hears of the version exactly when it is committed.
+        await events.AppendAsync(patient.Id, Domain.Events.PatientEventTypes.RecordUpdated, new { recordVersion = version, updatedAt = now, changed }, cancellationToken);
+        LogRebuilt(logger, patient.Id, version, changed, merged.Count);
+        return version;
+    }
+
+    private static FhirViewItem ViewItem(Planned plan, DateTimeOffset updatedAt) => new(
+        plan.Id, plan.Item.Category, updatedAt, plan.Item.MergedBy, [.. plan.Item.Members.Select(m => Key(m.Source))], Key(plan.Item.Winner.Source));
+
+    /// <summary>The hash the row-state query computes of a stored FHIR form and its Provenance.</summary>
+    private static byte[] FhirHash(string? fhir, string? provenance) => SHA256.HashData(Encoding.UTF8.GetBytes($"{fhir}\n{provenance}"));
+
+    /// <summary>Writes one chunk's changed items (and their sources), then lets go of them.</summary>
+    private async Task WriteChunkAsync(Domain.Patients.Patient patient, List<Write> writes, long version, DateTimeOffset now, bool upgrade, CancellationToken cancellationToken)
+    {
+        if (writes.Count == 0)
+        {
+            return;
+        }
+
+        var ids = writes.Where(w => w.Plan.Stored is not null).Select(w => w.Plan.Id).ToList();
+        var rows = ids.Count == 0 ? [] : await db.RecordItems.Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, cancellationToken);
+        var resourced = new List<(Domain.Records.RecordItem Row, MergedItem Item)>();
+        foreach (var (plan, display, hash, restChanged, fhirType, fhir, provenance, refs) in writes)
+        {
+            var item = plan.Item;
+            if (!rows.TryGetValue(plan.Id, out var row))
             {
                 row = new Domain.Records.RecordItem
                 {
-                    Id = fresh.Dequeue(),
+                    Id = plan.Id,
                     TenantId = patient.TenantId,
                     PatientId = patient.Id,
                     Category = item.Category,
@@ -139,47 +249,9 @@ public sealed partial class RecordBuilder(
                     ContentHash = hash,
                 };
                 db.RecordItems.Add(row);
-                pending.Add(new Pending(item, row, display, text, hash, true));
-                continue;
             }
 
-            pending.Add(new Pending(item, row, display, text, hash, row.DeletedAt is not null || !row.ContentHash.AsSpan().SequenceEqual(hash)));
-        }
-
-        // 2. The FHIR view of the items every source has not retracted, built in the order reads list them (supporting
-        // resources take their place in the view in the order items first refer to them).
-        var shown = pending.Where(p => !p.Item.Retracted)
-            .OrderByDescending(p => p.Item.EffectiveAt.HasValue).ThenByDescending(p => p.Item.EffectiveAt).ThenByDescending(p => p.Row.Id)
-            .ToList();
-        var view = FhirRecordView.Build(
-            patient.Id,
-            shown.Select(p => new FhirViewItem(
-                p.Row.Id, p.Item.Category, p.Changed ? now : p.Row.UpdatedAt, p.Item.MergedBy,
-                [.. p.Item.Members.Select(m => Key(m.Source))], Key(p.Item.Winner.Source))),
-            sources,
-            item => $"{StoredFhir.BaseMarker}/v1/patients/{patient.Id}/documents/{item}/content");
-        var resources = view.Items.Append(view.Patient).OfType<FhirViewResource>().ToDictionary(r => r.ItemId!.Value);
-        var provenances = view.Provenances.ToDictionary(r => r.ItemId!.Value);
-
-        // 3. Every item whose REST form or FHIR form changed is written. `changed` counts what the record's readers see
-        // change (an item's REST form, as the change feed lists it); a FHIR form rewritten alone still makes a new version.
-        var changed = 0;
-        var rewritten = 0;
-        var seen = new HashSet<(string, string)>();
-        var resourced = new List<(Domain.Records.RecordItem Row, MergedItem Item)>();
-        foreach (var (item, row, display, text, hash, restChanged) in pending)
-        {
-            seen.Add((item.Category, item.ItemKey));
-            var resource = resources.GetValueOrDefault(row.Id);
-            var fhir = resource?.Resource.ToJsonString();
-            var provenance = provenances.GetValueOrDefault(row.Id)?.Resource.ToJsonString();
-            var refs = resource?.SupportingRefs.Order(StringComparer.Ordinal).ToArray() ?? [];
-            var fhirChanged = row.Fhir != fhir || row.Provenance != provenance || !row.SupportingRefs.SequenceEqual(refs);
-            if (!restChanged && !fhirChanged && !upgrade)
-            {
-                continue;
-            }
-
+            row.ItemKey = item.ItemKey;
             if (restChanged || upgrade)
             {
                 var withId = new JsonObject { ["id"] = row.Id.ToString() };
@@ -205,55 +277,18 @@ public sealed partial class RecordBuilder(
                 row.DeletedAt = null;
             }
 
-            row.FhirType = resource?.ResourceType;
+            row.FhirType = fhirType;
             row.Fhir = fhir;
             row.Provenance = provenance;
             row.SupportingRefs = refs;
-            changed += restChanged ? 1 : 0;
-            rewritten += restChanged || fhirChanged ? 1 : 0;
-        }
-
-        foreach (var gone in existing.Values.Where(r => r.DeletedAt is null && !seen.Contains((r.Category, r.ItemKey))))
-        {
-            gone.DeletedAt = now;
-            gone.Version = version;
-            gone.Fhir = null;
-            gone.Provenance = null;
-            gone.FhirType = null;
-            changed++;
-        }
-
-        // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
-        var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
-        if (changed == 0 && rewritten == 0 && supportingChanged == 0 && !upgrade)
-        {
-            return null;
         }
 
         await WriteSourcesAsync(patient, resourced, cancellationToken);
-        patient.RecordModel = Domain.Records.RecordItem.Model;
-        if (changed == 0 && rewritten == 0 && supportingChanged == 0)
-        {
-            // Only the read model's format changed: nothing a reader could tell apart, so no new version.
-            await db.SaveChangesAsync(cancellationToken);
-            return null;
-        }
-
-        patient.RecordVersion = version;
-        patient.RecordUpdatedAt = now;
-        // The tenant hears of the new version with it (partners' caches and copies follow the record).
-        await webhooks.AddAsync(patient.TenantId, Webhooks.WebhookEventTypes.RecordUpdated, new
-        {
-            patientId = patient.Id,
-            externalId = patient.ExternalId,
-            recordVersion = version,
-            changed,
-        }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        // In the rebuild's transaction: the stream hears of the version exactly when it is committed.
-        await events.AppendAsync(patient.Id, Domain.Events.PatientEventTypes.RecordUpdated, new { recordVersion = version, updatedAt = now, changed }, cancellationToken);
-        LogRebuilt(logger, patient.Id, version, changed, merged.Count);
-        return version;
+        foreach (var entry in db.ChangeTracker.Entries().Where(e => e.Entity is Domain.Records.RecordItem or RecordItemSource).ToList())
+        {
+            entry.State = EntityState.Detached;
+        }
     }
 
     /// <summary>
@@ -261,7 +296,7 @@ public sealed partial class RecordBuilder(
     /// key but comes from one of those resources is that item, corrected, and keeps its id (a lab value amended at the
     /// provider is an update of the result the patient saw, not a new result and a retracted one).
     /// </summary>
-    private async Task<Successors> SuccessorsAsync(Guid patientId, IReadOnlyList<MergedItem> merged, Dictionary<(string, string), Domain.Records.RecordItem> existing, CancellationToken cancellationToken)
+    private async Task<Successors> SuccessorsAsync(Guid patientId, IReadOnlyList<MergedItem> merged, Dictionary<(string, string), StoredItem> existing, CancellationToken cancellationToken)
     {
         var keys = merged.Select(m => (m.Category, m.ItemKey)).ToHashSet();
         var orphans = existing.Values.Where(r => r.DeletedAt is null && !keys.Contains((r.Category, r.ItemKey))).ToDictionary(r => r.Id);
@@ -275,7 +310,7 @@ public sealed partial class RecordBuilder(
             .Where(s => s.PatientId == patientId && orphanIds.Contains(s.ItemId))
             .OrderByDescending(s => s.Shown).ThenBy(s => s.ItemId).ThenBy(s => s.Ordinal)
             .ToListAsync(cancellationToken);
-        var bySource = new Dictionary<SourceKey, Domain.Records.RecordItem>();
+        var bySource = new Dictionary<SourceKey, StoredItem>();
         foreach (var source in sources)
         {
             if (orphans.TryGetValue(source.ItemId, out var row))
@@ -287,12 +322,12 @@ public sealed partial class RecordBuilder(
         return new Successors(bySource);
     }
 
-    private sealed class Successors(Dictionary<SourceKey, Domain.Records.RecordItem> bySource)
+    private sealed class Successors(Dictionary<SourceKey, StoredItem> bySource)
     {
         private readonly HashSet<Guid> claimed = [];
 
         /// <summary>The orphaned item of the same category that showed the item's winner (or else another member).</summary>
-        public Domain.Records.RecordItem? Claim(MergedItem item)
+        public StoredItem? Claim(MergedItem item)
         {
             foreach (var member in item.Members.Select(m => m.Source).Prepend(item.Winner.Source))
             {
