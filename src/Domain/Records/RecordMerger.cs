@@ -44,26 +44,33 @@ public sealed record MergedItem(string Category, string ItemKey, ClinicalItem Wi
     /// <summary>The item as the API shows it (without its id, which storage assigns).</summary>
     public JsonObject Render()
     {
-        var item = (JsonObject)Winner.Fields.DeepClone();
+        var item = Winner.Fields;
         item["category"] = Category;
         item["retracted"] = Retracted;
         item["mergedBy"] = MergedBy;
-        item["sources"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject
-        {
-            ["connectionId"] = m.Source.ConnectionId.ToString(),
-            ["provider"] = m.Source.Provider,
-            ["resourceType"] = m.Source.ResourceType,
-            ["resourceId"] = m.Source.ResourceId,
-            ["lastUpdated"] = m.Source.LastUpdated?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
-            // The source whose content the item shows (the most recently updated).
-            ["shown"] = m.Source == Winner.Source,
-            // What this source says, so that disagreement stays visible.
-            ["display"] = m.Fields["display"]?.DeepClone(),
-            ["status"] = m.Status,
-            ["value"] = m.Fields["value"]?.DeepClone(),
-            ["effective"] = m.Fields["effective"]?.DeepClone(),
-        })]);
+        item["sources"] = new JsonArray([.. Members.Select(SourceOf)]);
         return item;
+    }
+
+    /// <summary>One source of the item as the API lists it.</summary>
+    private JsonNode SourceOf(ClinicalItem member)
+    {
+        var fields = member.Fields;
+        return new JsonObject
+        {
+            ["connectionId"] = member.Source.ConnectionId.ToString(),
+            ["provider"] = member.Source.Provider,
+            ["resourceType"] = member.Source.ResourceType,
+            ["resourceId"] = member.Source.ResourceId,
+            ["lastUpdated"] = member.Source.LastUpdated?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            // The source whose content the item shows (the most recently updated).
+            ["shown"] = member.Source == Winner.Source,
+            // What this source says, so that disagreement stays visible.
+            ["display"] = fields["display"]?.DeepClone(),
+            ["status"] = member.Status,
+            ["value"] = fields["value"]?.DeepClone(),
+            ["effective"] = fields["effective"]?.DeepClone(),
+        };
     }
 }
 
@@ -361,7 +368,7 @@ public static class RecordMerger
     private static MergedItem MergePatient(List<ClinicalItem> patients)
     {
         var winner = Newest(patients);
-        var fields = (JsonObject)winner.Fields.DeepClone();
+        var fields = winner.Fields;
         foreach (var list in new[] { "names", "addresses", "phones", "identifiers" })
         {
             fields[list] = new JsonArray([.. patients.SelectMany(p => p.Fields[list] is JsonArray values ? values.Select(v => v?.GetValue<string>()) : [])

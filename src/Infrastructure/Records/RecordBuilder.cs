@@ -96,7 +96,7 @@ public sealed partial class RecordBuilder(
     }
 
     /// <summary>How many items are rendered, compared and written at a time: what the rebuild holds beyond the merge.</summary>
-    private const int ChunkSize = 500;
+    private const int ChunkSize = 100;
 
     /// <summary>What a stored item is, without its JSON: hashes of its REST form and of its FHIR form with its Provenance.</summary>
     private sealed record StoredItem(
