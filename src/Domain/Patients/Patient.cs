@@ -18,6 +18,12 @@ public sealed class Patient : ITenantOwned
     /// <summary>The read model format the record was last built in (<see cref="Records.RecordItem.Model"/>); older is rebuilt on migration.</summary>
     public int RecordModel { get; set; } = Records.RecordItem.Model;
 
+    /// <summary>
+    /// A hash of everything the record was last built from (each live source resource's identity and content hash, its
+    /// connection and provider): a rebuild whose inputs hash the same, in the same format, has nothing to do.
+    /// </summary>
+    public byte[]? RecordInputHash { get; set; }
+
     /// <summary>The id of the patient's latest event (the events stream's per-patient sequence).</summary>
     public long EventSequence { get; set; }
 

@@ -509,6 +509,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("external_id");
 
+                    b.Property<byte[]>("RecordInputHash")
+                        .HasColumnType("bytea")
+                        .HasColumnName("record_input_hash");
+
                     b.Property<int>("RecordModel")
                         .HasColumnType("integer")
                         .HasColumnName("record_model");
