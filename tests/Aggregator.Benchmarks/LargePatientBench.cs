@@ -22,10 +22,12 @@ internal static class LargePatientBench
 {
     private const int Megabyte = 1024 * 1024;
 
-    /// <summary><c>large [--readings 50000]</c>.</summary>
+    /// <summary><c>large [--readings 50000] [--worker-heap-limit-mb 0]</c>.</summary>
     public static async Task<int> CommandAsync(string repo, string[] args)
     {
         var readings = Arguments.Int(args, "--readings", 50_000);
+        // A cap on the Worker's GC heap (DOTNET_GCHeapHardLimit), as a memory-limited deployment sets; 0 leaves it the machine.
+        var heapLimit = Arguments.Int(args, "--worker-heap-limit-mb", 0);
         if (BenchSystem.Missing(repo) is { } missing)
         {
             Console.Error.WriteLine($"error: {missing}");
@@ -39,7 +41,7 @@ internal static class LargePatientBench
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Aggregator large-patient benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {readings:N0} home readings"));
+            $"Aggregator large-patient benchmark — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {readings:N0} home readings, Worker GC heap {(heapLimit > 0 ? $"capped at {heapLimit:N0} MB" : "uncapped")}"));
         await using var database = await BenchDatabase.StartAsync(repo);
         using var keyRing = new KeyRingCertificate();
         await using var system = await BenchSystem.StartAsync(repo, database.ConnectionString, keyRing.Path, new()
@@ -51,12 +53,18 @@ internal static class LargePatientBench
         var small = logins.Single(l => l.Persona == "epic" && l.FhirVersion == "R4");
         var large = logins.Single(l => l.Persona == "nextgen" && l.FhirVersion == "R4");
 
-        var worker = system.StartWorker(new()
+        var workerSettings = new Dictionary<string, string>
         {
             ["Worker__WorkerCount"] = "2",
             ["Worker__PollInterval"] = "00:00:01",
             ["Sync__FullSyncEvery"] = "00:00:00",
-        });
+        };
+        if (heapLimit > 0)
+        {
+            workerSettings["DOTNET_GCHeapHardLimit"] = (heapLimit * (long)Megabyte).ToString("x", CultureInfo.InvariantCulture);
+        }
+
+        var worker = system.StartWorker(workerSettings);
         await worker.WaitReadyAsync();
         await Task.Delay(TimeSpan.FromSeconds(3));
         var idle = Memory.Of(worker.Id);
