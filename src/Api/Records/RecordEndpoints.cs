@@ -56,10 +56,11 @@ public static class RecordEndpoints
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);
         }
 
-        var live = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.DeletedAt == null);
-        var categories = await live.Where(i => !i.Retracted && i.Category != "demographics")
-            .GroupBy(i => i.Category).OrderBy(g => g.Key).Select(g => new CategoryCount(g.Key, g.Count())).ToListAsync(cancellationToken);
-        var demographics = await live.Where(i => i.Category == "demographics").Select(i => i.Compact).FirstOrDefaultAsync(cancellationToken);
+        // Counts and the merged patient as the rebuild wrote them with this version.
+        using var summary = patient.RecordSummary is { } json ? System.Text.Json.JsonDocument.Parse(json) : null;
+        var categories = summary?.RootElement.GetProperty("categories").EnumerateArray()
+            .Select(c => new CategoryCount(c.GetProperty("category").GetString()!, c.GetProperty("count").GetInt32())).ToList() ?? [];
+        var demographics = summary?.RootElement.GetProperty("demographics") is { ValueKind: System.Text.Json.JsonValueKind.Object } person ? person.Clone() : (System.Text.Json.JsonElement?)null;
         // An unconfirmed binding is quarantined: it is nobody's source yet; a disconnected one whose records were deleted
         // is nobody's source any more.
         var sources = await db.Connections.AsNoTracking()
@@ -70,7 +71,7 @@ public static class RecordEndpoints
         http.Response.Headers.ETag = etag;
         return TypedResults.Ok(new RecordSummary(
             patientId, patient.RecordVersion, patient.RecordUpdatedAt,
-            demographics is null ? null : System.Text.Json.JsonDocument.Parse(demographics).RootElement,
+            demographics,
             categories, sources));
     }
 

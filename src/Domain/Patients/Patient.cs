@@ -24,6 +24,12 @@ public sealed class Patient : ITenantOwned
     /// </summary>
     public byte[]? RecordInputHash { get; set; }
 
+    /// <summary>
+    /// The record's summary as the rebuild wrote it with the items: JSON with <c>categories</c> (each with its count of
+    /// items shown) and <c>demographics</c> (the merged patient's item); the record summary reads it with the version.
+    /// </summary>
+    public string? RecordSummary { get; set; }
+
     /// <summary>The id of the patient's latest event (the events stream's per-patient sequence).</summary>
     public long EventSequence { get; set; }
 

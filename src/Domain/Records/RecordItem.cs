@@ -10,7 +10,7 @@ namespace Aggregator.Domain.Records;
 public sealed class RecordItem : ITenantOwned
 {
     /// <summary>The read model's format: a patient's record built in an older one is built again on migration.</summary>
-    public const int Model = 2;
+    public const int Model = 3;
 
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }

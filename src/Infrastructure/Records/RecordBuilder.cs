@@ -174,12 +174,18 @@ public sealed partial class RecordBuilder(
         // as the change feed lists it); a FHIR form rewritten alone still makes a new version.
         var changed = 0;
         var rewritten = 0;
+        string? demographics = null;
         foreach (var chunk in shown.Concat(planned.Where(p => p.Item.Retracted)).Chunk(ChunkSize))
         {
             var writes = new List<Write>();
             foreach (var plan in chunk)
             {
                 var display = plan.Item.Render();
+                if (plan.Item.Category == RecordCategory.Demographics)
+                {
+                    demographics = Compact(plan.Id, display);
+                }
+
                 var hash = SHA256.HashData(Encoding.UTF8.GetBytes(display.ToJsonString()));
                 var restChanged = plan.Stored is not { } stored || plan.Corrects || stored.DeletedAt is not null || !stored.ContentHash.AsSpan().SequenceEqual(hash);
                 var rendered = plan.Item.Retracted ? null : view.Render(ViewItem(plan, restChanged ? now : plan.Stored!.UpdatedAt));
@@ -212,6 +218,14 @@ public sealed partial class RecordBuilder(
                 .SetProperty(i => i.FhirType, (string?)null), cancellationToken);
             changed += gone.Count;
         }
+
+        patient.RecordSummary = new JsonObject
+        {
+            ["categories"] = new JsonArray([.. planned.Where(p => !p.Item.Retracted && p.Item.Category != RecordCategory.Demographics)
+                .CountBy(p => p.Item.Category).OrderBy(c => c.Key, StringComparer.Ordinal)
+                .Select(c => (JsonNode)new JsonObject { ["category"] = c.Key, ["count"] = c.Value })]),
+            ["demographics"] = demographics is null ? null : JsonNode.Parse(demographics),
+        }.ToJsonString();
 
         // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
         var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
@@ -246,6 +260,18 @@ public sealed partial class RecordBuilder(
     /// <summary>The hash the row-state query computes of a stored FHIR form and its Provenance.</summary>
     private static byte[] FhirHash(string? fhir, string? provenance) => SHA256.HashData(Encoding.UTF8.GetBytes($"{fhir}\n{provenance}"));
 
+    /// <summary>An item's REST form with its id first, as stored and served.</summary>
+    private static string Compact(Guid id, JsonObject display)
+    {
+        var withId = new JsonObject { ["id"] = id.ToString() };
+        foreach (var (name, value) in display)
+        {
+            withId[name] = value?.DeepClone();
+        }
+
+        return withId.ToJsonString();
+    }
+
     /// <summary>Writes one chunk's changed items (and their sources), then lets go of them.</summary>
     private async Task WriteChunkAsync(Domain.Patients.Patient patient, List<Write> writes, long version, DateTimeOffset now, bool upgrade, CancellationToken cancellationToken)
     {
@@ -278,13 +304,7 @@ public sealed partial class RecordBuilder(
             row.ItemKey = item.ItemKey;
             if (restChanged || upgrade)
             {
-                var withId = new JsonObject { ["id"] = row.Id.ToString() };
-                foreach (var (name, value) in display)
-                {
-                    withId[name] = value?.DeepClone();
-                }
-
-                row.Compact = withId.ToJsonString();
+                row.Compact = Compact(row.Id, display);
                 row.SearchText = item.SearchText();
                 row.EffectiveAt = item.EffectiveAt;
                 row.Status = Truncate(item.Winner.Status, 64);

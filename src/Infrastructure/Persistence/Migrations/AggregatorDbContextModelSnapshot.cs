@@ -517,6 +517,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("record_model");
 
+                    b.Property<string>("RecordSummary")
+                        .HasColumnType("text")
+                        .HasColumnName("record_summary");
+
                     b.Property<DateTimeOffset?>("RecordUpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("record_updated_at");
