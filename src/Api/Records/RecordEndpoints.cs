@@ -50,12 +50,6 @@ public static class RecordEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        var etag = ETag(patient.RecordVersion, "record");
-        if (http.Request.Headers.IfNoneMatch.Contains(etag))
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
         // Counts and the merged patient as the rebuild wrote them with this version.
         using var summary = patient.RecordSummary is { } json ? System.Text.Json.JsonDocument.Parse(json) : null;
         var categories = summary?.RootElement.GetProperty("categories").EnumerateArray()
@@ -68,6 +62,15 @@ public static class RecordEndpoints
                 && (c.Status != Domain.Connections.ConnectionStatus.Revoked || db.SourceResources.Any(r => r.ConnectionId == c.Id)))
             .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new RecordSource(c.Id, p.Name, p.FhirVersion == Domain.Providers.FhirVersion.Dstu2 ? "DSTU2" : "R4", c.Status, c.LastSyncAt, c.LastSuccessAt))
             .ToListAsync(cancellationToken);
+        // The sources' sync state changes without the record (a sync that found nothing new, a connection that needs the
+        // patient again): it is part of the answer, so of its ETag.
+        var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.Select(s =>
+            FormattableString.Invariant($"{s.ConnectionId}:{s.Provider}:{s.Status}:{s.LastSyncAt?.UtcTicks}:{s.LastSuccessAt?.UtcTicks}"))));
+        if (http.Request.Headers.IfNoneMatch.Contains(etag))
+        {
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+
         http.Response.Headers.ETag = etag;
         return TypedResults.Ok(new RecordSummary(
             patientId, patient.RecordVersion, patient.RecordUpdatedAt,

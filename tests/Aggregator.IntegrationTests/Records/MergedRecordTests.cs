@@ -129,4 +129,36 @@ public sealed class MergedRecordTests(PostgresServer server, SandboxProvider san
         Assert.Equal(5, page.GetProperty("items").GetArrayLength());
         Assert.NotNull(page.GetProperty("nextCursor").GetString());
     }
+
+    [Fact]
+    public async Task The_summary_answers_304_until_a_sources_sync_state_changes_even_when_the_record_does_not()
+    {
+        var login = Sandbox.Login("nextgen", "DSTU2", 2);
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", login);
+        await Tenant.WaitForRunAsync(connectionId);
+        var first = await Tenant.GetAsync(new Uri($"/v1/patients/{patientId}/record", UriKind.Relative), TestContext.Current.CancellationToken);
+        var before = await first.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+
+        var unchanged = await SummaryAsync(patientId, first.Headers.ETag!);
+        var resync = await Tenant.SyncNowAsync(connectionId);
+        var afterSync = await SummaryAsync(patientId, first.Headers.ETag!);
+
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        Assert.Equal("succeeded", resync.GetProperty("status").GetString());
+        // Nothing changed at the provider, so the record did not; the source's last sync did, and the summary says so.
+        Assert.Equal(HttpStatusCode.OK, afterSync.StatusCode);
+        var after = await afterSync.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal(before.GetProperty("recordVersion").GetInt64(), after.GetProperty("recordVersion").GetInt64());
+        Assert.True(
+            after.GetProperty("sources")[0].GetProperty("lastSuccessAt").GetDateTimeOffset() > before.GetProperty("sources")[0].GetProperty("lastSuccessAt").GetDateTimeOffset(),
+            "the source's last successful sync moved on");
+        Assert.NotEqual(first.Headers.ETag, afterSync.Headers.ETag);
+    }
+
+    private async Task<HttpResponseMessage> SummaryAsync(Guid patientId, System.Net.Http.Headers.EntityTagHeaderValue etag)
+    {
+        using var conditional = new HttpRequestMessage(HttpMethod.Get, $"/v1/patients/{patientId}/record");
+        conditional.Headers.IfNoneMatch.Add(etag);
+        return await Tenant.SendAsync(conditional, TestContext.Current.CancellationToken);
+    }
 }
