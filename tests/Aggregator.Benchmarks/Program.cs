@@ -3,6 +3,7 @@
 // The dispatcher at scale on its own: dotnet run -c Release --project tests/Aggregator.Benchmarks -- dispatch [--sizes 10000,1000000]
 // Syncs per minute with 1..N Worker processes: dotnet run -c Release --project tests/Aggregator.Benchmarks -- scaleout [--connections 300 --workers 1,2,3]
 // One very large patient (sync, re-sync, reads, export; time and peak memory): dotnet run -c Release --project tests/Aggregator.Benchmarks -- large [--readings 50000]
+// Where one sync's time goes (provider requests, database, rebuild, the rest): dotnet run -c Release --project tests/Aggregator.Benchmarks -- profile [--people 3]
 using System.Diagnostics;
 using System.Globalization;
 using Aggregator.Benchmarks;
@@ -23,6 +24,11 @@ if (args.FirstOrDefault() == "scaleout")
 if (args.FirstOrDefault() == "large")
 {
     return await LargePatientBench.CommandAsync(repo, args);
+}
+
+if (args.FirstOrDefault() == "profile")
+{
+    return await SyncProfileBench.CommandAsync(repo, args);
 }
 
 var samples = Environment.GetEnvironmentVariable("AGGREGATOR_FHIR_SAMPLES") ?? Path.Combine(repo, "data", "fhir-samples");

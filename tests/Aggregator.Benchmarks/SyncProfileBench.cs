@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Aggregator.Domain.Sync;
+using Aggregator.Infrastructure.Observability;
+using Aggregator.Infrastructure.Persistence;
+using Aggregator.Infrastructure.Sync;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Aggregator.Benchmarks;
+
+/// <summary>
+/// Where one sync's time goes: the sandbox and the Api run as processes, generated people are connected through the
+/// SMART flow, and each connection's first sync, then a full re-sync with nothing changed, runs one at a time in this
+/// process by <see cref="SyncEngine"/>. The spans the sync makes anyway (HttpClient's, Npgsql's) and the rebuild's
+/// duration metric are summed per part; what no span covers is this process's own work (parsing, converting,
+/// hashing, deciding) and any database work without a span of its own. Provider requests are timed to their headers.
+/// </summary>
+internal static class SyncProfileBench
+{
+    /// <summary><c>profile [--people 3]</c>.</summary>
+    public static async Task<int> CommandAsync(string repo, string[] args)
+    {
+        var people = Arguments.Int(args, "--people", 3);
+        if (BenchSystem.Missing(repo) is { } missing)
+        {
+            Console.Error.WriteLine($"error: {missing}");
+            return 1;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Aggregator sync profile — {Environment.ProcessorCount} cores, .NET {Environment.Version}, {people} generated people at four FHIR bases"));
+        await using var database = await BenchDatabase.StartAsync(repo);
+        using var keyRing = new KeyRingCertificate();
+        await using var system = await BenchSystem.StartAsync(repo, database.ConnectionString, keyRing.Path, new()
+        {
+            ["Sandbox__Generator__People"] = people.ToString(CultureInfo.InvariantCulture),
+        }, new Dictionary<string, string?>
+        {
+            ["Sync:FullSyncEvery"] = "00:00:00",
+            ["Sync:MaxConcurrentPerProvider"] = "100000",
+        });
+        var logins = await system.GeneratedLoginsAsync();
+        var connections = await system.ConnectAsync(logins, "profile");
+        using var parts = new Parts();
+
+        // The first connection warms this process up (JIT, pools, the capability cache); it is not counted.
+        var warmUp = await RunAsync(system, connections[0].Connection, parts);
+        parts.Reset();
+        var first = new List<Profile>();
+        foreach (var (_, connection) in connections.Skip(1))
+        {
+            first.Add(await RunAsync(system, connection, parts));
+        }
+
+        var again = new List<Profile>();
+        foreach (var (_, connection) in connections.Skip(1))
+        {
+            again.Add(await RunAsync(system, connection, parts));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Warm-up sync: {warmUp.Resources} resources in {warmUp.Total.TotalMilliseconds:0} ms (not counted)"));
+        Console.WriteLine();
+        Console.WriteLine("| part | first syncs | re-syncs, nothing changed |");
+        Console.WriteLine("|---|---|---|");
+        Console.WriteLine(Row("syncs; resources each (median)", first, again, p => p.Resources, "0"));
+        Console.WriteLine(Row("whole sync, ms (median)", first, again, p => p.Total.TotalMilliseconds, "0"));
+        Console.WriteLine(Row("provider requests: count", first, again, p => p.Requests, "0"));
+        Console.WriteLine(Row("provider requests: ms", first, again, p => p.Http.TotalMilliseconds, "0"));
+        Console.WriteLine(Row("database outside the rebuild: commands", first, again, p => p.Commands, "0"));
+        Console.WriteLine(Row("database outside the rebuild: ms", first, again, p => p.Database.TotalMilliseconds, "0"));
+        Console.WriteLine(Row("record rebuild: ms", first, again, p => p.Rebuild.TotalMilliseconds, "0"));
+        Console.WriteLine(Row("the rest, no span covers (this process's parsing, converting, hashing; database work without a span): ms", first, again, p => p.Rest.TotalMilliseconds, "0"));
+        return 0;
+    }
+
+    private static string Row(string what, List<Profile> first, List<Profile> again, Func<Profile, double> figure, string format)
+    {
+        string Median(List<Profile> runs) => Arguments.Spread([.. runs.Select(figure)]).Median.ToString(format, CultureInfo.InvariantCulture);
+        return $"| {what} | {Median(first)} | {Median(again)} |";
+    }
+
+    /// <summary>One full sync of <paramref name="connection"/> in this process; its parts, from the spans it made.</summary>
+    private static async Task<Profile> RunAsync(BenchSystem system, Guid connection, Parts parts)
+    {
+        var run = new SyncRun
+        {
+            Id = Guid.CreateVersion7(), TenantId = system.TenantId, ConnectionId = connection, Status = SyncRunStatus.Queued, Trigger = SyncTrigger.Scheduled,
+            FullSync = true, QueuedAt = DateTimeOffset.UtcNow,
+        };
+        await using (var db = AggregatorDbContext.ForSystem(system.Services.GetRequiredService<NpgsqlDataSource>()))
+        {
+            db.SyncRuns.Add(run);
+            await db.SaveChangesAsync();
+        }
+
+        parts.Reset();
+        var stopwatch = Stopwatch.StartNew();
+        await using (var scope = system.Services.CreateAsyncScope())
+        {
+            if (await scope.ServiceProvider.GetRequiredService<SyncEngine>().RunAsync(run.Id, CancellationToken.None) != SyncStart.Ran)
+            {
+                throw new InvalidOperationException($"Sync run {run.Id} did not run.");
+            }
+        }
+
+        var total = stopwatch.Elapsed;
+        await using (var db = AggregatorDbContext.ForSystem(system.Services.GetRequiredService<NpgsqlDataSource>()))
+        {
+            var ended = await db.SyncRuns.FindAsync(run.Id);
+            if (ended!.Status is not (SyncRunStatus.Succeeded or SyncRunStatus.Partial))
+            {
+                throw new InvalidOperationException($"Sync run {run.Id} ended {ended.Status}: {ended.Error}");
+            }
+
+            return parts.Profile(total, StoredSyncCounts.ResourcesSoFar(StoredSyncCounts.Parse(ended.TypeCounts)));
+        }
+    }
+
+    private sealed record Profile(int Resources, TimeSpan Total, int Requests, TimeSpan Http, int Commands, TimeSpan Database, TimeSpan Rebuild)
+    {
+        public TimeSpan Rest => Total - Http - Database - Rebuild;
+    }
+
+    /// <summary>Listens to this process's HttpClient and Npgsql spans and to the rebuild's duration.</summary>
+    private sealed class Parts : IDisposable
+    {
+        private readonly ActivityListener _spans;
+        private readonly MeterListener _meters = new();
+        private readonly Lock _gate = new();
+        private readonly List<(DateTime Start, TimeSpan Duration)> _commands = [];
+        private readonly List<(DateTime Start, DateTime End)> _rebuilds = [];
+        private int _requests;
+        private TimeSpan _http;
+
+        public Parts()
+        {
+            _spans = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name is "System.Net.Http" or "Npgsql",
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+                ActivityStopped = Stopped,
+            };
+            ActivitySource.AddActivityListener(_spans);
+            _meters.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == AggregatorMetrics.MeterName && instrument.Name == "aggregator.record.rebuild.duration")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _meters.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
+            {
+                var end = DateTime.UtcNow;
+                lock (_gate)
+                {
+                    _rebuilds.Add((end - TimeSpan.FromSeconds(seconds), end));
+                }
+            });
+            _meters.Start();
+        }
+
+        public void Reset()
+        {
+            lock (_gate)
+            {
+                _commands.Clear();
+                _rebuilds.Clear();
+                _requests = 0;
+                _http = TimeSpan.Zero;
+            }
+        }
+
+        public Profile Profile(TimeSpan total, int resources)
+        {
+            lock (_gate)
+            {
+                // Database commands the rebuild makes are part of the rebuild's time, not counted again.
+                var outside = _commands.Where(c => !_rebuilds.Any(r => c.Start >= r.Start && c.Start <= r.End)).ToList();
+                var rebuild = _rebuilds.Aggregate(TimeSpan.Zero, (sum, r) => sum + (r.End - r.Start));
+                return new Profile(resources, total, _requests, _http, outside.Count, outside.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.Duration), rebuild);
+            }
+        }
+
+        private void Stopped(Activity activity)
+        {
+            lock (_gate)
+            {
+                if (activity.Source.Name == "Npgsql")
+                {
+                    _commands.Add((activity.StartTimeUtc, activity.Duration));
+                }
+                else
+                {
+                    _requests++;
+                    _http += activity.Duration;
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _spans.Dispose();
+            _meters.Dispose();
+        }
+    }
+}
