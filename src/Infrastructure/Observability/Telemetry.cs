@@ -64,7 +64,7 @@ public static class Telemetry
             OpenTelemetry.Sdk.SetDefaultTextMapPropagator(new OpenTelemetry.Context.Propagation.TraceContextPropagator());
             telemetry.WithTracing(tracing =>
             {
-                tracing.AddSource(JobTracing.SourceName)
+                tracing.AddSource(JobTracing.SourceName, SyncTracing.SourceName)
                     .AddAspNetCoreInstrumentation(options => options.Filter = http => !IsOperations(http.Request.Path))
                     .AddHttpClientInstrumentation(options => options.EnrichWithHttpRequestMessage = (span, request) =>
                     {

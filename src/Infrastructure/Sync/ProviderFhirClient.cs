@@ -113,6 +113,7 @@ public sealed class ProviderFhirClient(
                 byte[]? body;
                 try
                 {
+                    using var reading = Observability.SyncTracing.Source.StartActivity(Observability.SyncTracing.ReadBody);
                     body = await ReadCappedAsync(response.Content, settings.MaxResponseBytes, linked.Token);
                 }
                 catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

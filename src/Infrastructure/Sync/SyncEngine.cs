@@ -406,7 +406,12 @@ public sealed partial class SyncEngine(
             state.Attachments.UnionWith(entry.AttachmentUrls);
         }
 
-        var result = await state.Writer.WriteAsync(batch, cancellationToken);
+        BatchResult result;
+        using (Observability.SyncTracing.Source.StartActivity(Observability.SyncTracing.StorePage))
+        {
+            result = await state.Writer.WriteAsync(batch, cancellationToken);
+        }
+
         counts.New += result.New;
         counts.Changed += result.Changed;
         counts.Unchanged += result.Unchanged;
