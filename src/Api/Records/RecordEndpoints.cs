@@ -50,11 +50,25 @@ public static class RecordEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        // Counts and the merged patient as the rebuild wrote them with this version.
+        // Counts and the merged patient as the rebuild wrote them with this version; from the items themselves when the
+        // record has not been built in this format yet, or an older build wrote the version.
         using var summary = patient.RecordSummary is { } json ? System.Text.Json.JsonDocument.Parse(json) : null;
-        var categories = summary?.RootElement.GetProperty("categories").EnumerateArray()
-            .Select(c => new CategoryCount(c.GetProperty("category").GetString()!, c.GetProperty("count").GetInt32())).ToList() ?? [];
-        var demographics = summary?.RootElement.GetProperty("demographics") is { ValueKind: System.Text.Json.JsonValueKind.Object } person ? person.Clone() : (System.Text.Json.JsonElement?)null;
+        List<CategoryCount> categories;
+        System.Text.Json.JsonElement? demographics;
+        if (summary?.RootElement is { } stored && stored.GetProperty("recordVersion").GetInt64() == patient.RecordVersion)
+        {
+            categories = [.. stored.GetProperty("categories").EnumerateArray()
+                .Select(c => new CategoryCount(c.GetProperty("category").GetString()!, c.GetProperty("count").GetInt32()))];
+            demographics = stored.GetProperty("demographics") is { ValueKind: System.Text.Json.JsonValueKind.Object } person ? person.Clone() : null;
+        }
+        else
+        {
+            var live = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.DeletedAt == null);
+            categories = await live.Where(i => !i.Retracted && i.Category != Domain.Records.RecordCategory.Demographics)
+                .GroupBy(i => i.Category).OrderBy(g => g.Key).Select(g => new CategoryCount(g.Key, g.Count())).ToListAsync(cancellationToken);
+            var compact = await live.Where(i => i.Category == Domain.Records.RecordCategory.Demographics).Select(i => i.Compact).FirstOrDefaultAsync(cancellationToken);
+            demographics = compact is null ? null : System.Text.Json.JsonDocument.Parse(compact).RootElement.Clone();
+        }
         // An unconfirmed binding is quarantined: it is nobody's source yet; a disconnected one whose records were deleted
         // is nobody's source any more.
         var sources = await db.Connections.AsNoTracking()
@@ -64,8 +78,8 @@ public static class RecordEndpoints
             .ToListAsync(cancellationToken);
         // The sources' sync state changes without the record (a sync that found nothing new, a connection that needs the
         // patient again): it is part of the answer, so of its ETag.
-        var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.Select(s =>
-            FormattableString.Invariant($"{s.ConnectionId}:{s.Provider}:{s.Status}:{s.LastSyncAt?.UtcTicks}:{s.LastSuccessAt?.UtcTicks}"))));
+        var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.OrderBy(s => s.ConnectionId).Select(s =>
+            FormattableString.Invariant($"{s.ConnectionId}:{s.Provider}:{s.FhirVersion}:{s.Status}:{s.LastSyncAt?.UtcTicks}:{s.LastSuccessAt?.UtcTicks}"))));
         if (http.Request.Headers.IfNoneMatch.Contains(etag))
         {
             return TypedResults.StatusCode(StatusCodes.Status304NotModified);

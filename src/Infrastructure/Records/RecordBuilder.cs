@@ -31,20 +31,30 @@ public sealed partial class RecordBuilder(
     {
         var started = clock.GetTimestamp();
         var strategy = db.Database.CreateExecutionStrategy();
-        var version = await strategy.ExecuteAsync(async () =>
+        var deliveries = db.ChangeTracker.Entries<Domain.Webhooks.WebhookDelivery>().Select(e => e.Entity).ToHashSet();
+        long? version;
+        try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            // One rebuild of a patient at a time (two connections may finish syncing together).
-            await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"record:" + patientId}, 0))", cancellationToken);
-            var result = await RebuildLockedAsync(patientId, cancellationToken);
-            if (result is { } written)
+            version = await strategy.ExecuteAsync(async () =>
             {
-                await DatabaseNotifications.SendWithTransactionAsync(db.Database, NotificationChannels.RecordChanged, $"{patientId}:{written}", cancellationToken);
-            }
+                await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                // One rebuild of a patient at a time (two connections may finish syncing together).
+                await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"record:" + patientId}, 0))", cancellationToken);
+                var result = await RebuildLockedAsync(patientId, cancellationToken);
+                if (result is { } written)
+                {
+                    await DatabaseNotifications.SendWithTransactionAsync(db.Database, NotificationChannels.RecordChanged, $"{patientId}:{written}", cancellationToken);
+                }
 
-            await transaction.CommitAsync(cancellationToken);
-            return result;
-        });
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            });
+        }
+        catch
+        {
+            ForgetUnsaved(patientId, deliveries);
+            throw;
+        }
 
         if (version is { } changed)
         {
@@ -54,6 +64,29 @@ public sealed partial class RecordBuilder(
         }
 
         metrics.RecordRebuilt(clock.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// After a failed rebuild (its transaction rolled back): whatever it left tracked in the shared unit of work (record
+    /// rows, the patient's new version, hash and summary, the webhook of a version never committed) is dropped, so that
+    /// a caller that saves what it tracks (a sync recording its failure) saves none of it.
+    /// </summary>
+    private void ForgetUnsaved(Guid patientId, HashSet<Domain.Webhooks.WebhookDelivery> before)
+    {
+        foreach (var entry in db.ChangeTracker.Entries().ToList())
+        {
+            switch (entry.Entity)
+            {
+                case Domain.Records.RecordItem or RecordItemSource or RecordSupportingResource:
+                case Domain.Webhooks.WebhookDelivery delivery when entry.State == EntityState.Added && !before.Contains(delivery):
+                    entry.State = EntityState.Detached;
+                    break;
+                case Domain.Patients.Patient patient when patient.Id == patientId && entry.State == EntityState.Modified:
+                    entry.CurrentValues.SetValues(entry.OriginalValues);
+                    entry.State = EntityState.Unchanged;
+                    break;
+            }
+        }
     }
 
     /// <summary>Returns the new record version when anything changed, else null.</summary>
@@ -80,8 +113,9 @@ public sealed partial class RecordBuilder(
             return null;
         }
 
-        patient.RecordInputHash = inputs;
         var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
+        // A sync that wrote while the sources were read: this build may mix two states, so the next one must not be skipped.
+        var settled = (await InputHashAsync(patientId, cancellationToken)).AsSpan().SequenceEqual(inputs) ? inputs : null;
 
         // Every resource a fact may point to (the Medication of an order, the results of a report, the order a claim
         // bills), per connection, by R4 reference; parsed only when a fact asks for it.
@@ -100,7 +134,7 @@ public sealed partial class RecordBuilder(
             }
         }
 
-        return await WriteAsync(patient, RecordMerger.Merge(items), sources, cancellationToken);
+        return await WriteAsync(patient, RecordMerger.Merge(items), sources, settled, cancellationToken);
     }
 
     /// <summary>
@@ -132,7 +166,9 @@ public sealed partial class RecordBuilder(
     /// <summary>An item whose row is written: its REST form, and its FHIR form with the Provenance.</summary>
     private sealed record Write(Planned Plan, JsonObject Display, byte[] Hash, bool RestChanged, string? FhirType, string? Fhir, string? Provenance, string[] SupportingRefs);
 
-    private async Task<long?> WriteAsync(Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, IReadOnlyList<StoredResource> sources, CancellationToken cancellationToken)
+    /// <param name="inputs">The hash of the sources the record is built from, kept only with the build it describes.</param>
+    private async Task<long?> WriteAsync(
+        Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, IReadOnlyList<StoredResource> sources, byte[]? inputs, CancellationToken cancellationToken)
     {
         var existing = await db.Database.SqlQuery<StoredItem>($"""
             SELECT id, category, item_key, content_hash, supporting_refs, updated_at, deleted_at,
@@ -219,18 +255,21 @@ public sealed partial class RecordBuilder(
             changed += gone.Count;
         }
 
+        // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
+        var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
+        var same = changed == 0 && rewritten == 0 && supportingChanged == 0;
+        // The summary names the version it was written with: one an older build left behind is not served.
         patient.RecordSummary = new JsonObject
         {
+            ["recordVersion"] = same ? patient.RecordVersion : version,
             ["categories"] = new JsonArray([.. planned.Where(p => !p.Item.Retracted && p.Item.Category != RecordCategory.Demographics)
                 .CountBy(p => p.Item.Category).OrderBy(c => c.Key, StringComparer.Ordinal)
                 .Select(c => (JsonNode)new JsonObject { ["category"] = c.Key, ["count"] = c.Value })]),
             ["demographics"] = demographics is null ? null : JsonNode.Parse(demographics),
         }.ToJsonString();
-
-        // A supporting resource (the Medication an order names) that changed is a new version too, but not a changed item.
-        var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
         patient.RecordModel = Domain.Records.RecordItem.Model;
-        if (changed == 0 && rewritten == 0 && supportingChanged == 0)
+        patient.RecordInputHash = inputs;
+        if (same)
         {
             // Nothing a reader could tell apart (at most the read model's format, or the inputs' hash): no new version.
             await db.SaveChangesAsync(cancellationToken);

@@ -61,6 +61,7 @@ public sealed class ReadModelTests(PostgresServer server, SandboxProvider sandbo
         await Tenant.WaitForRunAsync(connectionId);
         var everything = Entries(await Tenant.GetJsonAsync($"/fhir/r4/Patient/{patientId}/$everything"));
         var labs = await Tenant.GetStringAsync(new Uri($"/v1/patients/{patientId}/record/labs?limit=500&provider={connectionId}&code={Loinc}|{Code}", UriKind.Relative), TestContext.Current.CancellationToken);
+        var summary = Summary(await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record"));
         long version;
         await using (var db = Database.CreateContext())
         {
@@ -68,9 +69,12 @@ public sealed class ReadModelTests(PostgresServer server, SandboxProvider sandbo
             await db.Database.ExecuteSqlInterpolatedAsync($"UPDATE record_items SET fhir = NULL, provenance = NULL, fhir_type = NULL, codes = '{{}}' WHERE patient_id = {patientId}", TestContext.Current.CancellationToken);
             await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM record_item_sources WHERE patient_id = {patientId}", TestContext.Current.CancellationToken);
             await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM record_supporting_resources WHERE patient_id = {patientId}", TestContext.Current.CancellationToken);
-            await db.Database.ExecuteSqlInterpolatedAsync($"UPDATE patients SET record_model = 1 WHERE id = {patientId}", TestContext.Current.CancellationToken);
+            await db.Database.ExecuteSqlInterpolatedAsync($"UPDATE patients SET record_model = 1, record_summary = NULL WHERE id = {patientId}", TestContext.Current.CancellationToken);
             version = await db.Patients.Where(p => p.Id == patientId).Select(p => p.RecordVersion).SingleAsync(TestContext.Current.CancellationToken);
         }
+
+        // Before the migration has built it again, the summary still shows the record's counts and patient (from its items).
+        Assert.Equal(summary, Summary(await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record")));
 
         await Api.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(TestContext.Current.CancellationToken);
 
@@ -83,7 +87,12 @@ public sealed class ReadModelTests(PostgresServer server, SandboxProvider sandbo
 
         Assert.Equal(everything, Entries(await Tenant.GetJsonAsync($"/fhir/r4/Patient/{patientId}/$everything")));
         Assert.Equal(labs, await Tenant.GetStringAsync(new Uri($"/v1/patients/{patientId}/record/labs?limit=500&provider={connectionId}&code={Loinc}|{Code}", UriKind.Relative), TestContext.Current.CancellationToken));
+        Assert.Equal(summary, Summary(await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record")));
     }
+
+    /// <summary>What a summary says of the record itself: its categories with their counts, and the merged patient.</summary>
+    private static string Summary(JsonElement summary) =>
+        $"{summary.GetProperty("categories").GetRawText()} {summary.GetProperty("demographics").GetRawText()}";
 
     private static List<string> PathsOf(Guid patientId, Guid connectionId) =>
     [
