@@ -5,7 +5,7 @@
 namespace Aggregator.Infrastructure.Persistence.Migrations
 {
     /// <inheritdoc />
-    public partial class RecordInputHash : Migration
+    public partial class RecordInputHashAndSummary : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -15,6 +15,12 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                 table: "patients",
                 type: "bytea",
                 nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "record_summary",
+                table: "patients",
+                type: "text",
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -22,6 +28,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
         {
             migrationBuilder.DropColumn(
                 name: "record_input_hash",
+                table: "patients");
+
+            migrationBuilder.DropColumn(
+                name: "record_summary",
                 table: "patients");
         }
     }

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Aggregator.Infrastructure.Persistence.Migrations
 {
     [DbContext(typeof(AggregatorDbContext))]
-    [Migration("20261206195236_RecordInputHash")]
-    partial class RecordInputHash
+    [Migration("20261206214426_RecordInputHashAndSummary")]
+    partial class RecordInputHashAndSummary
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -519,6 +519,10 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.Property<int>("RecordModel")
                         .HasColumnType("integer")
                         .HasColumnName("record_model");
+
+                    b.Property<string>("RecordSummary")
+                        .HasColumnType("text")
+                        .HasColumnName("record_summary");
 
                     b.Property<DateTimeOffset?>("RecordUpdatedAt")
                         .HasColumnType("timestamp with time zone")
