@@ -52,14 +52,12 @@ public static class RecordEndpoints
 
         // Counts and the merged patient as the rebuild wrote them with this version; from the items themselves when the
         // record has not been built in this format yet, or an older build wrote the version.
-        using var summary = patient.RecordSummary is { } json ? System.Text.Json.JsonDocument.Parse(json) : null;
         List<CategoryCount> categories;
         System.Text.Json.JsonElement? demographics;
-        if (summary?.RootElement is { } stored && stored.GetProperty("recordVersion").GetInt64() == patient.RecordVersion)
+        if (StoredRecordSummary.Read(patient.RecordSummary, patient.RecordVersion) is { } stored)
         {
-            categories = [.. stored.GetProperty("categories").EnumerateArray()
-                .Select(c => new CategoryCount(c.GetProperty("category").GetString()!, c.GetProperty("count").GetInt32()))];
-            demographics = stored.GetProperty("demographics") is { ValueKind: System.Text.Json.JsonValueKind.Object } person ? person.Clone() : null;
+            categories = [.. stored.Categories.Select(c => new CategoryCount(c.Category, c.Count))];
+            demographics = stored.Demographics;
         }
         else
         {

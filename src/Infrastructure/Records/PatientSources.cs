@@ -31,4 +31,23 @@ public static class PatientSources
 
         return resources;
     }
+
+    /// <summary>
+    /// A hash of what <see cref="LoadAsync"/> reads, without reading it: each live resource of the confirmed connections
+    /// by connection, provider name, type, id, content hash and last-updated time. Equal hashes, equal inputs to the
+    /// rebuild (a change in how a record is built from them is a new <see cref="Domain.Records.RecordItem.Model"/>).
+    /// </summary>
+    public static async Task<byte[]> HashAsync(AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return await db.Database.SqlQuery<byte[]>($"""
+            SELECT sha256(convert_to(coalesce(string_agg(
+                       concat_ws('|', r.connection_id, p.name, r.resource_type, r.resource_id, encode(r.content_hash, 'hex'), extract(epoch FROM r.last_updated)),
+                       chr(10) ORDER BY r.connection_id, r.resource_type, r.resource_id), ''), 'UTF8')) AS "Value"
+            FROM source_resources r
+            JOIN connections c ON c.id = r.connection_id
+            JOIN providers p ON p.id = c.provider_id
+            WHERE c.patient_id = {patientId} AND c.confirmed_at IS NOT NULL AND r.deleted_at IS NULL AND r.resource IS NOT NULL
+            """).SingleAsync(cancellationToken);
+    }
 }

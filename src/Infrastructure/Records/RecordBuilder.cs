@@ -107,7 +107,7 @@ public sealed partial class RecordBuilder(
 
         var patient = await db.Patients.SingleAsync(p => p.Id == patientId, cancellationToken);
         // Nothing the record is built from has changed since it was built (a sync that found nothing new): done.
-        var inputs = await InputHashAsync(patientId, cancellationToken);
+        var inputs = await PatientSources.HashAsync(db, patientId, cancellationToken);
         if (patient.RecordModel == Domain.Records.RecordItem.Model && patient.RecordInputHash is { } built && built.AsSpan().SequenceEqual(inputs))
         {
             return null;
@@ -115,7 +115,7 @@ public sealed partial class RecordBuilder(
 
         var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
         // A sync that wrote while the sources were read: this build may mix two states, so the next one must not be skipped.
-        var settled = (await InputHashAsync(patientId, cancellationToken)).AsSpan().SequenceEqual(inputs) ? inputs : null;
+        var settled = (await PatientSources.HashAsync(db, patientId, cancellationToken)).AsSpan().SequenceEqual(inputs) ? inputs : null;
 
         // Every resource a fact may point to (the Medication of an order, the results of a report, the order a claim
         // bills), per connection, by R4 reference; parsed only when a fact asks for it.
@@ -136,22 +136,6 @@ public sealed partial class RecordBuilder(
 
         return await WriteAsync(patient, RecordMerger.Merge(items), sources, settled, cancellationToken);
     }
-
-    /// <summary>
-    /// The hash of the rebuild's inputs, as <see cref="PatientSources"/> reads them: every live resource of the patient's
-    /// confirmed connections by connection, provider name, type, id, content hash and last-updated time. A change in how
-    /// the record is built from them is a new <see cref="Domain.Records.RecordItem.Model"/>.
-    /// </summary>
-    private async Task<byte[]> InputHashAsync(Guid patientId, CancellationToken cancellationToken) =>
-        await db.Database.SqlQuery<byte[]>($"""
-            SELECT sha256(convert_to(coalesce(string_agg(
-                       concat_ws('|', r.connection_id, p.name, r.resource_type, r.resource_id, encode(r.content_hash, 'hex'), extract(epoch FROM r.last_updated)),
-                       chr(10) ORDER BY r.connection_id, r.resource_type, r.resource_id), ''), 'UTF8')) AS "Value"
-            FROM source_resources r
-            JOIN connections c ON c.id = r.connection_id
-            JOIN providers p ON p.id = c.provider_id
-            WHERE c.patient_id = {patientId} AND c.confirmed_at IS NOT NULL AND r.deleted_at IS NULL AND r.resource IS NOT NULL
-            """).SingleAsync(cancellationToken);
 
     /// <summary>How many items are rendered, compared and written at a time: what the rebuild holds beyond the merge.</summary>
     private const int ChunkSize = 100;
@@ -259,14 +243,11 @@ public sealed partial class RecordBuilder(
         var supportingChanged = await WriteSupportingAsync(patient, view.Supporting, cancellationToken);
         var same = changed == 0 && rewritten == 0 && supportingChanged == 0;
         // The summary names the version it was written with: one an older build left behind is not served.
-        patient.RecordSummary = new JsonObject
-        {
-            ["recordVersion"] = same ? patient.RecordVersion : version,
-            ["categories"] = new JsonArray([.. planned.Where(p => !p.Item.Retracted && p.Item.Category != RecordCategory.Demographics)
-                .CountBy(p => p.Item.Category).OrderBy(c => c.Key, StringComparer.Ordinal)
-                .Select(c => (JsonNode)new JsonObject { ["category"] = c.Key, ["count"] = c.Value })]),
-            ["demographics"] = demographics is null ? null : JsonNode.Parse(demographics),
-        }.ToJsonString();
+        patient.RecordSummary = new StoredRecordSummary(
+            same ? patient.RecordVersion : version,
+            [.. planned.Where(p => !p.Item.Retracted && p.Item.Category != RecordCategory.Demographics)
+                .CountBy(p => p.Item.Category).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new CategoryTally(c.Key, c.Value))],
+            demographics is null ? null : JsonElement.Parse(demographics)).ToJson();
         patient.RecordModel = Domain.Records.RecordItem.Model;
         patient.RecordInputHash = inputs;
         if (same)
