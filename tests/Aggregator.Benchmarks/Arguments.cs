@@ -10,6 +10,13 @@ internal static class Arguments
         return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
     }
 
+    /// <summary>The text after <paramref name="name"/>, or null when it is not given.</summary>
+    public static string? Text(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
     /// <summary>A comma-separated list of whole numbers, e.g. <c>--workers 1,2,3</c>.</summary>
     public static IReadOnlyList<int> Ints(string[] args, string name, IReadOnlyList<int> fallback)
     {

@@ -28,14 +28,18 @@ internal sealed class IngestBench : IAsyncDisposable
     private readonly IHost _host;
     private readonly List<(Guid PatientId, Guid ConnectionId, List<byte[]> Pages, int Resources, long Bytes)> _patients;
 
-    private IngestBench(IHost host, Guid tenantId, List<(Guid, Guid, List<byte[]>, int, long)> patients)
+    private IngestBench(IHost host, Guid tenantId, Guid providerId, List<(Guid, Guid, List<byte[]>, int, long)> patients)
     {
         _host = host;
         TenantId = tenantId;
+        ProviderId = providerId;
         _patients = patients;
     }
 
     public Guid TenantId { get; }
+
+    /// <summary>The one R4 provider every benchmark patient is connected to.</summary>
+    public Guid ProviderId { get; }
 
     public IReadOnlyList<Guid> PatientIds => [.. _patients.Select(p => p.PatientId)];
 
@@ -83,14 +87,17 @@ internal sealed class IngestBench : IAsyncDisposable
         }
 
         await db.SaveChangesAsync();
-        return new IngestBench(host, tenant.Id, patients);
+        return new IngestBench(host, tenant.Id, provider.Id, patients);
     }
 
-    public async Task IngestAsync()
+    public async Task IngestAsync(BenchReport report)
     {
         var total = _patients.Sum(p => p.Resources);
         var megabytes = _patients.Sum(p => p.Bytes) / 1024.0 / 1024.0;
-        foreach (var pass in new[] { "first sync (all new)", "second sync (all unchanged)" })
+        var copy = await CopyCeilingAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Ceiling: COPY of the same {total:N0} resources into a jsonb table (binary, one COPY per page, nothing else) in {copy:0.00} s = {total / copy:N0} resources/s"));
+        foreach (var (pass, path) in new[] { ("first sync (all new)", "ingest: all new"), ("second sync (all unchanged)", "ingest: all unchanged") })
         {
             var stopwatch = Stopwatch.StartNew();
             long written = 0;
@@ -110,7 +117,48 @@ internal sealed class IngestBench : IAsyncDisposable
             var elapsed = stopwatch.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Ingest, {pass}: {total:N0} resources ({megabytes:0.0} MB, {written:N0} rows written) in {elapsed:0.00} s = {total / elapsed:N0} resources/s, {megabytes / elapsed:0.0} MB/s"));
+            report.Add(new BenchFigure(path, total / elapsed, "resources/s", "COPY into jsonb", total / copy, HigherIsBetter: true, Target: 0.5,
+                string.Create(CultureInfo.InvariantCulture, $"{megabytes / elapsed:0.0} MB/s; parse, convert, COPY into staging, upsert")));
         }
+    }
+
+    /// <summary>
+    /// The ingest's ceiling: the same resources, already as JSON text, written by a plain binary COPY (one per page of
+    /// 100, as the sync writes) into a table of the same shape as <c>source_resources</c>' key and jsonb, with no
+    /// parsing, hashing, staging or upsert. Seconds for all of them.
+    /// </summary>
+    private async Task<double> CopyCeilingAsync()
+    {
+        var rows = _patients.SelectMany(p => p.Pages.Select(body => SearchPage.Parse(body).Entries
+            .Select(e => (p.ConnectionId, Type: e.ResourceType ?? "Unknown", Id: e.ResourceId ?? "", Json: e.RawJson)).ToList())).ToList();
+        await using var session = await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        await using (var create = new NpgsqlCommand(
+            "DROP TABLE IF EXISTS bench_copy_ceiling; CREATE TABLE bench_copy_ceiling (connection_id uuid NOT NULL, resource_type text NOT NULL, resource_id text NOT NULL, resource jsonb NOT NULL, PRIMARY KEY (connection_id, resource_type, resource_id))",
+            session))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        foreach (var page in rows)
+        {
+            await using var writer = await session.BeginBinaryImportAsync("COPY bench_copy_ceiling (connection_id, resource_type, resource_id, resource) FROM STDIN (FORMAT BINARY)");
+            foreach (var (connectionId, type, id, json) in page)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(connectionId, NpgsqlTypes.NpgsqlDbType.Uuid);
+                await writer.WriteAsync(type, NpgsqlTypes.NpgsqlDbType.Text);
+                await writer.WriteAsync(id, NpgsqlTypes.NpgsqlDbType.Text);
+                await writer.WriteAsync(json, NpgsqlTypes.NpgsqlDbType.Jsonb);
+            }
+
+            await writer.CompleteAsync();
+        }
+
+        var elapsed = stopwatch.Elapsed.TotalSeconds;
+        await using var drop = new NpgsqlCommand("DROP TABLE bench_copy_ceiling", session);
+        await drop.ExecuteNonQueryAsync();
+        return elapsed;
     }
 
     public async Task RebuildAsync()
