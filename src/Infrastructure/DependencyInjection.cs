@@ -10,6 +10,7 @@ using Aggregator.Infrastructure.Patients;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.AspNetCore.DataProtection;
 using Aggregator.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -37,6 +38,21 @@ public static class DependencyInjection
             Console.Error.WriteLine(ex.Message);
             return false;
         }
+    }
+
+    /// <summary>
+    /// <see cref="AggregatorDbContext"/> for every scope, acting for the scope's <see cref="CurrentTenant"/>. The contexts
+    /// are pooled and their options built once: building options and a context per request cost a cached read most of
+    /// its time (it needs no database, but its endpoint takes a context). Disposing the scope returns its context.
+    /// </summary>
+    public static IServiceCollection AddAggregatorDbContext(this IServiceCollection services, Func<IServiceProvider, NpgsqlDataSource> dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        services.AddPooledDbContextFactory<AggregatorDbContext>((provider, options) =>
+            AggregatorDbContext.Configure(options, dataSource(provider)).AddInterceptors(TenantSessionInterceptor.Instance));
+        services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<AggregatorDbContext>>().CreateDbContext()
+            .For(provider.GetRequiredService<CurrentTenant>()));
+        return services;
     }
 
     /// <summary>PostgreSQL, EF Core, Hangfire storage and the clock. <paramref name="migrateOnStartup"/>: this host owns migrations.</summary>
@@ -71,9 +87,7 @@ public static class DependencyInjection
             .Build());
         var ownerConnectionString = builder.Configuration.GetConnectionString(DatabaseRoles.OwnerConnectionStringName);
         services.AddSingleton(provider => new DatabaseRoles(provider.GetRequiredService<NpgsqlDataSource>(), ownerConnectionString));
-        services.AddDbContext<AggregatorDbContext>((provider, options) =>
-            AggregatorDbContext.Configure(options, provider.GetRequiredService<NpgsqlDataSource>())
-                .AddInterceptors(new TenantSessionInterceptor(provider.GetRequiredService<CurrentTenant>())));
+        services.AddAggregatorDbContext(provider => provider.GetRequiredService<NpgsqlDataSource>());
 
         services.AddSingleton<DatabaseState>();
         services.AddSingleton<DatabaseMigrator>();

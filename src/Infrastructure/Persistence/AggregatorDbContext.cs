@@ -15,17 +15,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Aggregator.Infrastructure.Persistence;
 
 /// <summary>Aggregator's own data (tenants, patients, connections, source resources, the merged record). Hangfire keeps its jobs in its own schema beside it.</summary>
-public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> options, CurrentTenant currentTenant)
+/// <remarks>
+/// The host pools its contexts (<see cref="DependencyInjection.AddAggregatorDbContext"/>): building one per request cost a
+/// cached read most of its time. A context therefore takes its tenant after it is made, with <see cref="For"/>; until
+/// then it acts for nobody and sees no tenant-owned row.
+/// </remarks>
+public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> options)
     : DbContext(options), IDataProtectionKeyContext
 {
     /// <summary>EF's migrations history table (snake case, like every table of ours).</summary>
     public const string MigrationsHistoryTable = "__ef_migrations_history";
-
-    /// <summary>A context for system work and tools: sees every tenant.</summary>
-    public AggregatorDbContext(DbContextOptions<AggregatorDbContext> options)
-        : this(options, CurrentTenant.ForSystem())
-    {
-    }
 
     public DbSet<Tenant> Tenants => Set<Tenant>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
@@ -49,10 +48,34 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     /// <summary>ASP.NET Core Data Protection's key ring (token encryption, cursors), shared by every replica.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    // Read by the tenant query filter; EF Core evaluates them per context instance.
-    private bool AllTenants => currentTenant.IsSystem;
+    /// <summary>The tenant this context acts for, and what <see cref="TenantSessionInterceptor"/> last set its connection session to.</summary>
+    internal TenantSessionState SessionState { get; } = new();
 
-    private Guid CurrentTenantId => currentTenant.TenantId ?? Guid.Empty;
+    /// <summary>Makes this context act for <paramref name="tenant"/> (a scope's, or <see cref="CurrentTenant.ForSystem"/> for tools).</summary>
+    public AggregatorDbContext For(CurrentTenant tenant)
+    {
+        SessionState.Bind(tenant);
+        return this;
+    }
+
+    /// <summary>Acts for nobody again before it goes back to the pool: whoever leases it next sees nothing until bound.</summary>
+    public override void Dispose()
+    {
+        SessionState.Bind(new CurrentTenant());
+        base.Dispose();
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public override ValueTask DisposeAsync()
+    {
+        SessionState.Bind(new CurrentTenant());
+        return base.DisposeAsync();
+    }
+
+    // Read by the tenant query filter; EF Core evaluates them per context instance.
+    private bool AllTenants => SessionState.Tenant.IsSystem;
+
+    private Guid CurrentTenantId => SessionState.Tenant.TenantId ?? Guid.Empty;
 
     /// <summary>
     /// A context for system work outside a host's scopes (migrations, tools): its session says so to row-level security,
@@ -62,8 +85,8 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     {
         var system = CurrentTenant.ForSystem();
         var options = new DbContextOptionsBuilder<AggregatorDbContext>();
-        Configure(options, dataSource).AddInterceptors(new TenantSessionInterceptor(system));
-        return new AggregatorDbContext(options.Options, system);
+        Configure(options, dataSource).AddInterceptors(TenantSessionInterceptor.Instance);
+        return new AggregatorDbContext(options.Options).For(system);
     }
 
     /// <summary>The one way our context is configured: the host, design-time tooling and tests share it.</summary>

@@ -16,6 +16,6 @@ internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<A
         var dataSource = NpgsqlDataSource.Create("Host=localhost;Database=aggregator_design");
         var options = new DbContextOptionsBuilder<AggregatorDbContext>();
         AggregatorDbContext.Configure(options, dataSource);
-        return new AggregatorDbContext(options.Options);
+        return new AggregatorDbContext(options.Options).For(Tenants.CurrentTenant.ForSystem());
     }
 }

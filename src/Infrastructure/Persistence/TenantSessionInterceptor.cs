@@ -1,20 +1,46 @@
 using System.Data.Common;
 using Aggregator.Infrastructure.Tenants;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Aggregator.Infrastructure.Persistence;
 
-/// <summary>
-/// Keeps EF's connection session in step with the scope's <see cref="CurrentTenant"/>: set when EF opens the
-/// connection, and set again before a command whenever the scope's tenant or system mode changed since (a scope
-/// acts as system for a lookup, then for the tenant it found, possibly on one open connection).
-/// </summary>
-internal sealed class TenantSessionInterceptor(CurrentTenant tenant) : DbConnectionInterceptor, IDbCommandInterceptor
+/// <summary>What the session of one context's connection was last set to, and for which connection.</summary>
+internal sealed class TenantSessionState
 {
-    private DbConnection? _connection;
-    private TenantSession.SessionValue _applied;
+    /// <summary>Until bound, nobody: tenant-owned rows are invisible (to the query filter and to row-level security).</summary>
+    public CurrentTenant Tenant { get; private set; } = new();
 
-    private TenantSession.SessionValue Wanted => TenantSession.Value(tenant.TenantId, tenant.IsSystem);
+    /// <summary>Acts for <paramref name="tenant"/> from now on, on whatever connection comes next (a pooled context's last one is forgotten).</summary>
+    public void Bind(CurrentTenant tenant)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        Tenant = tenant;
+        Connection = null;
+        Applied = default;
+    }
+
+    public DbConnection? Connection { get; set; }
+
+    public TenantSession.SessionValue Applied { get; set; }
+
+    public TenantSession.SessionValue Wanted => TenantSession.Value(Tenant.TenantId, Tenant.IsSystem);
+}
+
+/// <summary>
+/// Keeps EF's connection session in step with the context's <see cref="CurrentTenant"/>: set when EF opens the
+/// connection, and set again before a command whenever the scope's tenant or system mode changed since (a scope
+/// acts as system for a lookup, then for the tenant it found, possibly on one open connection). One instance serves
+/// every context (so that the context's options are built once, not per request): what it applied is kept on each
+/// <see cref="AggregatorDbContext"/> (<see cref="TenantSessionState"/>).
+/// </summary>
+internal sealed class TenantSessionInterceptor : DbConnectionInterceptor, IDbCommandInterceptor
+{
+    public static readonly TenantSessionInterceptor Instance = new();
+
+    private TenantSessionInterceptor()
+    {
+    }
 
     /// <summary>
     /// Npgsql returns a connection enlisted in an ambient transaction to the pool unreset when the transaction ends:
@@ -22,77 +48,98 @@ internal sealed class TenantSessionInterceptor(CurrentTenant tenant) : DbConnect
     /// </summary>
     private static bool InAmbientTransaction => System.Transactions.Transaction.Current is not null;
 
-    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Sync(connection, force: true);
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Sync(StateOf(eventData?.Context), connection, force: true);
 
     public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        SyncAsync(connection, force: true, cancellationToken);
+        SyncAsync(StateOf(eventData?.Context), connection, force: true, cancellationToken);
 
-    public override void ConnectionClosed(DbConnection connection, ConnectionEndEventData eventData) => _connection = null;
+    public override void ConnectionClosed(DbConnection connection, ConnectionEndEventData eventData) => Forget(StateOf(eventData?.Context));
 
     public override Task ConnectionClosedAsync(DbConnection connection, ConnectionEndEventData eventData)
     {
-        _connection = null;
+        Forget(StateOf(eventData?.Context));
         return Task.CompletedTask;
     }
 
     public InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
     {
-        Sync(command?.Connection, force: false);
+        Sync(StateOf(eventData?.Context), command?.Connection, force: false);
         return result;
     }
 
     public InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
     {
-        Sync(command?.Connection, force: false);
+        Sync(StateOf(eventData?.Context), command?.Connection, force: false);
         return result;
     }
 
     public InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
     {
-        Sync(command?.Connection, force: false);
+        Sync(StateOf(eventData?.Context), command?.Connection, force: false);
         return result;
     }
 
     public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
     {
-        await SyncAsync(command?.Connection, force: false, cancellationToken);
+        await SyncAsync(StateOf(eventData?.Context), command?.Connection, force: false, cancellationToken);
         return result;
     }
 
     public async ValueTask<InterceptionResult<object>> ScalarExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
     {
-        await SyncAsync(command?.Connection, force: false, cancellationToken);
+        await SyncAsync(StateOf(eventData?.Context), command?.Connection, force: false, cancellationToken);
         return result;
     }
 
     public async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        await SyncAsync(command?.Connection, force: false, cancellationToken);
+        await SyncAsync(StateOf(eventData?.Context), command?.Connection, force: false, cancellationToken);
         return result;
     }
 
-    private void Sync(DbConnection? connection, bool force)
+    /// <summary>The state of a context of ours; none for any other context (which this interceptor leaves alone).</summary>
+    private static TenantSessionState? StateOf(DbContext? context) => (context as AggregatorDbContext)?.SessionState;
+
+    private static void Forget(TenantSessionState? state)
     {
-        ArgumentNullException.ThrowIfNull(connection);
-        var wanted = Wanted;
-        if (force || !ReferenceEquals(connection, _connection) || wanted != _applied)
+        if (state is not null)
         {
-            TenantSession.Apply(connection, wanted, InAmbientTransaction);
-            (_connection, _applied) = (connection, wanted);
+            state.Connection = null;
         }
     }
 
-    private async Task SyncAsync(DbConnection? connection, bool force, CancellationToken cancellationToken)
+    private static void Sync(TenantSessionState? state, DbConnection? connection, bool force)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var wanted = Wanted;
-        if (force || !ReferenceEquals(connection, _connection) || wanted != _applied)
+        if (state is null)
+        {
+            return;
+        }
+
+        var wanted = state.Wanted;
+        if (force || !ReferenceEquals(connection, state.Connection) || wanted != state.Applied)
+        {
+            TenantSession.Apply(connection, wanted, InAmbientTransaction);
+            (state.Connection, state.Applied) = (connection, wanted);
+        }
+    }
+
+    private static async Task SyncAsync(TenantSessionState? state, DbConnection? connection, bool force, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (state is null)
+        {
+            return;
+        }
+
+        var wanted = state.Wanted;
+        if (force || !ReferenceEquals(connection, state.Connection) || wanted != state.Applied)
         {
             await TenantSession.ApplyAsync(connection, wanted, cancellationToken, InAmbientTransaction);
-            (_connection, _applied) = (connection, wanted);
+            (state.Connection, state.Applied) = (connection, wanted);
         }
     }
 }

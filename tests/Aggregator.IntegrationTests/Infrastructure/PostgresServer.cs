@@ -144,7 +144,7 @@ public sealed class PostgresServer : IAsyncLifetime
         await using var dataSource = NpgsqlDataSource.Create(appConnectionString ?? connectionString);
         await using var roles = new DatabaseRoles(dataSource, appConnectionString is null ? null : connectionString);
         var services = new ServiceCollection();
-        services.AddDbContext<AggregatorDbContext>(options => AggregatorDbContext.Configure(options, dataSource));
+        Aggregator.Infrastructure.DependencyInjection.AddAggregatorDbContext(services, _ => dataSource);
         services.AddScoped<Aggregator.Infrastructure.Tenants.CurrentTenant>();
         await using var provider = services.BuildServiceProvider();
         var migrator = new DatabaseMigrator(

@@ -29,6 +29,6 @@ public sealed class TestDatabase(PostgresServer server) : IAsyncLifetime
     {
         var options = new DbContextOptionsBuilder<AggregatorDbContext>();
         AggregatorDbContext.Configure(options, _dataSource ?? throw new InvalidOperationException("Initialize the database first."));
-        return new AggregatorDbContext(options.Options);
+        return new AggregatorDbContext(options.Options).For(Aggregator.Infrastructure.Tenants.CurrentTenant.ForSystem());
     }
 }

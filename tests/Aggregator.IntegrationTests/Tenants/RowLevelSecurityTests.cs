@@ -79,6 +79,40 @@ public sealed class RowLevelSecurityTests(PostgresServer server) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task A_pooled_context_carries_no_tenant_from_one_scope_to_the_next()
+    {
+        var (coral, _) = await TenantWithPatientAsync("Coral Health");
+        await TenantWithPatientAsync("Other Health");
+        await using var api = new ApiFactory(_database.ConnectionString);
+        _ = api.Server;
+
+        // One scope acts for a tenant and gives its context back to the pool; whatever leases a context next acts for
+        // nobody until it says otherwise: the next scope (no tenant yet), or a context taken from the pool directly.
+        int first;
+        await using (var scope = api.Services.CreateAsyncScope())
+        {
+            scope.ServiceProvider.GetRequiredService<CurrentTenant>().Set(coral);
+            first = await scope.ServiceProvider.GetRequiredService<AggregatorDbContext>().Patients.IgnoreQueryFilters().CountAsync(TestContext.Current.CancellationToken);
+        }
+
+        int leased;
+        await using (var direct = await api.Services.GetRequiredService<IDbContextFactory<AggregatorDbContext>>().CreateDbContextAsync(TestContext.Current.CancellationToken))
+        {
+            leased = await direct.Patients.CountAsync(TestContext.Current.CancellationToken);
+        }
+
+        int next;
+        await using (var scope = api.Services.CreateAsyncScope())
+        {
+            next = await scope.ServiceProvider.GetRequiredService<AggregatorDbContext>().Patients.IgnoreQueryFilters().CountAsync(TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(1, first);
+        Assert.Equal(0, next);
+        Assert.Equal(0, leased);
+    }
+
+    [Fact]
     public async Task The_services_role_owns_nothing_and_cannot_turn_the_policies_off()
     {
         await using var api = new ApiFactory(_database.ConnectionString);
