@@ -290,6 +290,18 @@ public static class FhirEndpoints
         return Results.Text(body, mediaType + "; charset=utf-8", Encoding.UTF8, status);
     }
 
+    /// <summary>A 200 answer whose body is UTF-8 already (a cached page), in the media type the client asked for.</summary>
+    internal static IResult Respond(HttpContext http, byte[] utf8Body, string etag)
+    {
+        if (MediaType(http.Request) is not { } mediaType)
+        {
+            return Outcome(StatusCodes.Status406NotAcceptable, "not-supported", "This server speaks FHIR JSON only: application/fhir+json or application/json.", "application/fhir+json");
+        }
+
+        http.Response.Headers.ETag = etag;
+        return new Utf8Body(utf8Body, mediaType + "; charset=utf-8");
+    }
+
     internal static IResult Outcome(int status, string code, string diagnostics, string mediaType = "application/fhir+json")
     {
         var outcome = new JsonObject

@@ -45,7 +45,7 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
         var generation = cache.Generation; // before the read: a page read while the cache forgets is not kept
         if (cache.TryGet(tenant.Required, patientId, cacheKey, out var hit))
         {
-            return Answer(http, hit.Body, hit.ETag);
+            return Answer(http, hit);
         }
 
         var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
@@ -66,8 +66,9 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
             return FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such resource in this patient's record.");
         }
 
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag), generation);
-        return Answer(http, body, etag);
+        var page = new CachedPage(tenant.Required, version.Value, body, etag);
+        cache.Set(patientId, cacheKey, page, generation);
+        return Answer(http, page);
     }
 
     /// <summary>The items every source has not retracted, newest first (undated last), as the REST record lists them.</summary>
@@ -228,8 +229,8 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
     /// <summary>A FHIR instant in UTC, to the millisecond.</summary>
     public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
-    private static IResult Answer(HttpContext http, string body, string etag) =>
-        http.Request.Headers.IfNoneMatch.Contains(etag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, body, etag: etag);
+    private static IResult Answer(HttpContext http, CachedPage page) =>
+        http.Request.Headers.IfNoneMatch.Contains(page.ETag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, page.Utf8Body, page.ETag);
 
     private static IResult PatientMissing() => FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such patient.");
 }

@@ -9,6 +9,8 @@ using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Records;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Aggregator.Api.Operations;
 
@@ -25,6 +27,7 @@ public static class RecordEndpoints
             .Audited();
         group.MapGet("/record", GetRecord)
             .WithName("getRecord")
+            .Produces<RecordSummary>()
             .HasConditionalReads()
             .WithSummary("The patient's merged record: demographics, categories with counts, sources and their sync state");
         group.MapGet("/record/{category}", GetCategory)
@@ -41,10 +44,29 @@ public static class RecordEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<Ok<RecordSummary>, StatusCodeHttpResult, ProblemHttpResult>> GetRecord(
-        Guid patientId, HttpContext http, AggregatorDbContext db, CancellationToken cancellationToken)
+    /// <summary>
+    /// The summary, from memory while neither the record nor its sources' state changed (each change is announced to
+    /// every replica: the record's version by the rebuild, the sources' state by the database), else from the patient's
+    /// row, which the rebuild wrote it to, and the connections.
+    /// </summary>
+    private static async Task<IResult> GetRecord(
+        Guid patientId, HttpContext http, AggregatorDbContext db, RecordPageCache cache, CurrentTenant tenant, IOptions<JsonOptions> json,
+        CancellationToken cancellationToken)
     {
-        var patient = PatientAccess.Allows(http.User, patientId) ? await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == patientId, cancellationToken) : null;
+        if (!PatientAccess.Allows(http.User, patientId))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        // Both before the read: a summary read while the cache forgets, or while the sources change, is not kept.
+        var generation = cache.Generation;
+        var sourcesStamp = cache.SourcesStamp(patientId);
+        if (cache.TryGet(tenant.Required, patientId, RecordPageCache.SummaryKey, out var hit))
+        {
+            return FromCache(http, hit);
+        }
+
+        var patient = await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == patientId, cancellationToken);
         if (patient is null)
         {
             return ApiProblems.PatientNotFound();
@@ -78,16 +100,10 @@ public static class RecordEndpoints
         // patient again): it is part of the answer, so of its ETag.
         var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.OrderBy(s => s.ConnectionId).Select(s =>
             FormattableString.Invariant($"{s.ConnectionId}:{s.Provider}:{s.FhirVersion}:{s.Status}:{s.LastSyncAt?.UtcTicks}:{s.LastSuccessAt?.UtcTicks}"))));
-        if (http.Request.Headers.IfNoneMatch.Contains(etag))
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
-        http.Response.Headers.ETag = etag;
-        return TypedResults.Ok(new RecordSummary(
-            patientId, patient.RecordVersion, patient.RecordUpdatedAt,
-            demographics,
-            categories, sources));
+        var summary = new RecordSummary(patientId, patient.RecordVersion, patient.RecordUpdatedAt, demographics, categories, sources);
+        var page = new CachedPage(tenant.Required, patient.RecordVersion, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(summary, json.Value.SerializerOptions), etag);
+        cache.Set(patientId, RecordPageCache.SummaryKey, page, generation, sourcesStamp);
+        return FromCache(http, page);
     }
 
     private static async Task<IResult> GetCategory(
@@ -163,10 +179,10 @@ public static class RecordEndpoints
             items = items.FromConnection(connectionId);
         }
 
-        var body = await PageAsync(items, cursors, listing, take, cursor, cancellationToken);
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, patient.RecordVersion, body, etag), generation);
+        var page = new CachedPage(tenant.Required, patient.RecordVersion, await PageAsync(items, cursors, listing, take, cursor, cancellationToken), etag);
+        cache.Set(patientId, cacheKey, page, generation);
         http.Response.Headers.ETag = etag;
-        return TypedResults.Text(body, "application/json", Encoding.UTF8);
+        return new Utf8Body(page.Utf8Body, JsonUtf8);
     }
 
     private static async Task<IResult> GetItem(
@@ -217,8 +233,11 @@ public static class RecordEndpoints
         }
 
         http.Response.Headers.ETag = page.ETag;
-        return TypedResults.Text(page.Body, "application/json", Encoding.UTF8);
+        return new Utf8Body(page.Utf8Body, JsonUtf8);
     }
+
+    /// <summary>What the record's JSON answers are sent as.</summary>
+    internal const string JsonUtf8 = "application/json; charset=utf-8";
 
     /// <summary>One keyset page of items, newest first (undated last), written from the pre-rendered JSON as is.</summary>
     internal static async Task<string> PageAsync(

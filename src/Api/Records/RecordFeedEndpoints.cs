@@ -66,15 +66,9 @@ public static class RecordFeedEndpoints
             .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
             .WithText(q);
         var etag = RecordEndpoints.ETag(version.Value, cacheKey);
-        var body = await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken);
-        cache.Set(patientId, cacheKey, new CachedPage(tenant.Required, version.Value, body, etag), generation);
-        if (http.Request.Headers.IfNoneMatch.Contains(etag))
-        {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
-        }
-
-        http.Response.Headers.ETag = etag;
-        return TypedResults.Text(body, "application/json", Encoding.UTF8);
+        var page = new CachedPage(tenant.Required, version.Value, await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken), etag);
+        cache.Set(patientId, cacheKey, page, generation);
+        return RecordEndpoints.FromCache(http, page);
     }
 
     private static async Task<Results<Ok<LabTrend>, ProblemHttpResult>> GetTrend(

@@ -9,6 +9,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Aggregator.Infrastructure.Notifications;
+
 namespace Aggregator.Infrastructure.Connections;
 
 public enum ConfirmOutcome
@@ -31,6 +33,7 @@ public sealed partial class ConnectionBinding(
     AggregatorDbContext db,
     PatientEventLog events,
     IEnumerable<IRecordRebuilder> rebuilders,
+    DatabaseNotifications notifications,
     IOptions<ConnectOptions> options,
     TimeProvider clock,
     ILogger<ConnectionBinding> logger)
@@ -88,6 +91,10 @@ public sealed partial class ConnectionBinding(
         {
             return false;
         }
+
+        // The database announced the change to every replica (a trigger on connections); this one stops serving the
+        // summary that lacked the source at once.
+        notifications.Announce(NotificationChannels.RecordChanged, Records.RecordPageCache.SourcesNotice(connection.PatientId));
 
         if (firstBinding)
         {

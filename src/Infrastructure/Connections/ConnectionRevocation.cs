@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
+using Aggregator.Infrastructure.Notifications;
+
 namespace Aggregator.Infrastructure.Connections;
 
 /// <param name="SyncStillWriting">A purge found a sync of the connection still writing past <c>Connect:SyncStopTimeout</c>: the
@@ -26,6 +28,7 @@ public sealed partial class ConnectionRevocation(
     Events.PatientEventLog events,
     IEnumerable<Sync.IRecordRebuilder> rebuilders,
     NpgsqlDataSource dataSource,
+    DatabaseNotifications notifications,
     IOptions<ConnectOptions> options,
     TimeProvider clock,
     ILogger<ConnectionRevocation> logger)
@@ -56,6 +59,10 @@ public sealed partial class ConnectionRevocation(
 
             var purged = await db.SourceResources.Where(r => r.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
             await db.Coverage.Where(c => c.ConnectionId == connectionId).ExecuteDeleteAsync(cancellationToken);
+            // A revoked connection is the patient's source only while something fetched through it is kept: the summary
+            // drops it now, on every replica, even where the record itself comes out the same.
+            await notifications.PublishAsync(NotificationChannels.RecordChanged, Records.RecordPageCache.SourcesNotice(connection.PatientId), cancellationToken);
+            notifications.Announce(NotificationChannels.RecordChanged, Records.RecordPageCache.SourcesNotice(connection.PatientId));
             // What only this connection stated leaves the record now; the new version reaches every cache (NOTIFY), the
             // event stream and webhooks (record.updated).
             foreach (var rebuilder in rebuilders)
@@ -102,6 +109,8 @@ public sealed partial class ConnectionRevocation(
             return held;
         });
 
+        // Announced to every replica by the database (a trigger on connections); this one stops serving the old state at once.
+        notifications.Announce(NotificationChannels.RecordChanged, Records.RecordPageCache.SourcesNotice(connection.PatientId));
         var revoked = stored is not null && await RevokeAtProviderAsync(connection, TokenSet.Unprotect(secrets, stored), cancellationToken);
         await events.ConnectionUpdatedAsync(connection, cancellationToken);
         return revoked;

@@ -6,7 +6,11 @@ public static class NotificationChannels
     /// <summary>Payload: the revoked key's SHA-256 hash in hex.</summary>
     public const string ApiKeyRevoked = "aggregator_api_key_revoked";
 
-    /// <summary>Payload: <c>{patientId}:{recordVersion}</c>, or <c>{patientId}:deleted</c> once the patient is deleted.</summary>
+    /// <summary>
+    /// Payload: <c>{patientId}:{recordVersion}</c>, <c>{patientId}:deleted</c> once the patient is deleted, or
+    /// <c>{patientId}:sources</c> when a connection's state that the record's summary shows changed (sent by a trigger
+    /// on <c>connections</c>; <c>*</c> by one on <c>providers</c>).
+    /// </summary>
     public const string RecordChanged = "aggregator_record_changed";
 
     /// <summary>Payload: <c>{patientId}:{eventSequence}</c>, after a patient's event was stored.</summary>

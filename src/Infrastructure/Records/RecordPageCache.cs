@@ -16,15 +16,24 @@ public sealed class RecordCacheOptions
     public int MaxEntries { get; set; } = 100_000;
 }
 
-/// <summary>A rendered page of a patient's record, as it was at one record version.</summary>
-public sealed record CachedPage(Guid TenantId, long Version, string Body, string ETag);
+/// <summary>A rendered page of a patient's record, as it was at one record version: kept as the UTF-8 bytes it is sent as, so a hit encodes nothing.</summary>
+public sealed record CachedPage(Guid TenantId, long Version, byte[] Utf8Body, string ETag)
+{
+    public CachedPage(Guid tenantId, long version, string body, string etag)
+        : this(tenantId, version, System.Text.Encoding.UTF8.GetBytes(body), etag)
+    {
+    }
+}
 
 /// <summary>
 /// Hot record pages from memory: a record changes only when a sync of the patient finishes, so a page
 /// is good until the patient's record version moves. The rebuild announces each new version with
 /// NOTIFY; every replica hears it and stops serving older pages. A hit touches no database. After a
 /// lost listener connection everything is dropped, since announcements may have been missed. A deleted patient is
-/// announced the same way (<see cref="DeletedNotice"/>): its pages are dropped and none is kept again.
+/// announced the same way (<see cref="DeletedNotice"/>): its pages are dropped and none is kept again. The record's
+/// summary also lists the patient's sources and their sync state, which change without the record: the database
+/// announces those changes too (<see cref="SourcesNotice"/>, sent by a trigger on <c>connections</c>), and a summary
+/// is kept only while no such announcement was heard since it was read (<see cref="SourcesStamp"/>).
 /// </summary>
 public sealed class RecordPageCache : IDisposable
 {
@@ -36,14 +45,21 @@ public sealed class RecordPageCache : IDisposable
 
     private const string DeletedMarker = "deleted";
 
+    private const string SourcesMarker = "sources";
+
+    /// <summary>The cache key of a patient's record summary: the one page that depends on its sources' state.</summary>
+    public const string SummaryKey = "summary";
+
     private readonly MemoryCache _pages;
     private readonly ConcurrentDictionary<Guid, (long Version, DateTimeOffset HeardAt)> _versions = new();
+    private readonly ConcurrentDictionary<Guid, (long Stamp, DateTimeOffset HeardAt)> _sourcesStamps = new();
     private readonly TimeProvider _clock;
     private readonly Observability.AggregatorMetrics _metrics;
     private readonly int _maxEntries;
     private readonly long _entryCharge;
     private readonly Lock _trimming = new();
     private long _generation;
+    private long _sourcesCounter;
 
     public RecordPageCache(IOptions<RecordCacheOptions> options, DatabaseNotifications notifications, Observability.AggregatorMetrics metrics, TimeProvider clock)
     {
@@ -66,6 +82,13 @@ public sealed class RecordPageCache : IDisposable
     /// </summary>
     public long Generation => Interlocked.Read(ref _generation);
 
+    /// <summary>
+    /// Moves whenever this patient's sources may have changed (a sync finished, a connection was confirmed, needs the
+    /// patient again, or was revoked or purged). Take it before reading the summary from the database and hand it to
+    /// <see cref="Set"/>: a summary read before such a change is not kept. Never repeats a value once given.
+    /// </summary>
+    public long SourcesStamp(Guid patientId) => _sourcesStamps.TryGetValue(patientId, out var heard) ? heard.Stamp : 0;
+
     /// <summary>Pages held right now.</summary>
     public long Entries => _pages.Count;
 
@@ -84,17 +107,23 @@ public sealed class RecordPageCache : IDisposable
         return hit;
     }
 
-    /// <summary>Keeps a page read from the database at <paramref name="page"/>'s version, unless the cache forgot since <paramref name="generation"/>.</summary>
-    public void Set(Guid patientId, string query, CachedPage page, long generation)
+    /// <summary>
+    /// Keeps a page read from the database at <paramref name="page"/>'s version, unless the cache forgot since
+    /// <paramref name="generation"/> or, for a page that shows the sources' state (<paramref name="sourcesStamp"/>, from
+    /// <see cref="SourcesStamp"/> before the read), the sources changed since.
+    /// </summary>
+    public void Set(Guid patientId, string query, CachedPage page, long generation, long? sourcesStamp = null)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (generation != Generation || Remember(patientId, page.Version) != page.Version)
+        if (generation != Generation || (sourcesStamp is { } before && SourcesStamp(patientId) != before) || Remember(patientId, page.Version) != page.Version)
         {
             return;
         }
 
-        _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = Math.Max(_entryCharge, page.Body.Length * (long)sizeof(char)) });
-        if (generation != Generation || (_versions.TryGetValue(patientId, out var heard) && heard.Version != page.Version))
+        _pages.Set((patientId, query), page, new MemoryCacheEntryOptions { Size = Math.Max(_entryCharge, page.Utf8Body.LongLength) });
+        if (generation != Generation
+            || (sourcesStamp is { } stamp && SourcesStamp(patientId) != stamp)
+            || (_versions.TryGetValue(patientId, out var heard) && heard.Version != page.Version))
         {
             // Forgotten, outdated or deleted while it was stored: it may be older than what was announced meanwhile.
             _pages.Remove((patientId, query));
@@ -103,6 +132,9 @@ public sealed class RecordPageCache : IDisposable
 
     /// <summary>The <see cref="NotificationChannels.RecordChanged"/> payload that tells every replica a patient was deleted.</summary>
     public static string DeletedNotice(Guid patientId) => $"{patientId}:{DeletedMarker}";
+
+    /// <summary>The <see cref="NotificationChannels.RecordChanged"/> payload that says a patient's sources may have changed.</summary>
+    public static string SourcesNotice(Guid patientId) => $"{patientId}:{SourcesMarker}";
 
     /// <summary>Whether a <see cref="NotificationChannels.RecordChanged"/> payload announces a deleted patient, and which.</summary>
     public static bool IsDeletedNotice(string payload, out Guid patientId)
@@ -126,6 +158,18 @@ public sealed class RecordPageCache : IDisposable
             {
                 _pages.Remove(key);
             }
+        }
+    }
+
+    /// <summary>A new stamp first (a summary being stored checks it again after), then the summary goes.</summary>
+    private void SourcesChanged(Guid patientId)
+    {
+        var stamp = Interlocked.Increment(ref _sourcesCounter);
+        _sourcesStamps[patientId] = (stamp, _clock.GetUtcNow());
+        _pages.Remove((patientId, SummaryKey));
+        if (_sourcesStamps.Count > _maxEntries)
+        {
+            Trim(_clock.GetUtcNow());
         }
     }
 
@@ -164,7 +208,16 @@ public sealed class RecordPageCache : IDisposable
                 }
             }
 
-            if (_versions.Count > 2 * _maxEntries)
+            foreach (var (patientId, heard) in _sourcesStamps)
+            {
+                if (now - heard.HeardAt > VersionMemory)
+                {
+                    // A read that took this stamp and is still storing finds none (0) and keeps nothing; stamps never repeat.
+                    _sourcesStamps.TryRemove(new KeyValuePair<Guid, (long, DateTimeOffset)>(patientId, heard));
+                }
+            }
+
+            if (_versions.Count > 2 * _maxEntries || _sourcesStamps.Count > 2 * _maxEntries)
             {
                 Forget();
             }
@@ -180,6 +233,7 @@ public sealed class RecordPageCache : IDisposable
     {
         Interlocked.Increment(ref _generation);
         _versions.Clear();
+        _sourcesStamps.Clear();
         _pages.Clear();
     }
 
@@ -196,6 +250,13 @@ public sealed class RecordPageCache : IDisposable
         if (IsDeletedNotice(payload, out var deleted))
         {
             PatientDeleted(deleted);
+            return;
+        }
+
+        if (payload.EndsWith(":" + SourcesMarker, StringComparison.Ordinal)
+            && Guid.TryParse(payload.AsSpan(0, payload.Length - SourcesMarker.Length - 1), out var withSources))
+        {
+            SourcesChanged(withSources);
             return;
         }
 

@@ -39,6 +39,7 @@ public sealed partial class SyncEngine(
     SyncPlanCatalog plans,
     CapabilityProbe capabilities,
     IEnumerable<IRecordRebuilder> rebuilders,
+    Notifications.DatabaseNotifications notifications,
     IOptions<SyncOptions> options,
     Observability.AggregatorMetrics metrics,
     TimeProvider clock,
@@ -158,6 +159,9 @@ public sealed partial class SyncEngine(
         }
 
         await SaveKeepingOthersChangesAsync(cancellationToken);
+        // The sources' sync state moved: the database told every replica (a trigger on connections); a cache in this
+        // process stops serving the old summary at once, before anyone hears that the run finished.
+        notifications.Announce(Notifications.NotificationChannels.RecordChanged, Records.RecordPageCache.SourcesNotice(connection.PatientId));
         webhooks.Dispatch();
         if (confirmed)
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Aggregator.Infrastructure.Notifications;
 using Aggregator.Infrastructure.Records;
 using Aggregator.IntegrationTests.Infrastructure;
@@ -92,6 +93,73 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
 
         Assert.Equal(first, cached);
         Assert.Contains("\"display\":\"edited\"", fresh, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_summary_is_served_from_memory_until_a_source_changes_whoever_writes_the_change()
+    {
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", Sandbox.Login("nextgen", "DSTU2", 3), "cached-summary");
+        await Tenant.WaitForRunAsync(connectionId);
+        var path = $"/v1/patients/{patientId}/record";
+        var first = await Tenant.GetStringAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        // A change the summary shows but nothing announces (the time the record was last updated): the cached summary
+        // still answers, so it comes from memory.
+        await using (var db = Database.CreateContext())
+        {
+            await db.Patients.Where(p => p.Id == patientId)
+                .ExecuteUpdateAsync(set => set.SetProperty(p => p.RecordUpdatedAt, new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero)), TestContext.Current.CancellationToken);
+        }
+
+        var cached = await Tenant.GetStringAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        // A source's state changed by any writer (here plain SQL, as an operator's fix would be): the database announces
+        // it, and the next summary shows it, with the record itself unchanged.
+        await using (var db = Database.CreateContext())
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"UPDATE connections SET status = 'ReauthRequired' WHERE id = {connectionId}", TestContext.Current.CancellationToken);
+        }
+
+        var fresh = await WaitForChangeAsync(path, first);
+
+        Assert.Equal(first, cached);
+        Assert.NotEqual(first, fresh);
+        using var summary = JsonDocument.Parse(fresh);
+        Assert.Equal("reauth_required", summary.RootElement.GetProperty("sources")[0].GetProperty("status").GetString());
+        Assert.StartsWith("2001-02-03", summary.RootElement.GetProperty("updatedAt").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_summary_read_before_its_sources_changed_is_not_kept()
+    {
+        var cache = Api.Services.GetRequiredService<RecordPageCache>();
+        var notifications = Api.Services.GetRequiredService<DatabaseNotifications>();
+        var patient = Guid.CreateVersion7();
+
+        // A read takes the sources' stamp and the summary from the database; meanwhile a source's state changes.
+        var generation = cache.Generation;
+        var stamp = cache.SourcesStamp(patient);
+        await notifications.PublishAsync(NotificationChannels.RecordChanged, RecordPageCache.SourcesNotice(patient), TestContext.Current.CancellationToken);
+        for (var i = 0; i < 100 && cache.SourcesStamp(patient) == stamp; i++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        cache.Set(patient, RecordPageCache.SummaryKey, new CachedPage(TenantId, 3, "{\"stale\":true}", "\"3-a\""), generation, stamp);
+        var staleServed = cache.TryGet(TenantId, patient, RecordPageCache.SummaryKey, out _);
+        cache.Set(patient, RecordPageCache.SummaryKey, new CachedPage(TenantId, 3, "{\"stale\":false}", "\"3-b\""), cache.Generation, cache.SourcesStamp(patient));
+        var freshServed = cache.TryGet(TenantId, patient, RecordPageCache.SummaryKey, out var fresh);
+        // The next change drops it at once.
+        cache.Set(patient, RecordPageCache.SummaryKey, fresh, cache.Generation, cache.SourcesStamp(patient));
+        Api.Services.GetRequiredService<DatabaseNotifications>().Announce(NotificationChannels.RecordChanged, RecordPageCache.SourcesNotice(patient));
+        var servedAfterChange = cache.TryGet(TenantId, patient, RecordPageCache.SummaryKey, out _);
+
+        Assert.NotEqual(stamp, cache.SourcesStamp(patient));
+        Assert.False(staleServed);
+        Assert.True(freshServed);
+        Assert.Equal("\"3-b\"", fresh.ETag);
+        Assert.False(servedAfterChange);
     }
 
     private async Task<string> WaitForChangeAsync(string path, string before)
