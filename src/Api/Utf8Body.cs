@@ -16,6 +16,7 @@ internal sealed class Utf8Body(byte[] body, string contentType) : IResult, ICont
         httpContext.Response.StatusCode = StatusCodes.Status200OK;
         httpContext.Response.ContentType = contentType;
         httpContext.Response.ContentLength = body.Length;
-        return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
+        // As Results.Text writes: a client that went away is Kestrel's to notice, not an exception of ours.
+        return httpContext.Response.Body.WriteAsync(body).AsTask();
     }
 }

@@ -57,7 +57,7 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
         var etag = RecordEndpoints.ETag(version.Value, cacheKey);
         if (http.Request.Headers.IfNoneMatch.Contains(etag))
         {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            return RecordEndpoints.NotModified(http, etag);
         }
 
         var body = await render(baseUrl);
@@ -230,7 +230,7 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
     public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 
     private static IResult Answer(HttpContext http, CachedPage page) =>
-        http.Request.Headers.IfNoneMatch.Contains(page.ETag) ? TypedResults.StatusCode(StatusCodes.Status304NotModified) : FhirEndpoints.Respond(http, page.Utf8Body, page.ETag);
+        http.Request.Headers.IfNoneMatch.Contains(page.ETag) ? RecordEndpoints.NotModified(http, page.ETag) : FhirEndpoints.Respond(http, page.Utf8Body, page.ETag);
 
     private static IResult PatientMissing() => FhirEndpoints.Outcome(StatusCodes.Status404NotFound, "not-found", "No such patient.");
 }

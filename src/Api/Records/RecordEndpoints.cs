@@ -140,7 +140,7 @@ public static class RecordEndpoints
         var etag = ETag(patient.RecordVersion, http.Request.QueryString.Value + "|" + category);
         if (http.Request.Headers.IfNoneMatch.Contains(etag))
         {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            return NotModified(http, etag);
         }
 
         var take = CursorCodec.ClampLimit(limit);
@@ -229,11 +229,18 @@ public static class RecordEndpoints
     {
         if (http.Request.Headers.IfNoneMatch.Contains(page.ETag))
         {
-            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            return NotModified(http, page.ETag);
         }
 
         http.Response.Headers.ETag = page.ETag;
         return new Utf8Body(page.Utf8Body, JsonUtf8);
+    }
+
+    /// <summary>304, with the validator the 200 would have carried (RFC 9110, 15.4.5).</summary>
+    internal static IResult NotModified(HttpContext http, string etag)
+    {
+        http.Response.Headers.ETag = etag;
+        return TypedResults.StatusCode(StatusCodes.Status304NotModified);
     }
 
     /// <summary>What the record's JSON answers are sent as.</summary>
@@ -245,8 +252,10 @@ public static class RecordEndpoints
     /// index in its order, which stops at the page's end. One query ordering both at once had to read and sort every
     /// matching item of the category first (2,600 labs of one patient: 2.8 ms against 0.25 ms).
     /// </summary>
+    /// <param name="datedOnly">The items are all dated (the timeline): no query for undated ones.</param>
     internal static async Task<string> PageAsync(
-        IQueryable<Domain.Records.RecordItem> items, CursorCodec cursors, string listing, int take, string? cursor, CancellationToken cancellationToken)
+        IQueryable<Domain.Records.RecordItem> items, CursorCodec cursors, string listing, int take, string? cursor, CancellationToken cancellationToken,
+        bool datedOnly = false)
     {
         var after = string.IsNullOrEmpty(cursor) ? null : cursors.Decode<ItemPosition>(listing, cursor);
         var page = new List<PageRow>(take + 1);
@@ -265,7 +274,7 @@ public static class RecordEndpoints
                 .ToListAsync(cancellationToken));
         }
 
-        if (page.Count <= take)
+        if (page.Count <= take && !datedOnly)
         {
             var undated = items.Where(i => i.EffectiveAt == null);
             if (after is { EffectiveAt: null })

@@ -66,7 +66,7 @@ public static class RecordFeedEndpoints
             .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
             .WithText(q);
         var etag = RecordEndpoints.ETag(version.Value, cacheKey);
-        var page = new CachedPage(tenant.Required, version.Value, await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken), etag);
+        var page = new CachedPage(tenant.Required, version.Value, await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true), etag);
         cache.Set(patientId, cacheKey, page, generation);
         return RecordEndpoints.FromCache(http, page);
     }
