@@ -25,11 +25,27 @@ internal sealed class BareEndpoint : IAsyncDisposable
 
     public Uri BaseUri { get; }
 
-    /// <summary>Starts one serving <paramref name="body"/> as <paramref name="contentType"/>, and waits until it answers.</summary>
-    public static async Task<BareEndpoint> StartAsync(byte[] body, string contentType)
+    /// <summary>
+    /// Starts one serving, at each path of <paramref name="bodies"/> (path and query, as requested), the bytes the Api
+    /// answered there, and <paramref name="fallback"/> at any other, as <paramref name="contentType"/>; waits until it
+    /// answers. Each path keeps its own bytes, so that the ceiling holds as many distinct answers in memory as the Api's
+    /// cache does (a hundred and sixty 33 KB pages served in turn cost the Api twice what one page does).
+    /// </summary>
+    public static async Task<BareEndpoint> StartAsync(IReadOnlyDictionary<string, byte[]> bodies, byte[] fallback, string contentType)
     {
+        ArgumentNullException.ThrowIfNull(bodies);
         var file = Path.Combine(Path.GetTempPath(), $"aggregator-bench-body-{Guid.NewGuid():N}");
-        await File.WriteAllBytesAsync(file, body);
+        await using (var writer = new BinaryWriter(File.Create(file)))
+        {
+            writer.Write(bodies.Count + 1);
+            foreach (var (path, body) in bodies.Prepend(new KeyValuePair<string, byte[]>("", fallback)))
+            {
+                writer.Write(path);
+                writer.Write(body.Length);
+                writer.Write(body);
+            }
+        }
+
         var port = BenchDatabase.FreePort();
         var start = new ProcessStartInfo("dotnet", [typeof(BareEndpoint).Assembly.Location, "bare", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--body", file, "--content-type", contentType])
         {
@@ -64,15 +80,26 @@ internal sealed class BareEndpoint : IAsyncDisposable
             await Task.Delay(200);
         }
 
+        File.Delete(file);
         await endpoint.DisposeAsync();
         throw new InvalidOperationException("The bare endpoint did not start.");
     }
 
-    /// <summary>The child process: serves the file's bytes at every path until killed.</summary>
+    /// <summary>The child process: serves the file's bytes, by path, until killed.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
         var port = Arguments.Int(args, "--port", 0);
-        var body = await File.ReadAllBytesAsync(Arguments.Text(args, "--body") ?? throw new ArgumentException("--body FILE is required"));
+        var bodies = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        using (var reader = new BinaryReader(File.OpenRead(Arguments.Text(args, "--body") ?? throw new ArgumentException("--body FILE is required"))))
+        {
+            for (var count = reader.ReadInt32(); count > 0; count--)
+            {
+                var path = reader.ReadString();
+                bodies[path] = reader.ReadBytes(reader.ReadInt32());
+            }
+        }
+
+        var fallback = bodies[""];
         var contentType = Arguments.Text(args, "--content-type") ?? "application/json";
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production, ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -81,7 +108,7 @@ internal sealed class BareEndpoint : IAsyncDisposable
         app.MapGet("/{**path}", (HttpContext http) =>
         {
             http.Response.Headers.ETag = "W/\"1-bare\"";
-            return Results.Bytes(body, contentType);
+            return Results.Bytes(bodies.GetValueOrDefault(http.Request.Path.Value + http.Request.QueryString.Value, fallback), contentType);
         });
         await app.RunAsync();
         return 0;
