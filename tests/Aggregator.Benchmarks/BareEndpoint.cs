@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,19 +9,16 @@ namespace Aggregator.Benchmarks;
 /// The ceiling of a read: an ASP.NET Core process of the Api's shape (Kestrel, Production, server GC, quiet logs)
 /// that answers every GET with the same bytes the Api answered, and does nothing else: no authentication, no
 /// auditing, no cache lookup, no database. Run as a child process of the benchmark
-/// (<c>Aggregator.Benchmarks bare --port P --body FILE</c>), so that it competes for the cores as the Api does.
+/// (<c>Aggregator.Benchmarks bare --body FILE --content-type TYPE</c>, through <see cref="ChildProcess"/>), so that it
+/// competes for the cores as the Api does.
 /// </summary>
 internal sealed class BareEndpoint : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ChildProcess _process;
 
-    private BareEndpoint(Process process, Uri baseUri)
-    {
-        _process = process;
-        BaseUri = baseUri;
-    }
+    private BareEndpoint(ChildProcess process) => _process = process;
 
-    public Uri BaseUri { get; }
+    public Uri BaseUri => _process.Url;
 
     /// <summary>
     /// Starts one serving, at each path of <paramref name="bodies"/> (path and query, as requested), the bytes the Api
@@ -46,49 +41,33 @@ internal sealed class BareEndpoint : IAsyncDisposable
             }
         }
 
-        var port = BenchDatabase.FreePort();
-        var start = new ProcessStartInfo("dotnet", [typeof(BareEndpoint).Assembly.Location, "bare", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--body", file, "--content-type", contentType])
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        // The Api runs with the server GC (the Web SDK's default); this program is a console one.
-        start.Environment["DOTNET_gcServer"] = "1";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var endpoint = new BareEndpoint(process, new Uri($"http://127.0.0.1:{port}/"));
-        using var client = new HttpClient { BaseAddress = endpoint.BaseUri };
-        for (var i = 0; i < 100; i++)
-        {
+            // The Api runs with the server GC (the Web SDK's default); this program is a console one.
+            var process = ChildProcess.Start("bare endpoint", typeof(BareEndpoint).Assembly.Location, new Dictionary<string, string> { ["DOTNET_gcServer"] = "1" },
+                arguments: ["bare", "--body", file, "--content-type", contentType]);
+            var endpoint = new BareEndpoint(process);
             try
             {
-                using var response = await client.GetAsync(new Uri("ready", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    File.Delete(file);
-                    return endpoint;
-                }
+                await process.WaitReadyAsync(); // it answers every path, /health/ready among them
+                return endpoint;
             }
-            catch (HttpRequestException)
+            catch
             {
-                // Not listening yet.
+                await endpoint.DisposeAsync();
+                throw;
             }
-
-            await Task.Delay(200);
         }
-
-        File.Delete(file);
-        await endpoint.DisposeAsync();
-        throw new InvalidOperationException("The bare endpoint did not start.");
+        finally
+        {
+            // Read at start-up: the process holds the bytes in memory from then on.
+            File.Delete(file);
+        }
     }
 
-    /// <summary>The child process: serves the file's bytes, by path, until killed.</summary>
+    /// <summary>The child process: serves the file's bytes, by path, until stopped.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
-        var port = Arguments.Int(args, "--port", 0);
         var bodies = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         using (var reader = new BinaryReader(File.OpenRead(Arguments.Text(args, "--body") ?? throw new ArgumentException("--body FILE is required"))))
         {
@@ -101,9 +80,9 @@ internal sealed class BareEndpoint : IAsyncDisposable
 
         var fallback = bodies[""];
         var contentType = Arguments.Text(args, "--content-type") ?? "application/json";
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], EnvironmentName = Environments.Production, ContentRootPath = AppContext.BaseDirectory });
+        // --urls and --contentRoot come from ChildProcess, as every host of ours is given them.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args[1..], EnvironmentName = Environments.Production });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         app.MapGet("/{**path}", (HttpContext http) =>
         {
@@ -114,10 +93,5 @@ internal sealed class BareEndpoint : IAsyncDisposable
         return 0;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

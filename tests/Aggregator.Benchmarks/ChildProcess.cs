@@ -14,11 +14,11 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private ChildProcess(string name, string dll, IReadOnlyDictionary<string, string> environment, int port)
+    private ChildProcess(string name, string dll, IReadOnlyDictionary<string, string> environment, int port, IReadOnlyList<string> arguments)
     {
         Name = name;
         Url = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/");
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", Url.AbsoluteUri.TrimEnd('/'), "--contentRoot", Path.GetDirectoryName(dll)!])
+        var start = new ProcessStartInfo("dotnet", [dll, .. arguments, "--urls", Url.AbsoluteUri.TrimEnd('/'), "--contentRoot", Path.GetDirectoryName(dll)!])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -41,9 +41,12 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    /// <summary>Starts <paramref name="dll"/> on <paramref name="port"/> of 127.0.0.1 (a free one when 0).</summary>
-    public static ChildProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment, int port = 0) =>
-        new(name, dll, environment, port == 0 ? BenchDatabase.FreePort() : port);
+    /// <summary>
+    /// Starts <paramref name="dll"/> on <paramref name="port"/> of 127.0.0.1 (a free one when 0), with
+    /// <paramref name="arguments"/> before the url and content root it is always given.
+    /// </summary>
+    public static ChildProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment, int port = 0, IReadOnlyList<string>? arguments = null) =>
+        new(name, dll, environment, port == 0 ? BenchDatabase.FreePort() : port, arguments ?? []);
 
     /// <summary>Waits until <c>/health/ready</c> answers 200; throws with the host's last lines if it stops or takes over two minutes.</summary>
     public async Task WaitReadyAsync()

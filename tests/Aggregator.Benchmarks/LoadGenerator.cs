@@ -124,6 +124,14 @@ internal sealed partial class LoadGenerator
         return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
     }
 
+    /// <summary>One request's path from a template (the Lua script does the same in wrk).</summary>
+    public static string PathFor(string template, Guid patient, int n, int thread, string run) => template
+        .Replace("{run}", run, StringComparison.Ordinal)
+        .Replace("{patient}", patient.ToString(), StringComparison.Ordinal)
+        .Replace("{n}", n.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{thread}", thread.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{n100}", (n % 100).ToString("00", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
     private static async Task<LoadResult> WithHttpClientAsync(Uri baseUri, string? bearer, string template, IReadOnlyList<Guid> patients, TimeSpan duration)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Clients, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
@@ -135,12 +143,7 @@ internal sealed partial class LoadGenerator
 
         var salt = Guid.NewGuid().ToString("N")[..8];
         var run = "warm" + salt;
-        string PathOf(int n, int worker) => template
-            .Replace("{run}", run, StringComparison.Ordinal)
-            .Replace("{patient}", patients[n % patients.Count].ToString(), StringComparison.Ordinal)
-            .Replace("{n}", n.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{thread}", worker.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{n100}", (n % 100).ToString("00", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        string PathOf(int n, int worker) => PathFor(template, patients[n % patients.Count], n, worker, run);
 
         await LoadAsync(client, TimeSpan.FromSeconds(2), PathOf, new List<double>[Clients]);
         run = "measured" + salt;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using Aggregator.Domain.Tenants;
@@ -37,68 +36,53 @@ internal static class ReadBench
 
         await using var scope = bench.Services.CreateAsyncScope();
         var key = await scope.ServiceProvider.GetRequiredService<TenantAdministration>().CreateKeyAsync(bench.TenantId, "bench", ApiKeyEnvironment.Test, CancellationToken.None);
-        var port = BenchDatabase.FreePort();
-        var start = new ProcessStartInfo("dotnet", [api, "--urls", $"http://127.0.0.1:{port}", "--contentRoot", Path.GetDirectoryName(api)!])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        // As in production, the Api connects as an ordinary role, under row-level security, and migrates as the owner.
-        start.Environment["ConnectionStrings__Aggregator"] = await AppRoleAsync(connectionString);
-        start.Environment["ConnectionStrings__AggregatorOwner"] = connectionString;
-        // The benchmark measures throughput, not the per-tenant rate limit (200 a second by default).
-        start.Environment["RateLimits__PerTenantPerSecond"] = "1000000";
-        start.Environment["RateLimits__AnonymousPerIpPerSecond"] = "1000000";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        // Production refuses to start without its public url and a certificate over the key ring: the benchmark gives both.
-        start.Environment["Api__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
-        start.Environment["DataProtection__CertificatePath"] = bench.KeyRingCertificatePath;
-        start.Environment["DataProtection__CertificatePassword"] = "";
         // The benchmark reads the Api's cache counters from /metrics, as an operator would.
         var operatorPassword = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-        start.Environment["Operator__DashboardPassword"] = operatorPassword;
-        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        start.Environment["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Warning";
-        using var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+        var port = BenchDatabase.FreePort();
+        await using var process = ChildProcess.Start("Api", api, new Dictionary<string, string>
         {
-            var baseUri = new Uri($"http://127.0.0.1:{port}/");
-            using var client = new HttpClient { BaseAddress = baseUri };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
-            await WaitReadyAsync(client, process);
+            // As in production, the Api connects as an ordinary role, under row-level security, and migrates as the owner.
+            ["ConnectionStrings__Aggregator"] = await AppRoleAsync(connectionString),
+            ["ConnectionStrings__AggregatorOwner"] = connectionString,
+            // The benchmark measures throughput, not the per-tenant rate limit (200 a second by default).
+            ["RateLimits__PerTenantPerSecond"] = "1000000",
+            ["RateLimits__AnonymousPerIpPerSecond"] = "1000000",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            // Production refuses to start without its public url and a certificate over the key ring: the benchmark gives both.
+            ["Api__PublicBaseUrl"] = $"http://127.0.0.1:{port}",
+            ["DataProtection__CertificatePath"] = bench.KeyRingCertificatePath,
+            ["DataProtection__CertificatePassword"] = "",
+            ["Operator__DashboardPassword"] = operatorPassword,
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+            ["Serilog__MinimumLevel__Override__Microsoft.AspNetCore"] = "Warning",
+        }, port);
+        await process.WaitReadyAsync();
+        var baseUri = process.Url;
+        using var client = new HttpClient { BaseAddress = baseUri };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
 
-            var load = new LoadGenerator();
-            Console.WriteLine($"Reads over HTTP: the Api (Release, Production: an ordinary role under row-level security, API key, auditing, rate limits lifted) and beside each path a bare endpoint serving the same bytes; load from {load.Description}");
-            var patients = bench.PatientIds;
-            // The Api's code reaches its steady state only after some seconds under load (the tiered JIT recompiles hot
-            // methods in the background, competing with the load for the two cores): in one run the first path measured
-            // served a third of what it served when measured again. Every path is warmed up first.
-            foreach (var template in new[] { CachedPagePath, SummaryPath, DatabasePagePath })
-            {
-                await load.RunAsync(baseUri, key.Key, template, patients, TimeSpan.FromSeconds(5));
-            }
-
-            using var metrics = new HttpClient { BaseAddress = baseUri };
-            metrics.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:" + operatorPassword)));
-            await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
-                "reads: a cached 50-item labs page", CachedPagePath, 0.75, "p99 under 15 ms");
-            await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
-                "reads: a filtered labs page (database)", DatabasePagePath, 0.10, "p99 under 50 ms");
-            await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
-                "reads: the record summary", SummaryPath, 0.75, "p99 under 15 ms");
-        }
-        finally
+        var load = new LoadGenerator();
+        Console.WriteLine($"Reads over HTTP: the Api (Release, Production: an ordinary role under row-level security, API key, auditing, rate limits lifted) and beside each path a bare endpoint serving the same bytes; load from {load.Description}");
+        var patients = bench.PatientIds;
+        // The Api's code reaches its steady state only after some seconds under load (the tiered JIT recompiles hot
+        // methods in the background, competing with the load for the two cores): in one run the first path measured
+        // served a third of what it served when measured again. Every path is warmed up first.
+        foreach (var template in new[] { CachedPagePath, SummaryPath, DatabasePagePath })
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await load.RunAsync(baseUri, key.Key, template, patients, TimeSpan.FromSeconds(5));
         }
+
+        using var metrics = new HttpClient { BaseAddress = baseUri };
+        metrics.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:" + operatorPassword)));
+        await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
+            "reads: a cached 50-item labs page", CachedPagePath, 0.75, "p99 under 15 ms");
+        await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
+            "reads: a filtered labs page (database)", DatabasePagePath, 0.10, "p99 under 50 ms");
+        await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
+            "reads: the record summary", SummaryPath, 0.75, "p99 under 15 ms");
     }
 
-    /// <summary>One read path of the Api under load, then a bare endpoint serving the bytes of one of its answers under the same load.</summary>
+    /// <summary>One read path of the Api under load, then a bare endpoint serving the bytes of its answers under the same load.</summary>
     private static async Task MeasureAsync(
         BenchReport report, LoadGenerator load, HttpClient client, HttpClient metrics, Uri baseUri, string bearer, IReadOnlyList<Guid> patients, TimeSpan duration,
         string path, string template, double target, string latencyGoal)
@@ -108,8 +92,7 @@ internal static class ReadBench
         var (hitsAfter, missesAfter) = await CacheCountsAsync(metrics);
         var hits = hitsAfter - hitsBefore;
         var lookups = hits + missesAfter - missesBefore;
-        var sample = template.Replace("{patient}", patients[0].ToString(), StringComparison.Ordinal)
-            .Replace("{n100}", "50", StringComparison.Ordinal).Replace("{n}", "50", StringComparison.Ordinal).Replace("{thread}", "0", StringComparison.Ordinal).Replace("{run}", "sample", StringComparison.Ordinal);
+        var sample = LoadGenerator.PathFor(template, patients[0], n: 50, thread: 0, run: "sample");
         using var answer = await client.GetAsync(new Uri(sample, UriKind.Relative));
         answer.EnsureSuccessStatusCode();
         var body = await answer.Content.ReadAsByteArrayAsync();
@@ -120,7 +103,7 @@ internal static class ReadBench
         {
             foreach (var patient in patients)
             {
-                var one = template.Replace("{patient}", patient.ToString(), StringComparison.Ordinal);
+                var one = LoadGenerator.PathFor(template, patient, n: 0, thread: 0, run: "");
                 bodies["/" + one] = await client.GetByteArrayAsync(new Uri(one, UriKind.Relative));
             }
         }
@@ -159,33 +142,5 @@ internal static class ReadBench
             .Where(line => line.StartsWith("aggregator_cache_requests_total{", StringComparison.Ordinal) && line.Contains($"result=\"{result}\"", StringComparison.Ordinal))
             .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
         return (Count("hit"), Count("miss"));
-    }
-
-    private static async Task WaitReadyAsync(HttpClient client, Process process)
-    {
-        for (var i = 0; i < 240; i++)
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException("The Api stopped while starting.");
-            }
-
-            try
-            {
-                using var ready = await client.GetAsync(new Uri("health/ready", UriKind.Relative));
-                if (ready.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-
-            await Task.Delay(500);
-        }
-
-        throw new InvalidOperationException("The Api did not become ready within 120 s.");
     }
 }
