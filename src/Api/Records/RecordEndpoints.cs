@@ -180,7 +180,7 @@ public static class RecordEndpoints
         }
 
         var page = new CachedPage(tenant.Required, patient.RecordVersion, await PageAsync(items, cursors, listing, take, cursor, cancellationToken), etag);
-        cache.Set(patientId, cacheKey, page, generation);
+        cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !IsFirstPage(http.Request.Query));
         http.Response.Headers.ETag = etag;
         return new Utf8Body(page.Utf8Body, JsonUtf8);
     }
@@ -223,6 +223,12 @@ public static class RecordEndpoints
 
         return TypedResults.Text(item.ToJsonString(), "application/json", Encoding.UTF8);
     }
+
+    /// <summary>
+    /// A first page with no filter (the query gives at most its size): what every app asks for first and again, kept in
+    /// memory at its first read. Filtered and later pages are kept from their second.
+    /// </summary>
+    internal static bool IsFirstPage(IQueryCollection query) => query.Keys.All(key => key == "limit");
 
     /// <summary>A page from memory: no database round trip, conditional requests answered as from the database.</summary>
     internal static IResult FromCache(HttpContext http, CachedPage page)

@@ -67,7 +67,7 @@ public static class RecordFeedEndpoints
             .WithText(q);
         var etag = RecordEndpoints.ETag(version.Value, cacheKey);
         var page = new CachedPage(tenant.Required, version.Value, await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true), etag);
-        cache.Set(patientId, cacheKey, page, generation);
+        cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !RecordEndpoints.IsFirstPage(http.Request.Query));
         return RecordEndpoints.FromCache(http, page);
     }
 

@@ -33,7 +33,9 @@ public sealed record CachedPage(Guid TenantId, long Version, byte[] Utf8Body, st
 /// announced the same way (<see cref="DeletedNotice"/>): its pages are dropped and none is kept again. The record's
 /// summary also lists the patient's sources and their sync state, which change without the record: the database
 /// announces those changes too (<see cref="SourcesNotice"/>, sent by a trigger on <c>connections</c>), and a summary
-/// is kept only while no such announcement was heard since it was read (<see cref="SourcesStamp"/>).
+/// is kept only while no such announcement was heard since it was read (<see cref="SourcesStamp"/>). Pages most reads
+/// never ask for again (a filtered page, a later page) are kept only from their second read, so one-off queries do not
+/// push the hot pages out.
 /// </summary>
 public sealed class RecordPageCache : IDisposable
 {
@@ -50,7 +52,11 @@ public sealed class RecordPageCache : IDisposable
     /// <summary>The cache key of a patient's record summary: the one page that depends on its sources' state.</summary>
     public const string SummaryKey = "summary";
 
+    /// <summary>Slots of the doorkeeper that remembers which pages were offered once (a power of two; 256 KB).</summary>
+    private const int OfferedSlots = 1 << 16;
+
     private readonly MemoryCache _pages;
+    private readonly int[] _offered = new int[OfferedSlots];
     private readonly ConcurrentDictionary<Guid, (long Version, DateTimeOffset HeardAt)> _versions = new();
     private readonly ConcurrentDictionary<Guid, (long Stamp, DateTimeOffset HeardAt)> _sourcesStamps = new();
     private readonly TimeProvider _clock;
@@ -112,10 +118,20 @@ public sealed class RecordPageCache : IDisposable
     /// <paramref name="generation"/> or, for a page that shows the sources' state (<paramref name="sourcesStamp"/>, from
     /// <see cref="SourcesStamp"/> before the read), the sources changed since.
     /// </summary>
-    public void Set(Guid patientId, string query, CachedPage page, long generation, long? sourcesStamp = null)
+    /// <param name="fromSecondRead">
+    /// Kept only when the same page was offered before (a filtered page, a later page): most such reads are never asked
+    /// for again, and keeping each would push the hot pages (the summary, first pages) out and keep the garbage collector
+    /// busy with pages nobody reads. The first pages of a record are kept at their first read.
+    /// </param>
+    public void Set(Guid patientId, string query, CachedPage page, long generation, long? sourcesStamp = null, bool fromSecondRead = false)
     {
         ArgumentNullException.ThrowIfNull(page);
         if (generation != Generation || (sourcesStamp is { } before && SourcesStamp(patientId) != before) || Remember(patientId, page.Version) != page.Version)
+        {
+            return;
+        }
+
+        if (fromSecondRead && !OfferedBefore(patientId, query))
         {
             return;
         }
@@ -128,6 +144,16 @@ public sealed class RecordPageCache : IDisposable
             // Forgotten, outdated or deleted while it was stored: it may be older than what was announced meanwhile.
             _pages.Remove((patientId, query));
         }
+    }
+
+    /// <summary>
+    /// Whether this page was offered before, as far as a fixed table of hashes remembers (bounded, without locks): a
+    /// collision at worst keeps a page at its first read or forgets one was offered, never serves a wrong page.
+    /// </summary>
+    private bool OfferedBefore(Guid patientId, string query)
+    {
+        var hash = HashCode.Combine(patientId, query) | 1; // never 0, an empty slot
+        return Interlocked.Exchange(ref _offered[hash & (OfferedSlots - 1)], hash) == hash;
     }
 
     /// <summary>The <see cref="NotificationChannels.RecordChanged"/> payload that tells every replica a patient was deleted.</summary>

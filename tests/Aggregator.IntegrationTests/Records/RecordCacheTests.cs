@@ -96,6 +96,30 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
     }
 
     [Fact]
+    public async Task A_first_page_is_kept_at_its_first_read_and_a_filtered_page_from_its_second()
+    {
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", Sandbox.Login("nextgen", "R4", 0), "admitted-patient");
+        await Tenant.WaitForRunAsync(connectionId);
+        var firstPage = $"/v1/patients/{patientId}/record/conditions?limit=5";
+        var filtered = $"/v1/patients/{patientId}/record/conditions?limit=5&from=1900-01-01";
+        var firstPageBefore = await Tenant.GetStringAsync(new Uri(firstPage, UriKind.Relative), TestContext.Current.CancellationToken);
+        var filteredOnce = await Tenant.GetStringAsync(new Uri(filtered, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        // The stored items change behind the cache's back, without a new version, twice.
+        await EditConditionsAsync(patientId, "first");
+        var firstPageAfter = await Tenant.GetStringAsync(new Uri(firstPage, UriKind.Relative), TestContext.Current.CancellationToken);
+        var filteredTwice = await Tenant.GetStringAsync(new Uri(filtered, UriKind.Relative), TestContext.Current.CancellationToken);
+        await EditConditionsAsync(patientId, "second");
+        var filteredThrice = await Tenant.GetStringAsync(new Uri(filtered, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        // The first page was kept when first read; the filtered one was read from the database again, and kept then.
+        Assert.Equal(firstPageBefore, firstPageAfter);
+        Assert.DoesNotContain("\"edit\":", filteredOnce, StringComparison.Ordinal);
+        Assert.Contains("\"edit\":\"first\"", filteredTwice, StringComparison.Ordinal);
+        Assert.Equal(filteredTwice, filteredThrice);
+    }
+
+    [Fact]
     public async Task The_summary_is_served_from_memory_until_a_source_changes_whoever_writes_the_change()
     {
         var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", Sandbox.Login("nextgen", "DSTU2", 3), "cached-summary");
@@ -160,6 +184,13 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         Assert.True(freshServed);
         Assert.Equal("\"3-b\"", fresh.ETag);
         Assert.False(servedAfterChange);
+    }
+
+    private async Task EditConditionsAsync(Guid patientId, string edit)
+    {
+        await using var db = Database.CreateContext();
+        await db.RecordItems.Where(i => i.PatientId == patientId && i.Category == "conditions")
+            .ExecuteUpdateAsync(set => set.SetProperty(i => i.Compact, i => i.Compact.Replace("\"display\":", "\"edit\":\"" + edit + "\",\"display\":")), TestContext.Current.CancellationToken);
     }
 
     private async Task<string> WaitForChangeAsync(string path, string before)
