@@ -55,6 +55,26 @@ public static class DependencyInjection
         return services;
     }
 
+    /// <summary>
+    /// Statements a connection runs again and again (every read of the record, the tenant's session setting) are prepared
+    /// on it once, unless the connection string says otherwise (<c>Max Auto Prepare=0</c>, e.g. behind a pooler that
+    /// cannot keep prepared statements). Unprepared, PostgreSQL parsed and planned each: under a load of filtered record
+    /// reads, a fifth of the machine's CPU went to planning and parsing.
+    /// </summary>
+    internal static NpgsqlDataSourceBuilder PreparingStatements(NpgsqlDataSourceBuilder builder)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
+        if (!given.Keys.Cast<string>().Any(key => key.Replace(" ", "", StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
+        return builder;
+    }
+
+    /// <summary>How many statements each connection keeps prepared, the most used first: more than the reads use.</summary>
+    public const int AutoPreparedStatements = 64;
+
     /// <summary>PostgreSQL, EF Core, Hangfire storage and the clock. <paramref name="migrateOnStartup"/>: this host owns migrations.</summary>
     public static IHostApplicationBuilder AddInfrastructure(this IHostApplicationBuilder builder, bool migrateOnStartup)
     {
@@ -80,7 +100,7 @@ public static class DependencyInjection
 
         // Commands are traced only inside a trace (a request's, a job's): the job server's polling, heartbeats and the
         // audit writer would otherwise each start a trace of their own, all the time.
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString)
+        services.AddSingleton(_ => PreparingStatements(new NpgsqlDataSourceBuilder(connectionString))
             .ConfigureTracing(tracing => tracing
                 .ConfigureCommandFilter(_ => System.Diagnostics.Activity.Current is not null)
                 .ConfigureBatchFilter(_ => System.Diagnostics.Activity.Current is not null))
