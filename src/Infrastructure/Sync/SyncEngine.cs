@@ -69,6 +69,10 @@ public sealed partial class SyncEngine(
         await using var session = await dataSource.OpenConnectionAsync(cancellationToken);
         // The batch writer's COPY runs on this session: it writes as the tenant, under row-level security.
         await TenantSession.ForTenantAsync(session, run.TenantId, cancellationToken);
+        // EF's commands (the run's state, its progress, coverage, the rebuild) share one connection for the whole run:
+        // opened per command, each of a run's hundred-odd commands also paid for a pooled connection's reset and the
+        // tenant's session setting, a round trip of its own.
+        await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             return await RunLockedAsync(run, connection, provider, session, cancellationToken);
@@ -76,6 +80,7 @@ public sealed partial class SyncEngine(
         finally
         {
             await SyncLocks.ReleaseAllAsync(session);
+            await db.Database.CloseConnectionAsync();
         }
     }
 
@@ -226,7 +231,12 @@ public sealed partial class SyncEngine(
                 state.FullyFetched.Add(search.ResourceType);
             }
 
-            await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+            // After a type that fetched something: a report per empty type (most of a plan's, on a re-sync all of them)
+            // cost three database round trips and an event that told the patient nothing new.
+            if (state.ResourcesSoFar != state.ReportedSoFar)
+            {
+                await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+            }
         }
 
         await ReadReferencedAsync(connection, provider, baseUrl, plan, state, cancellationToken);
@@ -570,6 +580,7 @@ public sealed partial class SyncEngine(
     private async Task ReportProgressAsync(RunState state, CancellationToken cancellationToken, string? resourceType = null)
     {
         state.LastProgressAt = clock.GetUtcNow();
+        state.ReportedSoFar = state.ResourcesSoFar;
         var counts = JsonSerializer.Serialize(state.Counts, SyncCountsJson.Options);
         await db.SyncRuns.Where(r => r.Id == state.Run.Id).ExecuteUpdateAsync(set => set.SetProperty(r => r.TypeCounts, counts), cancellationToken);
         if (await IsConfirmedAsync(state.Connection.Id, cancellationToken))
@@ -673,6 +684,9 @@ public sealed partial class SyncEngine(
         public Connection Connection { get; } = connection;
         public DateTimeOffset LastProgressAt { get; set; }
         public int ResourcesSoFar => Counts.Values.Sum(c => c.Fetched);
+
+        /// <summary>What the last progress report said was fetched so far.</summary>
+        public int ReportedSoFar { get; set; }
         public Dictionary<string, TypeCounts> Counts { get; } = new(StringComparer.Ordinal);
         public HashSet<(string Type, string Id)> Written { get; } = [];
         public HashSet<string> References { get; } = new(StringComparer.Ordinal);

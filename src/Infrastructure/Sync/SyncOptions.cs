@@ -43,7 +43,7 @@ public sealed class SyncOptions
     /// <summary>Documents larger than this are not fetched (their metadata still is).</summary>
     public long MaxDocumentBytes { get; set; } = 10 * 1024 * 1024;
 
-    /// <summary>How often a running sync records its per-type counts and tells the patient's event stream (and after each type).</summary>
+    /// <summary>How often a running sync records its per-type counts and tells the patient's event stream (and after each type that fetched something).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Connections the dispatcher claims per pass.</summary>
