@@ -125,42 +125,11 @@ internal sealed class IngestBench : IAsyncDisposable
 
     /// <summary>
     /// The ingest's ceiling: the same resources, already as JSON text, written by a plain binary COPY (one per page of
-    /// 100, as the sync writes) into a table of the same shape as <c>source_resources</c>' key and jsonb, with no
-    /// parsing, hashing, staging or upsert. Seconds for all of them.
+    /// 100, as the sync writes), with no parsing, hashing, staging or upsert. Seconds for all of them.
     /// </summary>
-    private async Task<double> CopyCeilingAsync()
-    {
-        var rows = _patients.SelectMany(p => p.Pages.Select(body => SearchPage.Parse(body).Entries
-            .Select(e => (p.ConnectionId, Type: e.ResourceType ?? "Unknown", Id: e.ResourceId ?? "", Json: e.RawJson)).ToList())).ToList();
-        await using var session = await Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
-        await using (var create = new NpgsqlCommand(
-            "DROP TABLE IF EXISTS bench_copy_ceiling; CREATE TABLE bench_copy_ceiling (connection_id uuid NOT NULL, resource_type text NOT NULL, resource_id text NOT NULL, resource jsonb NOT NULL, PRIMARY KEY (connection_id, resource_type, resource_id))",
-            session))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var stopwatch = Stopwatch.StartNew();
-        foreach (var page in rows)
-        {
-            await using var writer = await session.BeginBinaryImportAsync("COPY bench_copy_ceiling (connection_id, resource_type, resource_id, resource) FROM STDIN (FORMAT BINARY)");
-            foreach (var (connectionId, type, id, json) in page)
-            {
-                await writer.StartRowAsync();
-                await writer.WriteAsync(connectionId, NpgsqlTypes.NpgsqlDbType.Uuid);
-                await writer.WriteAsync(type, NpgsqlTypes.NpgsqlDbType.Text);
-                await writer.WriteAsync(id, NpgsqlTypes.NpgsqlDbType.Text);
-                await writer.WriteAsync(json, NpgsqlTypes.NpgsqlDbType.Jsonb);
-            }
-
-            await writer.CompleteAsync();
-        }
-
-        var elapsed = stopwatch.Elapsed.TotalSeconds;
-        await using var drop = new NpgsqlCommand("DROP TABLE bench_copy_ceiling", session);
-        await drop.ExecuteNonQueryAsync();
-        return elapsed;
-    }
+    private Task<double> CopyCeilingAsync() =>
+        CopyCeiling.SecondsAsync(Services.GetRequiredService<NpgsqlDataSource>(), [.. _patients.SelectMany(p => p.Pages.Select(body =>
+            (IReadOnlyList<(Guid, string, string, string)>)[.. SearchPage.Parse(body).Entries.Select(e => (p.ConnectionId, e.ResourceType ?? "Unknown", e.ResourceId ?? "", e.RawJson))]))]);
 
     public async Task RebuildAsync()
     {
