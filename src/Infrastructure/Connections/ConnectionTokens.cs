@@ -33,10 +33,21 @@ public sealed partial class ConnectionTokens(
     /// </summary>
     public static readonly TimeSpan RefreshAhead = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The token set this scope last read or refreshed, per connection. A sync asks for a token before each of its
+    /// requests; reading and decrypting it from the database each time cost a round trip per request. One another
+    /// process rotated meanwhile still works until it expires, and a 401 refreshes under the lock, as before.
+    /// </summary>
+    private readonly Dictionary<Guid, TokenSet> _known = [];
+
     public async Task<string> GetAccessTokenAsync(Guid connectionId, CancellationToken cancellationToken)
     {
-        var connection = await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, cancellationToken);
-        var set = Read(connection);
+        if (!_known.TryGetValue(connectionId, out var set))
+        {
+            set = Read(await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, cancellationToken));
+            _known[connectionId] = set;
+        }
+
         if (!set.DueForRefresh(clock.GetUtcNow(), RefreshAhead))
         {
             return set.AccessToken;
@@ -50,6 +61,14 @@ public sealed partial class ConnectionTokens(
     /// <paramref name="staleAccessToken"/> (or is no longer expiring) is fresh enough.
     /// </summary>
     public async Task<TokenSet> RefreshAsync(Guid connectionId, string? staleAccessToken, CancellationToken cancellationToken)
+    {
+        _known.Remove(connectionId);
+        var set = await RefreshLockedAsync(connectionId, staleAccessToken, cancellationToken);
+        _known[connectionId] = set;
+        return set;
+    }
+
+    private async Task<TokenSet> RefreshLockedAsync(Guid connectionId, string? staleAccessToken, CancellationToken cancellationToken)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async () =>

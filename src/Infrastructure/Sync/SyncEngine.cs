@@ -645,6 +645,10 @@ public sealed partial class SyncEngine(
     {
         var now = clock.GetUtcNow();
         var existing = await db.Coverage.Where(c => c.ConnectionId == connection.Id).ToDictionaryAsync(c => c.ResourceType, StringComparer.Ordinal, cancellationToken);
+        // Every type's count in one query, not one round trip per type of the plan.
+        var stored = await db.SourceResources.Where(r => r.ConnectionId == connection.Id && r.DeletedAt == null)
+            .GroupBy(r => r.ResourceType).Select(g => new { Type = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Type, g => g.Count, StringComparer.Ordinal, cancellationToken);
         foreach (var (type, counts) in state.Counts)
         {
             if (!existing.TryGetValue(type, out var entry))
@@ -660,12 +664,9 @@ public sealed partial class SyncEngine(
 
             entry.CheckedAt = now;
             entry.Detail = counts.Detail;
-            entry.Count = await CountAsync(connection.Id, type, cancellationToken);
+            entry.Count = stored.GetValueOrDefault(type);
         }
     }
-
-    private Task<int> CountAsync(Guid connectionId, string type, CancellationToken cancellationToken) =>
-        db.SourceResources.CountAsync(r => r.ConnectionId == connectionId && r.ResourceType == type && r.DeletedAt == null, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sync run {SyncRunId} of connection {ConnectionId} at {Provider} started")]
     private static partial void LogStarted(ILogger logger, Guid syncRunId, Guid connectionId, string provider);
