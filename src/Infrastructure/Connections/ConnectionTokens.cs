@@ -35,8 +35,8 @@ public sealed partial class ConnectionTokens(
 
     /// <summary>
     /// The token set this scope last read or refreshed, per connection. A sync asks for a token before each of its
-    /// requests; reading and decrypting it from the database each time cost a round trip per request. One another
-    /// process rotated meanwhile still works until it expires, and a 401 refreshes under the lock, as before.
+    /// requests; reading and decrypting it from the database each time cost a round trip per request. An access token
+    /// that another process has since replaced still works until it expires, and a 401 refreshes under the lock, as before.
     /// </summary>
     private readonly Dictionary<Guid, TokenSet> _known = [];
 
