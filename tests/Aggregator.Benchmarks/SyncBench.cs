@@ -186,8 +186,9 @@ internal static class SyncBench
     /// <summary>The database's limit: the rows the syncs stored, as JSON text, written again by a plain binary COPY in pages of 100.</summary>
     private static async Task<(long Rows, double Seconds)> CopyAsync(BenchSystem system, IReadOnlyList<Guid> connections)
     {
+        var dataSource = system.Services.GetRequiredService<NpgsqlDataSource>();
         var rows = new List<(Guid ConnectionId, string Type, string Id, string Json)>();
-        await using (var command = system.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+        await using (var command = dataSource.CreateCommand(
             "SELECT connection_id, resource_type, resource_id, resource::text FROM source_resources WHERE connection_id = ANY(@connections)"))
         {
             command.Parameters.AddWithValue("connections", connections.ToArray());
@@ -199,8 +200,8 @@ internal static class SyncBench
         }
 
         var pages = rows.Chunk(100).Select(page => (IReadOnlyList<(Guid, string, string, string)>)page).ToList();
-        var seconds = Math.Min(await CopyCeiling.SecondsAsync(system.Services.GetRequiredService<NpgsqlDataSource>(), pages),
-            await CopyCeiling.SecondsAsync(system.Services.GetRequiredService<NpgsqlDataSource>(), pages));
+        // The faster of two runs, as for ingest: the first also pays for a cold table.
+        var seconds = Math.Min(await CopyCeiling.SecondsAsync(dataSource, pages), await CopyCeiling.SecondsAsync(dataSource, pages));
         return (rows.Count, seconds);
     }
 
