@@ -172,6 +172,7 @@ public static class DependencyInjection
         services.AddScoped<ClientRegistrations>();
         services.AddSingleton<SmartDiscovery>();
         services.AddSingleton<ProviderTokenClient>();
+        services.AddScoped<ScopeDatabaseTurns>();
         services.AddScoped<ConnectionTokens>();
         services.AddScoped<ConnectFlow>();
         services.AddScoped<ConnectionRevocation>();

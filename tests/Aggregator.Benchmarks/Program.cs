@@ -6,7 +6,7 @@
 // The dispatcher at scale on its own: dotnet run -c Release --project tests/Aggregator.Benchmarks -- dispatch [--sizes 10000,1000000]
 // Syncs per minute with 1..N Worker processes: dotnet run -c Release --project tests/Aggregator.Benchmarks -- scaleout [--connections 300 --workers 1,2,3]
 // One very large patient (sync, re-sync, reads, export; time and peak memory): dotnet run -c Release --project tests/Aggregator.Benchmarks -- large [--readings 50000]
-// Where one sync's time goes (provider requests, database, rebuild, the rest): dotnet run -c Release --project tests/Aggregator.Benchmarks -- profile [--people 3]
+// Where one sync's time goes (provider requests, database, rebuild, the rest), then a slower provider with one and several requests at once: dotnet run -c Release --project tests/Aggregator.Benchmarks -- profile [--people 3 --latency 100]
 // The sync rows alone (many first syncs, the no-change re-sync, their ceilings): dotnet run -c Release --project tests/Aggregator.Benchmarks -- syncs [--syncs 46]
 using System.Diagnostics;
 using System.Globalization;

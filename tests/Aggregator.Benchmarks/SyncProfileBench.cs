@@ -20,10 +20,11 @@ namespace Aggregator.Benchmarks;
 /// </summary>
 internal static class SyncProfileBench
 {
-    /// <summary><c>profile [--people 3]</c>.</summary>
+    /// <summary><c>profile [--people 3] [--latency 100]</c>.</summary>
     public static async Task<int> CommandAsync(string repo, string[] args)
     {
         var people = Arguments.Int(args, "--people", 3);
+        var latency = Arguments.Int(args, "--latency", 100);
         if (BenchSystem.Missing(repo) is { } missing)
         {
             Console.Error.WriteLine($"error: {missing}");
@@ -45,6 +46,10 @@ internal static class SyncProfileBench
         var logins = await system.GeneratedLoginsAsync();
         var connections = await system.ConnectAsync(logins, "profile");
         using var parts = new Parts();
+        // The parts are measured one request at a time, so that they add up to the whole; the concurrent searches come after.
+        var options = system.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SyncOptions>>().Value;
+        var atOnce = options.MaxRequestsPerConnection;
+        options.MaxRequestsPerConnection = 1;
 
         // The first connection warms this process up (JIT, pools, the capability cache); it is not counted.
         var warmUp = await RunAsync(system, connections[0].Connection, parts);
@@ -75,7 +80,56 @@ internal static class SyncProfileBench
         Console.WriteLine(Row("other database commands with a span: ms", first, again, p => p.Database.TotalMilliseconds, "0"));
         Console.WriteLine(Row("record rebuild: ms", first, again, p => p.Rebuild.TotalMilliseconds, "0"));
         Console.WriteLine(Row("the rest, which no span covers (this process's own work; EF Core's commands, which carry no span): ms", first, again, p => p.Rest.TotalMilliseconds, "0"));
+        if (latency > 0)
+        {
+            await SlowProviderAsync(system, logins, connections, parts, options, latency, atOnce);
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// A provider slower to answer, as real ones are (the sandbox adds <paramref name="latency"/> ms to every FHIR answer of
+    /// these patients): the same full re-syncs with one request at a time, then with the searches of several types at once.
+    /// </summary>
+    private static async Task SlowProviderAsync(
+        BenchSystem system, List<Aggregator.Sandbox.Demo.PortalLogin> logins, (Guid Patient, Guid Connection)[] connections, Parts parts, SyncOptions options, int latency, int atOnce)
+    {
+        using (var sandbox = new HttpClient { BaseAddress = system.Sandbox.Url })
+        {
+            // Once per persona and patient: a patient at two FHIR versions of one persona is one patient there, and latency faults add up.
+            foreach (var login in logins.DistinctBy(l => (l.Persona, l.PatientId)))
+            {
+                using var injected = await sandbox.PostAsJsonAsync(new Uri("_test/faults", UriKind.Relative),
+                    new { persona = login.Persona, patientId = login.PatientId, kind = "latency", latencyMs = latency });
+                injected.EnsureSuccessStatusCode();
+            }
+        }
+
+        var byLimit = new List<(int Limit, List<Profile> Runs)>();
+        foreach (var limit in new[] { 1, atOnce }.Distinct())
+        {
+            options.MaxRequestsPerConnection = limit;
+            var runs = new List<Profile>();
+            foreach (var (_, connection) in connections.Skip(1))
+            {
+                runs.Add(await RunAsync(system, connection, parts));
+            }
+
+            byLimit.Add((limit, runs));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"A provider that takes {latency} ms longer over each answer: full re-syncs, nothing changed (medians)"));
+        Console.WriteLine();
+        Console.WriteLine("| requests at once (Sync:MaxRequestsPerConnection) | whole sync, ms | provider requests | their time to headers, summed, ms |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (limit, runs) in byLimit)
+        {
+            double Median(Func<Profile, double> figure) => Arguments.Spread([.. runs.Select(figure)]).Median;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {limit} | {Median(p => p.Total.TotalMilliseconds):0} | {Median(p => p.Requests):0} | {Median(p => p.Http.TotalMilliseconds):0} |"));
+        }
     }
 
     private static string Row(string what, List<Profile> first, List<Profile> again, Func<Profile, double> figure, string format)

@@ -17,6 +17,7 @@ public sealed class ReauthorizationRequiredException(string message) : Exception
 /// </summary>
 public sealed partial class ConnectionTokens(
     AggregatorDbContext db,
+    ScopeDatabaseTurns turns,
     ClientRegistrations clients,
     SmartDiscovery discovery,
     ProviderTokenClient tokens,
@@ -38,14 +39,23 @@ public sealed partial class ConnectionTokens(
     /// requests; reading and decrypting it from the database each time cost a round trip per request. An access token
     /// that another process has since replaced still works until it expires, and a 401 refreshes under the lock, as before.
     /// </summary>
-    private readonly Dictionary<Guid, TokenSet> _known = [];
+    /// A sync's concurrent searches ask at once: the set is shared, and the database is read (or the token refreshed) in
+    /// the scope's turn (<see cref="ScopeDatabaseTurns"/>).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, TokenSet> _known = [];
 
     public async Task<string> GetAccessTokenAsync(Guid connectionId, CancellationToken cancellationToken)
     {
         if (!_known.TryGetValue(connectionId, out var set))
         {
-            set = Read(await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, cancellationToken));
-            _known[connectionId] = set;
+            using (await turns.TakeAsync(cancellationToken))
+            {
+                // Another search may have read (or refreshed) it while this one waited.
+                if (!_known.TryGetValue(connectionId, out set))
+                {
+                    set = Read(await db.Connections.AsNoTracking().SingleAsync(c => c.Id == connectionId, cancellationToken));
+                    _known[connectionId] = set;
+                }
+            }
         }
 
         if (!set.DueForRefresh(clock.GetUtcNow(), RefreshAhead))
@@ -62,10 +72,14 @@ public sealed partial class ConnectionTokens(
     /// </summary>
     public async Task<TokenSet> RefreshAsync(Guid connectionId, string? staleAccessToken, CancellationToken cancellationToken)
     {
-        _known.Remove(connectionId);
-        var set = await RefreshLockedAsync(connectionId, staleAccessToken, cancellationToken);
-        _known[connectionId] = set;
-        return set;
+        using (await turns.TakeAsync(cancellationToken))
+        {
+            _known.TryRemove(connectionId, out _);
+            // Two searches that met the same expired token: the second finds it replaced under the lock and refreshes nothing.
+            var set = await RefreshLockedAsync(connectionId, staleAccessToken, cancellationToken);
+            _known[connectionId] = set;
+            return set;
+        }
     }
 
     private async Task<TokenSet> RefreshLockedAsync(Guid connectionId, string? staleAccessToken, CancellationToken cancellationToken)

@@ -40,6 +40,7 @@ public sealed partial class SyncEngine(
     CapabilityProbe capabilities,
     IEnumerable<IRecordRebuilder> rebuilders,
     Notifications.DatabaseNotifications notifications,
+    ScopeDatabaseTurns turns,
     IOptions<SyncOptions> options,
     Observability.AggregatorMetrics metrics,
     TimeProvider clock,
@@ -219,25 +220,33 @@ public sealed partial class SyncEngine(
                 .Select(type => new SearchSpec(type)));
         }
 
-        foreach (var search in searches)
+        // Independent searches run at once, up to Sync:MaxRequestsPerConnection, each followed page by page; what they
+        // store, count and report takes the scope's database in turns. A search that fails stops the others at their next
+        // page (never in the middle of storing one); the loop then throws the first failure.
+        var concurrency = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.MaxRequestsPerConnection), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(searches, concurrency, async (search, stopping) =>
         {
             var useSince = since is not null && (!server.IsKnown || server.SupportsLastUpdated(search.ResourceType)) ? since : null;
-            var outcome = await SearchTypeAsync(connection, provider, baseUrl, plan, search, patientId, useSince, state, cancellationToken);
-            var counts = state.For(search.ResourceType);
-            counts.Outcome = outcome.State;
-            counts.Detail = outcome.Detail;
-            if (outcome.State is CoverageState.Synced or CoverageState.Empty && useSince is null)
+            var outcome = await SearchTypeAsync(connection, provider, baseUrl, plan, search, patientId, useSince, state, stopping, cancellationToken);
+            using (await turns.TakeAsync(cancellationToken))
             {
-                state.FullyFetched.Add(search.ResourceType);
-            }
+                var counts = state.For(search.ResourceType);
+                counts.Outcome = outcome.State;
+                counts.Detail = outcome.Detail;
+                if (outcome.State is CoverageState.Synced or CoverageState.Empty && useSince is null)
+                {
+                    state.FullyFetched.Add(search.ResourceType);
+                }
 
-            // After a type that fetched something: a report per empty type (most of a plan's, on a re-sync all of them)
-            // cost three database round trips and an event that told the patient nothing new.
-            if (state.ResourcesSoFar != state.ReportedSoFar)
-            {
-                await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+                // After a type that fetched something, named even when another search's report already counted its
+                // resources; none after an empty type (most of a plan's, on a re-sync all of them), which cost three
+                // database round trips and an event that told the patient nothing new.
+                if (counts.Fetched > 0)
+                {
+                    await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+                }
             }
-        }
+        });
 
         await ReadReferencedAsync(connection, provider, baseUrl, plan, state, cancellationToken);
         await ReadDocumentsAsync(connection, provider, baseUrl, state, cancellationToken);
@@ -245,19 +254,20 @@ public sealed partial class SyncEngine(
 
     /// <summary>One resource type: its fan-out variants, each followed to its last page; a 400 may fan out by status.</summary>
     private async Task<(CoverageState State, string? Detail)> SearchTypeAsync(
-        Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, SearchSpec search, string patientId, DateTimeOffset? since, RunState state, CancellationToken cancellationToken)
+        Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, SearchSpec search, string patientId, DateTimeOffset? since, RunState state,
+        CancellationToken stopping, CancellationToken cancellationToken)
     {
         var results = new List<(CoverageState State, string? Detail)>();
         foreach (var variant in search.Variants())
         {
-            var result = await SearchAsync(connection, provider, baseUrl, plan, search, variant, patientId, since, state, cancellationToken);
+            var result = await SearchAsync(connection, provider, baseUrl, plan, search, variant, patientId, since, state, stopping, cancellationToken);
             if (result.State == CoverageState.Unsupported && search.StatusValuesOn400 is { Count: > 0 } statuses && variant.Count == 0)
             {
                 // Some servers insist on a status: ask once per status value instead.
                 var byStatus = new List<(CoverageState State, string? Detail)>();
                 foreach (var status in statuses)
                 {
-                    byStatus.Add(await SearchAsync(connection, provider, baseUrl, plan, search, [new("status", status)], patientId, since, state, cancellationToken));
+                    byStatus.Add(await SearchAsync(connection, provider, baseUrl, plan, search, [new("status", status)], patientId, since, state, stopping, cancellationToken));
                 }
 
                 result = Combine(byStatus);
@@ -290,10 +300,14 @@ public sealed partial class SyncEngine(
         return results.Any(r => r.State == CoverageState.Empty) ? (CoverageState.Empty, null) : results[0];
     }
 
-    /// <summary>One search followed page by page; an expired <c>next</c> link restarts it (what was stored stays, counted once).</summary>
+    /// <summary>
+    /// One search followed page by page; an expired <c>next</c> link restarts it (what was stored stays, counted once).
+    /// Each page is fetched and parsed on its own; it is stored, and the run's state touched, in the scope's database turn.
+    /// </summary>
+    /// <param name="stopping">Set when another search of the run failed: this one stops before its next page.</param>
     private async Task<(CoverageState State, string? Detail)> SearchAsync(
         Connection connection, Provider provider, Uri baseUrl, SyncPlan plan, SearchSpec search, IReadOnlyList<KeyValuePair<string, string>> variant,
-        string patientId, DateTimeOffset? since, RunState state, CancellationToken cancellationToken)
+        string patientId, DateTimeOffset? since, RunState state, CancellationToken stopping, CancellationToken cancellationToken)
     {
         var pageSize = options.Value.MaxPageSize is { } cap && cap > 0 ? Math.Min(cap, plan.PageSize) : plan.PageSize;
         var query = new List<KeyValuePair<string, string?>> { new("patient", patientId), new("_count", pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)) };
@@ -309,7 +323,6 @@ public sealed partial class SyncEngine(
         }
 
         var first = new Uri(QueryHelpers.AddQueryString(new Uri(baseUrl, search.ResourceType).AbsoluteUri, query));
-        var counts = state.For(search.ResourceType);
         var restarts = 0;
         var url = first;
         var visited = new HashSet<string>(StringComparer.Ordinal);
@@ -322,8 +335,8 @@ public sealed partial class SyncEngine(
                 break;
             }
 
+            stopping.ThrowIfCancellationRequested();
             var answer = await fhir.GetAsync(connection.Id, url, provider, cancellationToken);
-            state.ProviderClock ??= answer.ServerDate;
             if (!answer.IsSuccess)
             {
                 var firstPage = url == first;
@@ -352,12 +365,17 @@ public sealed partial class SyncEngine(
                 return (CoverageState.Failing, "A page was not a readable FHIR Bundle.");
             }
 
-            counts.Pages++;
-            found += await StorePageAsync(state, search.ResourceType, page.Entries, provider.FhirVersion, answer.Body.Length, cancellationToken);
-            if (clock.GetUtcNow() - state.LastProgressAt >= options.Value.ProgressInterval)
+            using (await turns.TakeAsync(cancellationToken))
             {
-                await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+                state.ProviderClock ??= answer.ServerDate;
+                state.For(search.ResourceType).Pages++;
+                found += await StorePageAsync(state, search.ResourceType, page.Entries, provider.FhirVersion, answer.Body.Length, cancellationToken);
+                if (clock.GetUtcNow() - state.LastProgressAt >= options.Value.ProgressInterval)
+                {
+                    await ReportProgressAsync(state, cancellationToken, resourceType: search.ResourceType);
+                }
             }
+
             if (page.NextLink is not { Length: > 0 } next)
             {
                 break;
@@ -580,7 +598,6 @@ public sealed partial class SyncEngine(
     private async Task ReportProgressAsync(RunState state, CancellationToken cancellationToken, string? resourceType = null)
     {
         state.LastProgressAt = clock.GetUtcNow();
-        state.ReportedSoFar = state.ResourcesSoFar;
         var counts = JsonSerializer.Serialize(state.Counts, SyncCountsJson.Options);
         await db.SyncRuns.Where(r => r.Id == state.Run.Id).ExecuteUpdateAsync(set => set.SetProperty(r => r.TypeCounts, counts), cancellationToken);
         if (await IsConfirmedAsync(state.Connection.Id, cancellationToken))
@@ -686,8 +703,6 @@ public sealed partial class SyncEngine(
         public DateTimeOffset LastProgressAt { get; set; }
         public int ResourcesSoFar => Counts.Values.Sum(c => c.Fetched);
 
-        /// <summary>What the last progress report said was fetched so far.</summary>
-        public int ReportedSoFar { get; set; }
         public Dictionary<string, TypeCounts> Counts { get; } = new(StringComparer.Ordinal);
         public HashSet<(string Type, string Id)> Written { get; } = [];
         public HashSet<string> References { get; } = new(StringComparer.Ordinal);

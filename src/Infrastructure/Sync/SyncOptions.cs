@@ -22,6 +22,13 @@ public sealed class SyncOptions
     /// <summary>Syncs of one provider that may run at once across every Worker.</summary>
     public int MaxConcurrentPerProvider { get; set; } = 4;
 
+    /// <summary>
+    /// Requests one sync run may have in flight at one provider: the plan's searches of different types run at once, up to
+    /// this many (1: one after another). A provider's answers take it tens to hundreds of milliseconds each; a sync that
+    /// waited for them one by one spent most of its time waiting.
+    /// </summary>
+    public int MaxRequestsPerConnection { get; set; } = 4;
+
     /// <summary>A full sync (which finds deletions) at least this often; runs in between are incremental.</summary>
     public TimeSpan FullSyncEvery { get; set; } = TimeSpan.FromDays(7);
 

@@ -25,6 +25,8 @@ public sealed class FhirFaultFilter(FaultInjector faults, RequestCounter counter
 
         var patientId = AccessTokenPatient.Of(http.Request);
         counter.Count(fhirBase.Persona.Name, patientId, CountedRequest.Fhir);
+        // Until the answer is written: a client's requests at once are what it keeps open, its answers' bodies included.
+        http.Response.RegisterForDispose(counter.Underway(fhirBase.Persona.Name, patientId));
         var planned = faults.BeforeRequest(fhirBase.Persona.Name, patientId);
         if (planned.Delay > TimeSpan.Zero)
         {

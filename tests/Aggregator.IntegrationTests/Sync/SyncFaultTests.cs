@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Aggregator.IntegrationTests.Infrastructure;
 using Aggregator.Sandbox.Tests.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Aggregator.IntegrationTests.Sync;
 
@@ -199,6 +200,50 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
         // The restart read some pages twice: more pages and fetches than the search has, each resource stored once.
         Assert.True(observations.GetProperty("fetched").GetInt32() > truth, observations.ToString());
         Assert.Equal(truth, observations.GetProperty("new").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_slow_provider_is_searched_for_several_types_at_once_up_to_the_limit_and_loses_nothing()
+    {
+        var login = Sandbox.Generated("nextgen", "DSTU2", 7);
+        // Slow pages of ten: each search waits on the provider long enough for the others to be under way beside it.
+        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = login.PatientId, LatencyMs = 150 });
+        var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", login);
+        var first = await Tenant.WaitForRunAsync(connectionId);
+        var atOnce = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId);
+
+        // The same searches one at a time, as a full sync: what the concurrent run stored is exactly what they find.
+        var options = Api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Aggregator.Infrastructure.Sync.SyncOptions>>().Value;
+        var limit = options.MaxRequestsPerConnection;
+        await Sandbox.Server.ResetRequestCountsAsync("nextgen", login.PatientId);
+        options.MaxRequestsPerConnection = 1;
+        JsonElement again;
+        try
+        {
+            again = await FullSyncAsync(connectionId);
+        }
+        finally
+        {
+            options.MaxRequestsPerConnection = limit;
+        }
+
+        var oneByOne = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId);
+        await Sandbox.Server.ClearFaultsAsync("nextgen", login.PatientId);
+
+        Assert.Equal(4, limit);
+        Assert.Equal(("succeeded", "succeeded"), (first.GetProperty("status").GetString(), again.GetProperty("status").GetString()));
+        Assert.Equal(4, atOnce.FhirRequestsAtOnce);
+        Assert.Equal(1, oneByOne.FhirRequestsAtOnce);
+        int Sum(JsonElement run, string field) => run.GetProperty("types").EnumerateObject().Sum(t => t.Value.GetProperty(field).GetInt32());
+        Assert.Equal((0, 0, 0), (Sum(again, "new"), Sum(again, "changed"), Sum(again, "deleted")));
+        // Every type the searches found again, found whole the first time (referenced reads are not repeated for what is stored).
+        var searched = again.GetProperty("types").EnumerateObject().Where(t => t.Value.GetProperty("unchanged").GetInt32() > 0).ToList();
+        Assert.True(searched.Count > 5, again.ToString());
+        Assert.All(searched, t => Assert.Equal(t.Value.GetProperty("unchanged").GetInt32(), first.GetProperty("types").GetProperty(t.Name).GetProperty("new").GetInt32()));
+        var truth = (await Sandbox.Server.OverlapAsync(login.PersonId)).Single().Facts.SelectMany(f => f.Resources)
+            .Count(r => r.Persona == "nextgen" && r.FhirVersion == "DSTU2" && r.ResourceType == "Observation");
+        Assert.True(truth > 10, $"{truth} Observations: too few for paging.");
+        Assert.Equal(truth, await ObservationsAsync(connectionId));
     }
 
     private async Task<int> ObservationsAsync(Guid connectionId)

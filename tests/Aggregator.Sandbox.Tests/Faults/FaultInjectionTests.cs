@@ -115,7 +115,7 @@ public sealed class FaultInjectionTests(GeneratedSandbox sandbox) : IClassFixtur
         Assert.Contains("invalid_token", refused.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, refreshed.Status);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-        Assert.Equal(new RequestCounts("epic", patient.PatientId, FhirRequests: 2, TokenRequests: 1, RefreshRequests: 1), counts);
+        Assert.Equal(new RequestCounts("epic", patient.PatientId, FhirRequests: 2, TokenRequests: 1, RefreshRequests: 1, FhirRequestsAtOnce: 1), counts);
     }
 
     [Fact]

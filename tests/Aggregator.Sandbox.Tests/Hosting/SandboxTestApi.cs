@@ -35,7 +35,7 @@ public sealed record ActiveFault(string Id, string Persona, string? PatientId, s
     int? LatencyMs, int Status, DateTimeOffset CreatedAt);
 
 /// <summary><c>GET /_test/requests</c>: FHIR reads and searches, token endpoint calls, and of those the refresh_token grants.</summary>
-public sealed record RequestCounts(string? Persona, string? PatientId, long FhirRequests, long TokenRequests, long RefreshRequests);
+public sealed record RequestCounts(string? Persona, string? PatientId, long FhirRequests, long TokenRequests, long RefreshRequests, int FhirRequestsAtOnce);
 
 /// <summary>
 /// The sandbox's test API as a test drives it: the overlap ground truth, faults, request counts and data changes.

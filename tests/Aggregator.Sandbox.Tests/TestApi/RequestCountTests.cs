@@ -38,9 +38,31 @@ public sealed class RequestCountTests(GeneratedSandbox sandbox) : IClassFixture<
         await Server.ResetRequestCountsAsync("cerner", patient.PatientId);
         var reset = await Server.RequestCountsAsync("cerner", patient.PatientId);
 
-        Assert.Equal(new RequestCounts("cerner", patient.PatientId, FhirRequests: 2, TokenRequests: 3, RefreshRequests: 2), mine);
+        Assert.Equal(new RequestCounts("cerner", patient.PatientId, FhirRequests: 2, TokenRequests: 3, RefreshRequests: 2, FhirRequestsAtOnce: 1), mine);
         Assert.Equal((3, 4, 2), (persona.FhirRequests, persona.TokenRequests, persona.RefreshRequests));
         Assert.Equal((0, 0, 0), (epic.FhirRequests, epic.TokenRequests, epic.RefreshRequests));
         Assert.Equal((0, 0, 0), (reset.FhirRequests, reset.TokenRequests, reset.RefreshRequests));
+    }
+
+    [Fact]
+    public async Task The_most_FHIR_requests_a_patient_had_under_way_at_once_are_counted_until_a_reset()
+    {
+        var patient = await sandbox.PatientAsync("cerner", 3);
+        var fhirBase = Server.FhirBase("cerner", "r4");
+        // Slow answers, so that requests sent together are under way together.
+        await Server.InjectFaultAsync(new FaultSpec("cerner", "latency") { PatientId = patient.PatientId, LatencyMs = 300 });
+        await Server.ResetRequestCountsAsync("cerner", patient.PatientId);
+        using var client = await Server.PatientClientAsync("cerner", "r4", patient.PatientId);
+
+        await Task.WhenAll(new[] { "Condition", "Observation", "Encounter" }.Select(type => client.GetJsonAsync(new Uri(fhirBase, $"{type}?patient={patient.PatientId}"))));
+        var together = await Server.RequestCountsAsync("cerner", patient.PatientId);
+        await Server.ResetRequestCountsAsync("cerner", patient.PatientId);
+        await client.GetJsonAsync(new Uri(fhirBase, $"Condition?patient={patient.PatientId}"));
+        await client.GetJsonAsync(new Uri(fhirBase, $"Encounter?patient={patient.PatientId}"));
+        var oneByOne = await Server.RequestCountsAsync("cerner", patient.PatientId);
+        await Server.ClearFaultsAsync("cerner", patient.PatientId);
+
+        Assert.Equal((3, 3), (together.FhirRequests, together.FhirRequestsAtOnce));
+        Assert.Equal((2, 1), (oneByOne.FhirRequests, oneByOne.FhirRequestsAtOnce));
     }
 }
