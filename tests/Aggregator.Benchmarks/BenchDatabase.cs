@@ -12,6 +12,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
 {
     private readonly string _repo;
     private readonly string? _clusterDir;
+    private int _disposed;
 
     private BenchDatabase(string repo, string connectionString, string? clusterDir, string description)
     {
@@ -42,19 +43,19 @@ internal sealed class BenchDatabase : IAsyncDisposable
         }
         var port = FreePort();
         await ClusterAsync(repo, "start", dir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        // Ctrl-C still removes the throwaway cluster.
-        Console.CancelKeyPress += (_, _) =>
-        {
-            ClusterAsync(repo, "destroy", dir).GetAwaiter().GetResult();
-            Directory.Delete(Path.GetDirectoryName(dir)!, recursive: true);
-        };
-        return new BenchDatabase(repo, $"Host=127.0.0.1;Port={port};Username=aggregator;Database={database}", dir, "a throwaway cluster from the machine's binaries");
+        var cluster = new BenchDatabase(repo, $"Host=127.0.0.1;Port={port};Username=aggregator;Database={database}", dir, "a throwaway cluster from the machine's binaries");
+        // A run told to stop still removes its throwaway cluster.
+        BenchCleanup.Add(cluster);
+        return cluster;
     }
+
+    public override string ToString() => _clusterDir is null ? Description : $"the cluster at {_clusterDir}";
 
     public async ValueTask DisposeAsync()
     {
-        if (_clusterDir is not null)
+        if (_clusterDir is not null && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            BenchCleanup.Forget(this);
             await ClusterAsync(_repo, "destroy", _clusterDir);
             Directory.Delete(Path.GetDirectoryName(_clusterDir)!, recursive: true);
         }

@@ -13,6 +13,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private const int KeptLines = 200;
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private int _disposed;
 
     private ChildProcess(string name, string dll, IReadOnlyDictionary<string, string> environment, int port, IReadOnlyList<string> arguments)
     {
@@ -33,6 +34,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, line) => Keep(line.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        BenchCleanup.Add(this);
     }
 
     public string Name { get; }
@@ -99,11 +101,20 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops it once, whether the run ends or is told to stop (<see cref="BenchCleanup"/>) first.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        BenchCleanup.Forget(this);
         await StopAsync();
         _process.Dispose();
     }
+
+    public override string ToString() => $"the {Name} (process {Id})";
 
     private void Keep(string? line)
     {
