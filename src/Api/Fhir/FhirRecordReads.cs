@@ -48,6 +48,10 @@ public sealed class FhirRecordReads(AggregatorDbContext db, RecordPageCache cach
             return Answer(http, hit);
         }
 
+        // The version and every query of the body from one snapshot: the version labels (and keys in the cache) exactly
+        // what the body holds, and a rebuild that commits between two of its queries (the items, then their
+        // Provenances) is not half in it.
+        await using var snapshot = await ReadSnapshot.BeginAsync(db, cancellationToken);
         var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
         if (version is null)
         {

@@ -14,7 +14,8 @@ namespace Aggregator.Api.Records;
 /// <summary>
 /// <c>GET /v1/patients/{id}/export</c>: the patient's whole merged record, as the FHIR view holds it, streamed as a FHIR
 /// R4 Bundle (<c>collection</c>) or as NDJSON (one resource per line, grouped by type); with <c>include=sources</c> the
-/// providers' resources as they were stored follow, read from the database page by page.
+/// providers' resources as they were stored follow, read from the database page by page. Every query reads one
+/// snapshot: the export is the record as it was when it began.
 /// </summary>
 public static class ExportEndpoints
 {
@@ -62,6 +63,9 @@ public static class ExportEndpoints
             }
         }
 
+        // One snapshot for every query of the export, however long it streams: a sync or a rebuild that commits meanwhile
+        // is not half in it (items without their Provenance, sources of a record that has moved on). It ends with the request.
+        http.Response.RegisterForDisposeAsync(await ReadSnapshot.BeginAsync(db, cancellationToken));
         var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
         if (version is null)
         {

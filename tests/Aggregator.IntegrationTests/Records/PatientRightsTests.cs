@@ -235,6 +235,44 @@ public sealed class PatientRightsTests(PostgresServer server, SandboxProvider sa
     }
 
     [Fact]
+    public async Task An_export_is_the_record_as_it_was_when_it_began_whatever_commits_while_it_streams()
+    {
+        var login = Sandbox.Login("cerner", "R4", 1);
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-cerner-r4", login, "p-snapshot");
+        await Tenant.WaitForRunAsync(connectionId);
+        var export = new Uri($"/v1/patients/{patientId}/export?include=sources", UriKind.Relative);
+        var whole = ProviderEntries(await Tenant.GetJsonAsync(export.OriginalString), connectionId);
+        // The providers' resources come last, by type: the last type's are read at the very end of the export.
+        var lastType = whole.Select(u => u.Split('/')[^2]).Order(StringComparer.Ordinal).Last();
+
+        using var response = await Tenant.GetAsync(export, HttpCompletionOption.ResponseHeadersRead, TestContext.Current.CancellationToken);
+        await using var body = await response.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken);
+        var start = new byte[1024];
+        await body.ReadExactlyAsync(start, TestContext.Current.CancellationToken);
+        // While it streams, a sync that no longer finds that type's resources commits their deletion.
+        int gone;
+        await using (var db = Database.CreateContext())
+        {
+            gone = await db.SourceResources.Where(r => r.ConnectionId == connectionId && r.ResourceType == lastType)
+                .ExecuteUpdateAsync(set => set.SetProperty(r => r.DeletedAt, DateTimeOffset.UtcNow), TestContext.Current.CancellationToken);
+        }
+
+        using var rest = new MemoryStream();
+        rest.Write(start);
+        await body.CopyToAsync(rest, TestContext.Current.CancellationToken);
+        var during = ProviderEntries(JsonDocument.Parse(rest.ToArray()).RootElement, connectionId);
+        var after = ProviderEntries(await Tenant.GetJsonAsync(export.OriginalString), connectionId);
+
+        Assert.True(gone > 0);
+        Assert.Equal(whole.Order(StringComparer.Ordinal), during.Order(StringComparer.Ordinal));
+        Assert.Equal(whole.Count - gone, after.Count);
+        Assert.DoesNotContain(after, u => u.Split('/')[^2] == lastType);
+    }
+
+    private static List<string> ProviderEntries(JsonElement bundle, Guid connectionId) =>
+        [.. FullUrls(bundle).Where(u => u.StartsWith($"urn:aggregator:connection:{connectionId}/", StringComparison.Ordinal))];
+
+    [Fact]
     public async Task Revoking_a_patients_sessions_ends_every_token_issued_before_on_every_replica_and_new_ones_work()
     {
         var patientId = (await Tenant.PutPatientAsync("p-sessions")).GetProperty("id").GetGuid();
