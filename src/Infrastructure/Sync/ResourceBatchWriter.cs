@@ -18,31 +18,60 @@ public sealed record IncomingResource(
 public readonly record struct BatchResult(int New, int Changed, int Unchanged);
 
 /// <summary>
-/// Writes pages of resources for one sync run over the run's own PostgreSQL connection: binary
-/// COPY into a temporary staging table, then one INSERT for new rows and one UPDATE for rows whose
-/// content hash changed; unchanged rows are not rewritten. Each page commits on its own, so a run
-/// that fails keeps everything stored before it failed. It also remembers every key seen, to mark
-/// what a full sync no longer found as deleted.
+/// Writes pages of resources for one sync run over the run's own PostgreSQL connection. What the connection already
+/// holds (each resource's key and content hash) is read once per run: a resource served exactly as stored is only
+/// noted as seen, and the rest of a page goes by binary COPY into a temporary staging table, then one INSERT for the
+/// new and one UPDATE for those whose content changed. Each page commits on its own, so a run that fails keeps
+/// everything stored before it failed. The keys seen tell a full sync what the provider no longer has.
 /// </summary>
 public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenantId, Guid connectionId, TimeProvider clock)
 {
-    private bool _prepared;
+    /// <summary>What the connection held when the run began, and what the run has written since: key → content hash.</summary>
+    private Dictionary<(string Type, string Id), Stored>? _stored;
+    private readonly HashSet<(string Type, string Id)> _seen = [];
 
     public async Task<BatchResult> WriteAsync(IReadOnlyList<IncomingResource> batch, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
         {
             return default;
         }
 
-        await PrepareAsync(cancellationToken);
+        var stored = await StoredAsync(cancellationToken);
         await EnsureStillConnectedAsync(cancellationToken);
+        // A resource served exactly as stored (same content hash, not marked deleted) is not sent to the database at all:
+        // on a re-sync, most of every page.
+        var writing = new List<IncomingResource>(batch.Count);
+        var known = 0;
+        foreach (var item in batch)
+        {
+            var key = (item.ResourceType, item.ResourceId);
+            _seen.Add(key);
+            if (stored.TryGetValue(key, out var held))
+            {
+                if (!held.Deleted && held.ContentHash.AsSpan().SequenceEqual(item.ContentHash))
+                {
+                    continue;
+                }
+
+                known++;
+            }
+
+            writing.Add(item);
+        }
+
+        if (writing.Count == 0)
+        {
+            return new BatchResult(0, 0, batch.Count);
+        }
+
         await ExecuteAsync("TRUNCATE sync_staging", cancellationToken);
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY sync_staging (resource_type, resource_id, resource, original, version_id, last_updated, content_hash, error) FROM STDIN (FORMAT BINARY)",
             cancellationToken))
         {
-            foreach (var item in batch)
+            foreach (var item in writing)
             {
                 await copy.StartRowAsync(cancellationToken);
                 await copy.WriteAsync(item.ResourceType, NpgsqlDbType.Text, cancellationToken);
@@ -67,8 +96,8 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
         }
 
         var now = clock.GetUtcNow();
-        await ExecuteAsync("INSERT INTO sync_seen SELECT DISTINCT resource_type, resource_id FROM sync_staging ON CONFLICT DO NOTHING", cancellationToken);
-        var inserted = await ExecuteAsync(
+        var unknown = writing.Count - known;
+        var inserted = unknown == 0 ? 0 : await ExecuteAsync(
             """
             INSERT INTO source_resources (tenant_id, connection_id, resource_type, resource_id, resource, original, version_id,
                                           last_updated, content_hash, first_seen_at, last_seen_at, error)
@@ -78,7 +107,8 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
             ON CONFLICT (connection_id, resource_type, resource_id) DO NOTHING
             """,
             cancellationToken, tenantId, connectionId, now);
-        var changed = await ExecuteAsync(
+        // Stored ones that changed, and any the run did not know of that turned out to be there after all.
+        var changed = known == 0 && inserted == unknown ? 0 : await ExecuteAsync(
             """
             UPDATE source_resources t
             SET resource = s.resource, original = s.original, version_id = s.version_id, last_updated = s.last_updated,
@@ -88,6 +118,11 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
               AND (t.content_hash <> s.content_hash OR t.deleted_at IS NOT NULL)
             """,
             cancellationToken, connectionId, now);
+        foreach (var item in writing)
+        {
+            stored[(item.ResourceType, item.ResourceId)] = new Stored(item.ContentHash, Deleted: false);
+        }
+
         return new BatchResult(inserted, changed, batch.Count - inserted - changed);
     }
 
@@ -95,28 +130,32 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
     public async Task<Dictionary<string, int>> MarkUnseenDeletedAsync(IReadOnlyCollection<string> resourceTypes, CancellationToken cancellationToken)
     {
         var deleted = new Dictionary<string, int>(StringComparer.Ordinal);
-        if (resourceTypes.Count == 0)
+        var stored = await StoredAsync(cancellationToken);
+        var types = resourceTypes.ToHashSet(StringComparer.Ordinal);
+        var unseen = stored.Where(s => !s.Value.Deleted && types.Contains(s.Key.Type) && !_seen.Contains(s.Key)).Select(s => s.Key).ToList();
+        if (unseen.Count == 0)
         {
             return deleted;
         }
 
-        await PrepareAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
             """
-            UPDATE source_resources t SET deleted_at = $3
-            WHERE t.connection_id = $1 AND t.resource_type = ANY($2) AND t.deleted_at IS NULL
-              AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.resource_type = t.resource_type AND s.resource_id = t.resource_id)
-            RETURNING t.resource_type
+            UPDATE source_resources t SET deleted_at = $4
+            FROM unnest($2::text[], $3::text[]) AS u (resource_type, resource_id)
+            WHERE t.connection_id = $1 AND t.resource_type = u.resource_type AND t.resource_id = u.resource_id AND t.deleted_at IS NULL
+            RETURNING t.resource_type, t.resource_id
             """,
             connection);
         command.Parameters.AddWithValue(connectionId);
-        command.Parameters.AddWithValue(resourceTypes.ToArray());
+        command.Parameters.AddWithValue(unseen.Select(k => k.Type).ToArray());
+        command.Parameters.AddWithValue(unseen.Select(k => k.Id).ToArray());
         command.Parameters.AddWithValue(clock.GetUtcNow());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var type = reader.GetString(0);
-            deleted[type] = deleted.GetValueOrDefault(type) + 1;
+            var key = (Type: reader.GetString(0), Id: reader.GetString(1));
+            deleted[key.Type] = deleted.GetValueOrDefault(key.Type) + 1;
+            stored[key] = stored[key] with { Deleted = true };
         }
 
         return deleted;
@@ -136,23 +175,38 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
         }
     }
 
-    private async Task PrepareAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The connection's resources as the run began (one read, about a hundred bytes each), and the staging table. Only
+    /// this run writes the connection's resources while it holds the connection's lock; a purge that deletes them
+    /// meanwhile stops the run at its next batch.
+    /// </summary>
+    private async Task<Dictionary<(string Type, string Id), Stored>> StoredAsync(CancellationToken cancellationToken)
     {
-        if (_prepared)
+        if (_stored is not null)
         {
-            return;
+            return _stored;
         }
 
         await ExecuteAsync(
             """
             CREATE TEMP TABLE IF NOT EXISTS sync_staging (
                 resource_type text NOT NULL, resource_id text NOT NULL, resource jsonb, original jsonb, version_id text,
-                last_updated timestamptz, content_hash bytea NOT NULL, error text);
-            CREATE TEMP TABLE IF NOT EXISTS sync_seen (resource_type text NOT NULL, resource_id text NOT NULL, PRIMARY KEY (resource_type, resource_id));
-            TRUNCATE sync_seen;
+                last_updated timestamptz, content_hash bytea NOT NULL, error text)
             """,
             cancellationToken);
-        _prepared = true;
+        var stored = new Dictionary<(string Type, string Id), Stored>();
+        await using (var command = new NpgsqlCommand(
+            "SELECT resource_type, resource_id, content_hash, deleted_at IS NOT NULL FROM source_resources WHERE connection_id = $1", connection))
+        {
+            command.Parameters.AddWithValue(connectionId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                stored[(reader.GetString(0), reader.GetString(1))] = new Stored(reader.GetFieldValue<byte[]>(2), reader.GetBoolean(3));
+            }
+        }
+
+        return _stored = stored;
     }
 
     private async Task<int> ExecuteAsync(string sql, CancellationToken cancellationToken, params object[] parameters)
@@ -177,4 +231,6 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
             await copy.WriteAsync(value, type, cancellationToken);
         }
     }
+
+    private readonly record struct Stored(byte[] ContentHash, bool Deleted);
 }

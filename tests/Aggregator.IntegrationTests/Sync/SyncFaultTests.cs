@@ -171,6 +171,14 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
         await using var check = Database.CreateContext();
         Assert.NotNull((await check.SourceResources.SingleAsync(r => r.Id == immunization.Id, TestContext.Current.CancellationToken)).DeletedAt);
         Assert.Contains("Reviewed at follow-up", (await check.SourceResources.SingleAsync(r => r.Id == condition.Id, TestContext.Current.CancellationToken)).Resource!, StringComparison.Ordinal);
+
+        // A resource marked deleted that the provider serves again exactly as stored comes back with the next full sync.
+        await check.SourceResources.Where(r => r.Id == condition.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(r => r.DeletedAt, DateTimeOffset.UtcNow), TestContext.Current.CancellationToken);
+        var again = await FullSyncAsync(connectionId);
+        Assert.Equal((1, 0), (again.GetProperty("types").GetProperty("Condition").GetProperty("changed").GetInt32(), again.GetProperty("types").GetProperty("Condition").GetProperty("new").GetInt32()));
+        await using var back = Database.CreateContext();
+        Assert.Null((await back.SourceResources.SingleAsync(r => r.Id == condition.Id, TestContext.Current.CancellationToken)).DeletedAt);
     }
 
     [Fact]
