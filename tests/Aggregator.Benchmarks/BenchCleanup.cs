@@ -14,6 +14,7 @@ internal static class BenchCleanup
     private static readonly List<IAsyncDisposable> Running = [];
     private static readonly ManualResetEventSlim Stopped = new();
     private static int _stopping;
+    private static int _exiting;
     private static readonly PosixSignalRegistration[] Signals =
     [
         PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop),
@@ -23,14 +24,22 @@ internal static class BenchCleanup
 
     static BenchCleanup()
     {
-        // The run's own code fails once the cluster is gone under it: its failure waits until the stop has finished.
-        AppDomain.CurrentDomain.UnhandledException += (_, _) =>
+        // The run's own code fails once the cluster is gone under it, or returns: either way the process waits until
+        // the stop has finished.
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => WaitIfStopping();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
-            if (Volatile.Read(ref _stopping) == 1)
-            {
-                Stopped.Wait();
-            }
+            Volatile.Write(ref _exiting, 1);
+            WaitIfStopping();
         };
+    }
+
+    private static void WaitIfStopping()
+    {
+        if (Volatile.Read(ref _stopping) == 1)
+        {
+            Stopped.Wait();
+        }
     }
 
     /// <summary>Stopped on a signal unless <see cref="Forget"/> says it has already gone.</summary>
@@ -82,6 +91,10 @@ internal static class BenchCleanup
         }
 
         Stopped.Set();
-        Environment.Exit(128 + context.Signal switch { PosixSignal.SIGHUP => 1, PosixSignal.SIGINT => 2, _ => 15 });
+        if (Volatile.Read(ref _exiting) == 0)
+        {
+            // Unless the run has already returned, and the process is ending on its own.
+            Environment.Exit(128 + context.Signal switch { PosixSignal.SIGHUP => 1, PosixSignal.SIGINT => 2, _ => 15 });
+        }
     }
 }

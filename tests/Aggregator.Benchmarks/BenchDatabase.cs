@@ -12,7 +12,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
 {
     private readonly string _repo;
     private readonly string? _clusterDir;
-    private int _disposed;
+    private Lazy<Task>? _disposal;
 
     private BenchDatabase(string repo, string connectionString, string? clusterDir, string description)
     {
@@ -51,14 +51,23 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
     public override string ToString() => _clusterDir is null ? Description : $"the cluster at {_clusterDir}";
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Removes a throwaway cluster once, whether the run ends or is told to stop first; both wait for it.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (_clusterDir is not null && Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (_clusterDir is null)
         {
-            BenchCleanup.Forget(this);
-            await ClusterAsync(_repo, "destroy", _clusterDir);
-            Directory.Delete(Path.GetDirectoryName(_clusterDir)!, recursive: true);
+            return ValueTask.CompletedTask;
         }
+
+        var removing = new Lazy<Task>(() => RemoveClusterAsync(_clusterDir));
+        return new ValueTask((Interlocked.CompareExchange(ref _disposal, removing, null) ?? removing).Value);
+    }
+
+    private async Task RemoveClusterAsync(string clusterDir)
+    {
+        BenchCleanup.Forget(this);
+        await ClusterAsync(_repo, "destroy", clusterDir);
+        Directory.Delete(Path.GetDirectoryName(clusterDir)!, recursive: true);
     }
 
     private static async Task ClusterAsync(string repo, params string[] args)

@@ -13,7 +13,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private const int KeptLines = 200;
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
-    private int _disposed;
+    private Lazy<Task>? _disposal;
 
     private ChildProcess(string name, string dll, IReadOnlyDictionary<string, string> environment, int port, IReadOnlyList<string> arguments)
     {
@@ -101,14 +101,15 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops it once, whether the run ends or is told to stop (<see cref="BenchCleanup"/>) first.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops it once, whether the run ends or is told to stop (<see cref="BenchCleanup"/>) first; both wait for it.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
+        var stopping = new Lazy<Task>(StopAndForgetAsync);
+        return new ValueTask((Interlocked.CompareExchange(ref _disposal, stopping, null) ?? stopping).Value);
+    }
 
+    private async Task StopAndForgetAsync()
+    {
         BenchCleanup.Forget(this);
         await StopAsync();
         _process.Dispose();
