@@ -349,9 +349,29 @@ public sealed partial class RecordBuilder(
 
         await WriteSourcesAsync(patient, resourced, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        foreach (var entry in db.ChangeTracker.Entries().Where(e => e.Entity is Domain.Records.RecordItem or RecordItemSource).ToList())
+        foreach (var entry in TrackedAsIs().Where(e => e.Entity is Domain.Records.RecordItem or RecordItemSource).ToList())
         {
             entry.State = EntityState.Detached;
+        }
+    }
+
+    /// <summary>
+    /// What the context tracks, without the scan for changes that <c>Entries()</c> makes by itself: that scan compares
+    /// every property of every tracked row with its snapshot (arrays by a compiled comparer each), and a rebuild looked
+    /// through the tracked rows twice per chunk, after the save or to drop rows it had just replaced, where no change
+    /// can be waiting. SaveChanges still scans once.
+    /// </summary>
+    private List<Microsoft.EntityFrameworkCore.ChangeTracking.EntityEntry> TrackedAsIs()
+    {
+        var detecting = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return [.. db.ChangeTracker.Entries()];
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = detecting;
         }
     }
 
@@ -452,7 +472,7 @@ public sealed partial class RecordBuilder(
         await db.RecordItemSources.Where(s => ids.Contains(s.ItemId)).ExecuteDeleteAsync(cancellationToken);
         // Rows an earlier rebuild in this unit of work added are still tracked: they are gone now, and so is their entry.
         var written = ids.ToHashSet();
-        foreach (var stale in db.ChangeTracker.Entries<RecordItemSource>().Where(e => written.Contains(e.Entity.ItemId)).ToList())
+        foreach (var stale in TrackedAsIs().Where(e => e.Entity is RecordItemSource source && written.Contains(source.ItemId)))
         {
             stale.State = EntityState.Detached;
         }
