@@ -120,7 +120,7 @@ internal static class ReadBench
 
     /// <summary>How many methods the Api's JIT has compiled so far (its Prometheus endpoint), NaN when it does not say.</summary>
     private static async Task<double> CompiledMethodsAsync(HttpClient metrics) =>
-        MetricSum(await metrics.GetStringAsync(new Uri("metrics", UriKind.Relative)), "dotnet_jit_compiled_methods_total") ?? double.NaN;
+        PrometheusText.Sum(await metrics.GetStringAsync(new Uri("metrics", UriKind.Relative)), "dotnet_jit_compiled_methods_total") ?? double.NaN;
 
     /// <summary>One read path of the Api under load, then a bare endpoint serving the bytes of its answers under the same load.</summary>
     private static async Task MeasureAsync(
@@ -178,20 +178,6 @@ internal static class ReadBench
     private static async Task<(double Hits, double Misses)> CacheCountsAsync(HttpClient metrics)
     {
         var text = await metrics.GetStringAsync(new Uri("metrics", UriKind.Relative));
-        return (MetricSum(text, "aggregator_cache_requests_total", "result=\"hit\"") ?? 0, MetricSum(text, "aggregator_cache_requests_total", "result=\"miss\"") ?? 0);
-    }
-
-    /// <summary>
-    /// The sum of a metric's samples in Prometheus text (those whose labels contain <paramref name="label"/>, when given);
-    /// null when it has none.
-    /// </summary>
-    private static double? MetricSum(string text, string name, string? label = null)
-    {
-        var values = text.Split('\n')
-            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) || line.StartsWith(name + " ", StringComparison.Ordinal))
-            .Where(line => label is null || line.Contains(label, StringComparison.Ordinal))
-            .Select(line => double.Parse(line[(line.Contains('}', StringComparison.Ordinal) ? line.LastIndexOf('}') + 1 : name.Length)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture))
-            .ToList();
-        return values.Count == 0 ? null : values.Sum();
+        return (PrometheusText.Sum(text, "aggregator_cache_requests_total", "result=\"hit\"") ?? 0, PrometheusText.Sum(text, "aggregator_cache_requests_total", "result=\"miss\"") ?? 0);
     }
 }

@@ -37,24 +37,32 @@ internal static class SyncBench
         var jobs = new Infrastructure.Jobs.JobServerOptions().WorkerCount;
         // The Worker warms up (JIT, pools, each provider's capabilities) on first syncs of people it is not measured on,
         // queued before the measured ones (jobs start in the order they were queued): a cold Worker spent most of its
-        // first syncs compiling code. As many as the Worker runs at once, twice over, from every base.
-        var warmUp = 2 * jobs;
+        // first syncs compiling code. As many as the Worker runs at once, four times over, from every base. What it still
+        // compiles during the measured rounds is printed beside them, from its /metrics.
+        var warmUp = 4 * jobs;
         await using var system = await BenchSystem.StartAsync(repo, database.ConnectionString, keyRing.Path, new()
         {
             ["Sandbox__Generator__People"] = ((warmUp + syncs + 3) / 4).ToString(CultureInfo.InvariantCulture),
         });
         var logins = (await system.GeneratedLoginsAsync()).Take(warmUp + syncs).ToList();
         var warmUpLogins = logins.Take(warmUp).ToList();
-        await system.ConnectAsync(warmUpLogins, "warm-up");
+        var warmUpConnections = (await system.ConnectAsync(warmUpLogins, "warm-up")).Select(c => c.Connection).ToList();
         var connections = (await system.ConnectAsync(logins.Skip(warmUp).ToList(), "sync")).Select(c => c.Connection).ToList();
 
+        var operatorPassword = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var worker = system.StartWorker(new()
         {
             // Idle job threads look for work every second (5 s by default), so that the re-syncs start a poll sooner.
             ["Worker__PollInterval"] = "00:00:01",
+            ["Operator__DashboardPassword"] = operatorPassword,
         });
         await worker.WaitReadyAsync();
+        using var metrics = new HttpClient { BaseAddress = worker.Url };
+        metrics.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:" + operatorPassword)));
+        await WarmedUpAsync(system, warmUpConnections);
+        var jitBeforeFirst = await JitAsync(metrics);
         var first = await RoundAsync(system, connections, DateTimeOffset.MinValue);
+        var jitAfterFirst = await JitAsync(metrics);
         var since = DateTimeOffset.UtcNow;
         await using (var db = AggregatorDbContext.ForSystem(system.Services.GetRequiredService<NpgsqlDataSource>()))
         {
@@ -63,9 +71,12 @@ internal static class SyncBench
 
         new RecurringJobManager(system.Services.GetRequiredService<JobStorage>()).TriggerJob(SyncDispatcher.RecurringJobId);
         var again = await RoundAsync(system, connections, since);
+        var jitAfterAgain = await JitAsync(metrics);
         await worker.StopAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Syncs by one Worker ({jobs} jobs at once): {first.Syncs} first syncs, {first.Resources:N0} resources in {first.Seconds:0.0} s; again with nothing changed in {again.Seconds:0.0} s{(first.Failed + again.Failed > 0 ? $"; {first.Failed + again.Failed} failed" : "")}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"The Worker's JIT: {jitBeforeFirst.Methods:N0} methods in {jitBeforeFirst.Seconds:0.0} s by the end of its {warmUp} warm-up syncs; {jitAfterFirst.Methods - jitBeforeFirst.Methods:N0} more in {jitAfterFirst.Seconds - jitBeforeFirst.Seconds:0.0} s during the first syncs (the first of them already under way); {jitAfterAgain.Methods - jitAfterFirst.Methods:N0} more in {jitAfterAgain.Seconds - jitAfterFirst.Seconds:0.0} s during the re-syncs"));
 
         // Warmed up by one pass it does not count (this process's JIT, the sandbox's caches), as the Worker was by its first syncs.
         await BareClientAsync(system, connections.Take(jobs).ToList(), jobs);
@@ -85,6 +96,33 @@ internal static class SyncBench
                 $"{first.Resources:N0} resources in {first.Seconds:0.0} s, one Worker, {jobs} jobs; bare client {bare.Resources / bare.Seconds:N0}/s, COPY {copy.Rows / copy.Seconds:N0}/s")));
         report.Add(new BenchFigure("sync: the same syncs again, nothing changed", again.Seconds, "s", "the first syncs' time", first.Seconds, HigherIsBetter: false, Target: 3,
             string.Create(CultureInfo.InvariantCulture, $"{first.Seconds / again.Seconds:0.0}× faster than the first, the goal 3×; {again.Resources:N0} resources fetched")));
+    }
+
+    /// <summary>Until the warm-up connections' first syncs have all ended (the measured ones start as they do).</summary>
+    private static async Task WarmedUpAsync(BenchSystem system, IReadOnlyCollection<Guid> warmUp)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(10);
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            await using (var db = AggregatorDbContext.ForSystem(system.Services.GetRequiredService<NpgsqlDataSource>()))
+            {
+                if (await db.SyncRuns.CountAsync(r => warmUp.Contains(r.ConnectionId) && r.FinishedAt != null) >= warmUp.Count)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("The warm-up syncs did not end within 10 minutes.");
+    }
+
+    /// <summary>The methods the Worker's JIT has compiled since it started, and the time it took, from its /metrics.</summary>
+    private static async Task<(double Methods, double Seconds)> JitAsync(HttpClient metrics)
+    {
+        var text = await metrics.GetStringAsync(new Uri("metrics", UriKind.Relative));
+        return (PrometheusText.Sum(text, "dotnet_jit_compiled_methods_total") ?? double.NaN, PrometheusText.Sum(text, "dotnet_jit_compilation_time_seconds_total") ?? double.NaN);
     }
 
     /// <summary>
