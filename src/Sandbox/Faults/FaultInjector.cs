@@ -1,3 +1,5 @@
+using Aggregator.Sandbox.Personas;
+
 namespace Aggregator.Sandbox.Faults;
 
 public enum FaultKind
@@ -73,10 +75,12 @@ public sealed record Fault(
     int? LatencyMs,
     int Status,
     DateTimeOffset CreatedAt,
-    long? LinksIssuedUpTo)
+    long? LinksIssuedUpTo,
+    FhirVersion? FhirVersion = null)
 {
-    public bool Matches(string persona, string? patientId) =>
-        Persona == persona && (PatientId is null || PatientId == patientId);
+    /// <summary>A fault narrowed to one FHIR version acts on that version's requests only.</summary>
+    public bool Matches(string persona, string? patientId, FhirVersion? version = null) =>
+        Persona == persona && (PatientId is null || PatientId == patientId) && (FhirVersion is null || FhirVersion == version);
 }
 
 /// <summary>How the faults ask a search page to be written.</summary>
@@ -134,8 +138,12 @@ public sealed class FaultInjector
         }
     }
 
+    /// <summary>The kinds that act on each FHIR request as it arrives (and may be narrowed to one FHIR version).</summary>
+    public static bool ActsPerRequest(FaultKind kind) =>
+        kind is FaultKind.Latency or FaultKind.RateLimit or FaultKind.ServerError or FaultKind.EndlessBody or FaultKind.SlowBody or FaultKind.Redirect;
+
     /// <summary>Latency adds up over every matching fault; the first matching error fault answers instead of the server.</summary>
-    public PlannedFaults BeforeRequest(string persona, string? patientId)
+    public PlannedFaults BeforeRequest(string persona, FhirVersion version, string? patientId)
     {
         lock (_gate)
         {
@@ -143,7 +151,7 @@ public sealed class FaultInjector
             Fault? failure = null;
             foreach (var fault in _active.ToList())
             {
-                if (!fault.Matches(persona, patientId))
+                if (!fault.Matches(persona, patientId, version))
                 {
                     continue;
                 }

@@ -26,8 +26,8 @@ public sealed class FhirFaultFilter(FaultInjector faults, RequestCounter counter
         var patientId = AccessTokenPatient.Of(http.Request);
         counter.Count(fhirBase.Persona.Name, patientId, CountedRequest.Fhir);
         // Until the answer is written: a client's requests at once are what it keeps open, its answers' bodies included.
-        http.Response.RegisterForDispose(counter.Underway(fhirBase.Persona.Name, patientId));
-        var planned = faults.BeforeRequest(fhirBase.Persona.Name, patientId);
+        http.Response.RegisterForDispose(counter.Underway(fhirBase.Persona.Name, fhirBase.Version, patientId));
+        var planned = faults.BeforeRequest(fhirBase.Persona.Name, fhirBase.Version, patientId);
         if (planned.Delay > TimeSpan.Zero)
         {
             await Task.Delay(planned.Delay, time, http.RequestAborted);

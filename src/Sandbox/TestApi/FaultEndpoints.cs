@@ -8,13 +8,13 @@ namespace Aggregator.Sandbox.TestApi;
 
 /// <summary>A fault to inject (<c>POST /_test/faults</c>).</summary>
 public sealed record FaultRequest(string? Persona, string? PatientId, string? Kind, int? Count, int? RetryAfterSeconds, bool? RetryAfterDate,
-    int? LatencyMs, int? Status);
+    int? LatencyMs, int? Status, string? FhirVersion = null);
 
 public sealed record FaultCreated(string Id);
 
 /// <summary>An active fault as <c>GET /_test/faults</c> lists it.</summary>
 public sealed record FaultView(string Id, string Persona, string? PatientId, string Kind, int? Remaining, int RetryAfterSeconds, bool RetryAfterDate,
-    int? LatencyMs, int Status, DateTimeOffset CreatedAt);
+    int? LatencyMs, int Status, DateTimeOffset CreatedAt, string? FhirVersion);
 
 public sealed record FaultsCleared(int Cleared);
 
@@ -73,6 +73,23 @@ public static class FaultEndpoints
             errors["latencyMs"] = [$"latency needs latencyMs between 1 and {MaxLatencyMs}."];
         }
 
+        FhirVersion? version = null;
+        if (request.FhirVersion is { } named)
+        {
+            if (!Enum.TryParse<FhirVersion>(named, ignoreCase: true, out var parsed) || persona is null || !persona.Versions.Contains(parsed))
+            {
+                errors["fhirVersion"] = [$"fhirVersion names one of the persona's FHIR versions: {(persona is null ? "" : string.Join(", ", persona.Versions.Select(VersionName)))}."];
+            }
+            else if (!FaultInjector.ActsPerRequest(kind))
+            {
+                errors["fhirVersion"] = ["fhirVersion narrows latency, rate-limit, server-error, endless-body, slow-body and redirect faults only."];
+            }
+            else
+            {
+                version = parsed;
+            }
+        }
+
         if (request.RetryAfterSeconds is < 0 or > 86_400)
         {
             errors["retryAfterSeconds"] = ["retryAfterSeconds must be between 0 and 86400."];
@@ -94,7 +111,8 @@ public static class FaultEndpoints
             LatencyMs: request.LatencyMs,
             Status: request.Status ?? StatusCodes.Status503ServiceUnavailable,
             CreatedAt: time.GetUtcNow(),
-            LinksIssuedUpTo: kind == FaultKind.ExpireLinks ? links.LastSerial : null);
+            LinksIssuedUpTo: kind == FaultKind.ExpireLinks ? links.LastSerial : null,
+            FhirVersion: version);
         switch (kind)
         {
             case FaultKind.ExpireTokens:
@@ -114,7 +132,9 @@ public static class FaultEndpoints
     /// <summary>The faults still active (counted ones until used up; expire-tokens and revoke-grant act at once and are not listed).</summary>
     public static Ok<IEnumerable<FaultView>> List(FaultInjector faults) =>
         TypedResults.Ok(faults.Active().Select(f => new FaultView(f.Id, f.Persona, f.PatientId, f.Kind.Name(), f.Remaining, f.RetryAfterSeconds,
-            f.RetryAfterDate, f.LatencyMs, f.Status, f.CreatedAt)));
+            f.RetryAfterDate, f.LatencyMs, f.Status, f.CreatedAt, f.FhirVersion is { } version ? VersionName(version) : null)));
+
+    private static string VersionName(FhirVersion version) => version == FhirVersion.R4 ? "R4" : "DSTU2";
 
     public static Ok<FaultsCleared> Clear(FaultInjector faults, string? persona, string? patientId) =>
         TypedResults.Ok(new FaultsCleared(faults.Clear(persona?.ToLowerInvariant(), patientId)));

@@ -1,3 +1,4 @@
+using Aggregator.Sandbox.Personas;
 using Aggregator.Sandbox.Traffic;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,8 +14,22 @@ public static class RequestCountEndpoints
         return group;
     }
 
-    public static Ok<RequestCounts> Counts(RequestCounter counter, string? persona, string? patientId) =>
-        TypedResults.Ok(counter.Read(persona?.ToLowerInvariant(), patientId));
+    public static Results<Ok<RequestCounts>, ValidationProblem> Counts(RequestCounter counter, string? persona, string? patientId, string? fhirVersion)
+    {
+        FhirVersion? version = null;
+        if (fhirVersion is not null)
+        {
+            if (!Enum.TryParse<FhirVersion>(fhirVersion, ignoreCase: true, out var parsed))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["fhirVersion"] = ["fhirVersion is R4 or DSTU2."] },
+                    type: "https://aggregator.example/problems/sandbox-request-counts-invalid");
+            }
+
+            version = parsed;
+        }
+
+        return TypedResults.Ok(counter.Read(persona?.ToLowerInvariant(), patientId, version));
+    }
 
     public static NoContent Reset(RequestCounter counter, string? persona, string? patientId)
     {

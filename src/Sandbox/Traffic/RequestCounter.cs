@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Aggregator.Sandbox.Personas;
 
 namespace Aggregator.Sandbox.Traffic;
 
@@ -19,23 +20,25 @@ public sealed record RequestCounts(string? Persona, string? PatientId, long Fhir
 public sealed class RequestCounter
 {
     private readonly ConcurrentDictionary<(string Persona, string Patient, CountedRequest Kind), long> _counts = new();
-    private readonly ConcurrentDictionary<(string Persona, string Patient), InFlight> _inFlight = new();
+    private readonly ConcurrentDictionary<(string Persona, FhirVersion Version, string Patient), InFlight> _inFlight = new();
 
     public void Count(string persona, string? patientId, CountedRequest kind) =>
         _counts.AddOrUpdate((persona, patientId ?? "", kind), 1, (_, n) => n + 1);
 
-    /// <summary>A FHIR request of the patient's under way until the result is disposed; the most at once is kept.</summary>
-    public IDisposable Underway(string persona, string? patientId)
+    /// <summary>A FHIR request of the patient's at one FHIR base under way until the result is disposed; the most at once is kept.</summary>
+    public IDisposable Underway(string persona, FhirVersion version, string? patientId)
     {
-        var flight = _inFlight.GetOrAdd((persona, patientId ?? ""), _ => new InFlight());
+        var flight = _inFlight.GetOrAdd((persona, version, patientId ?? ""), _ => new InFlight());
         flight.Begin();
         return flight;
     }
 
-    public RequestCounts Read(string? persona, string? patientId)
+    /// <param name="version">Narrows <see cref="RequestCounts.FhirRequestsAtOnce"/> to one FHIR base of the persona.</param>
+    public RequestCounts Read(string? persona, string? patientId, FhirVersion? version = null)
     {
         long Sum(CountedRequest kind) => _counts.Where(c => c.Key.Kind == kind && Matches(c.Key.Persona, c.Key.Patient, persona, patientId)).Sum(c => c.Value);
-        var atOnce = _inFlight.Where(f => Matches(f.Key.Persona, f.Key.Patient, persona, patientId)).Select(f => f.Value.Most).DefaultIfEmpty().Max();
+        var atOnce = _inFlight.Where(f => Matches(f.Key.Persona, f.Key.Patient, persona, patientId) && (version is null || f.Key.Version == version))
+            .Select(f => f.Value.Most).DefaultIfEmpty().Max();
         return new RequestCounts(persona, patientId, Sum(CountedRequest.Fhir), Sum(CountedRequest.Token), Sum(CountedRequest.RefreshToken), atOnce);
     }
 

@@ -213,12 +213,14 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
     [Fact]
     public async Task A_slow_provider_is_searched_for_several_types_at_once_up_to_the_limit_and_loses_nothing()
     {
+        // Every generated person is some other test's at NextGen R4 (the same patient id there): the slowness and the count of
+        // requests at once are this test's own at the DSTU2 base only.
         var login = Sandbox.Generated("nextgen", "DSTU2", 7);
         // Slow pages of ten: each search waits on the provider long enough for the others to be under way beside it.
-        await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = login.PatientId, LatencyMs = 150 });
+        var slow = await Sandbox.Server.InjectFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = login.PatientId, LatencyMs = 150, FhirVersion = "DSTU2" });
         var (_, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-dstu2", login);
         var first = await Tenant.WaitForRunAsync(connectionId);
-        var atOnce = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId);
+        var atOnce = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId, "DSTU2");
 
         // The same searches one at a time, as a full sync: what the concurrent run stored is exactly what they find.
         var options = Api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Aggregator.Infrastructure.Sync.SyncOptions>>().Value;
@@ -235,8 +237,8 @@ public sealed class SyncFaultTests(PostgresServer server, SandboxProvider sandbo
             options.MaxRequestsPerConnection = limit;
         }
 
-        var oneByOne = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId);
-        await Sandbox.Server.ClearFaultsAsync("nextgen", login.PatientId);
+        var oneByOne = await Sandbox.Server.RequestCountsAsync("nextgen", login.PatientId, "DSTU2");
+        await Sandbox.Server.ClearFaultAsync(slow);
 
         Assert.Equal(4, limit);
         Assert.Equal(("succeeded", "succeeded"), (first.GetProperty("status").GetString(), again.GetProperty("status").GetString()));

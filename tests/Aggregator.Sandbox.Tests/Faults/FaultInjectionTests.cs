@@ -223,6 +223,28 @@ public sealed class FaultInjectionTests(GeneratedSandbox sandbox) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_fault_narrowed_to_one_FHIR_version_leaves_the_personas_other_version_alone()
+    {
+        var patient = await sandbox.PatientAsync("nextgen", 3);
+        using var r4 = await Server.PatientClientAsync("nextgen", "r4", patient.PatientId);
+        using var dstu2 = await Server.PatientClientAsync("nextgen", "dstu2", patient.PatientId);
+        var id = await Server.InjectFaultAsync(new FaultSpec("nextgen", "server-error") { PatientId = patient.PatientId, Count = 5, FhirVersion = "DSTU2" });
+
+        using var atR4 = await r4.GetAsync(new Uri(Server.FhirBase("nextgen", "r4"), $"Patient/{patient.PatientId}"), TestContext.Current.CancellationToken);
+        using var atDstu2 = await dstu2.GetAsync(new Uri(Server.FhirBase("nextgen", "dstu2"), $"Patient/{patient.PatientId}"), TestContext.Current.CancellationToken);
+        var listed = Assert.Single(await Server.FaultsAsync(), f => f.Id == id);
+        await Server.ClearFaultAsync(id);
+        using var unknownVersion = await Server.PostFaultAsync(new FaultSpec("nextgen", "latency") { PatientId = patient.PatientId, LatencyMs = 10, FhirVersion = "STU3" });
+        using var notPerRequest = await Server.PostFaultAsync(new FaultSpec("nextgen", "expire-links") { PatientId = patient.PatientId, FhirVersion = "R4" });
+
+        Assert.Equal(HttpStatusCode.OK, atR4.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, atDstu2.StatusCode);
+        Assert.Equal("DSTU2", listed.FhirVersion);
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (unknownVersion.StatusCode, notPerRequest.StatusCode));
+        Assert.DoesNotContain(await Server.FaultsAsync(), f => f.PatientId == patient.PatientId);
+    }
+
+    [Fact]
     public async Task A_fault_the_sandbox_cannot_apply_is_refused_with_a_problem()
     {
         var before = (await Server.FaultsAsync()).Count;

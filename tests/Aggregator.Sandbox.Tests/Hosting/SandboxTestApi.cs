@@ -28,11 +28,14 @@ public sealed record FaultSpec(string Persona, string Kind)
     public int? LatencyMs { get; init; }
 
     public int? Status { get; init; }
+
+    /// <summary>Narrows a fault that acts per request (latency, rate-limit, server-error, ...) to one FHIR version: R4 or DSTU2.</summary>
+    public string? FhirVersion { get; init; }
 }
 
 /// <summary>An entry of <c>GET /_test/faults</c>.</summary>
 public sealed record ActiveFault(string Id, string Persona, string? PatientId, string Kind, int? Remaining, int RetryAfterSeconds, bool RetryAfterDate,
-    int? LatencyMs, int Status, DateTimeOffset CreatedAt);
+    int? LatencyMs, int Status, DateTimeOffset CreatedAt, string? FhirVersion);
 
 /// <summary><c>GET /_test/requests</c>: FHIR reads and searches, token endpoint calls, and of those the refresh_token grants.</summary>
 public sealed record RequestCounts(string? Persona, string? PatientId, long FhirRequests, long TokenRequests, long RefreshRequests, int FhirRequestsAtOnce);
@@ -80,10 +83,20 @@ public static class SandboxTestApi
         response.EnsureSuccessStatusCode();
     }
 
-    public static async Task<RequestCounts> RequestCountsAsync(this SandboxServer sandbox, string? persona = null, string? patientId = null)
+    /// <param name="fhirVersion">Narrows <c>FhirRequestsAtOnce</c> to the persona's base of that version.</param>
+    public static async Task<RequestCounts> RequestCountsAsync(this SandboxServer sandbox, string? persona = null, string? patientId = null, string? fhirVersion = null)
     {
         using var client = sandbox.CreateClient();
-        return (await client.GetFromJsonAsync<RequestCounts>(new Uri($"_test/requests{Query(persona, patientId)}", UriKind.Relative), TestContext.Current.CancellationToken))!;
+        var query = Query(persona, patientId) + (fhirVersion is null ? "" : (persona is null && patientId is null ? "?" : "&") + "fhirVersion=" + Uri.EscapeDataString(fhirVersion));
+        return (await client.GetFromJsonAsync<RequestCounts>(new Uri($"_test/requests{query}", UriKind.Relative), TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>Clears one fault, by the id its injection answered with.</summary>
+    public static async Task ClearFaultAsync(this SandboxServer sandbox, string id)
+    {
+        using var client = sandbox.CreateClient();
+        using var response = await client.DeleteAsync(new Uri($"_test/faults/{Uri.EscapeDataString(id)}", UriKind.Relative), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
     }
 
     public static async Task ResetRequestCountsAsync(this SandboxServer sandbox, string? persona = null, string? patientId = null)
