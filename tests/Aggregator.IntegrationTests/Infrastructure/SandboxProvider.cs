@@ -70,6 +70,14 @@ public sealed class SandboxProvider : IAsyncLifetime
             ["Sandbox:Personas:second:Clients:0:DisplayName"] = "Sandbox public app (second)",
             ["Sandbox:Personas:second:Clients:0:Authentication"] = "none",
             ["Sandbox:Personas:second:Clients:0:RedirectUris:0"] = "http://127.0.0.1/v1/oauth/callback",
+            // The sample patients once more, at a provider no other test calls: a test may slow it down and count its
+            // requests at once without reaching, or being reached by, anyone else's.
+            ["Sandbox:Personas:parallel:DisplayName"] = "Parallel searches",
+            ["Sandbox:Personas:parallel:FhirVersions:0"] = "R4",
+            ["Sandbox:Personas:parallel:Clients:0:ClientId"] = "parallel-public-app",
+            ["Sandbox:Personas:parallel:Clients:0:DisplayName"] = "Sandbox public app (parallel)",
+            ["Sandbox:Personas:parallel:Clients:0:Authentication"] = "none",
+            ["Sandbox:Personas:parallel:Clients:0:RedirectUris:0"] = "http://127.0.0.1/v1/oauth/callback",
         });
         using var client = _server.CreateClient();
         _logins = await client.GetFromJsonAsync<List<SandboxLogin>>(new Uri("_test/patients", UriKind.Relative), new JsonSerializerOptions(JsonSerializerDefaults.Web))
