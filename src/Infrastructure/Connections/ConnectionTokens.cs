@@ -38,9 +38,9 @@ public sealed partial class ConnectionTokens(
     /// The token set this scope last read or refreshed, per connection. A sync asks for a token before each of its
     /// requests; reading and decrypting it from the database each time cost a round trip per request. An access token
     /// that another process has since replaced still works until it expires, and a 401 refreshes under the lock, as before.
-    /// </summary>
     /// A sync's concurrent searches ask at once: the set is shared, and the database is read (or the token refreshed) in
     /// the scope's turn (<see cref="ScopeDatabaseTurns"/>).
+    /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, TokenSet> _known = [];
 
     public async Task<string> GetAccessTokenAsync(Guid connectionId, CancellationToken cancellationToken)
