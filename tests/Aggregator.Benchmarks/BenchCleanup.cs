@@ -78,19 +78,26 @@ internal static class BenchCleanup
             stopping.Reverse();
         }
 
-        foreach (var running in stopping)
+        try
         {
-            try
+            foreach (var running in stopping)
             {
-                running.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
-            {
-                Console.Error.WriteLine($"Could not stop {running}: {ex.Message}");
+                try
+                {
+                    running.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+                {
+                    Console.Error.WriteLine($"Could not stop {running}: {ex.Message}");
+                }
             }
         }
+        finally
+        {
+            // Whatever happened above, nothing waiting for the stop waits for ever.
+            Stopped.Set();
+        }
 
-        Stopped.Set();
         if (Volatile.Read(ref _exiting) == 0)
         {
             // Unless the run has already returned, and the process is ending on its own.
