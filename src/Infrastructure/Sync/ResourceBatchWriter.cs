@@ -126,6 +126,16 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
         return new BatchResult(inserted, changed, batch.Count - inserted - changed);
     }
 
+    /// <summary>
+    /// The keys among <paramref name="keys"/> the connection does not hold (or holds marked deleted), from what the run
+    /// read as it began and wrote since: the referenced resources and documents still to fetch.
+    /// </summary>
+    public async Task<List<(string Type, string Id)>> NotHeldAsync(IEnumerable<(string Type, string Id)> keys, CancellationToken cancellationToken)
+    {
+        var stored = await StoredAsync(cancellationToken);
+        return [.. keys.Where(key => !stored.TryGetValue(key, out var held) || held.Deleted)];
+    }
+
     /// <summary>Marks as deleted the stored resources of these types that this run did not see. Returns per type how many.</summary>
     public async Task<Dictionary<string, int>> MarkUnseenDeletedAsync(IReadOnlyCollection<string> resourceTypes, CancellationToken cancellationToken)
     {

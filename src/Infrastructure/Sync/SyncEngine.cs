@@ -464,12 +464,8 @@ public sealed partial class SyncEngine(
             return;
         }
 
-        var known = await db.SourceResources.AsNoTracking()
-            .Where(r => r.ConnectionId == connection.Id && wanted.Contains(r.ResourceType) && r.DeletedAt == null)
-            .Select(r => new { r.ResourceType, r.ResourceId })
-            .ToListAsync(cancellationToken);
-        var stored = known.Select(k => (k.ResourceType, k.ResourceId)).ToHashSet();
-        foreach (var (type, id) in targets.Where(t => !stored.Contains(t)).Take(options.Value.MaxReferencedReads))
+        // What the connection already holds, the run's writer knows: it read every key as the run began.
+        foreach (var (type, id) in (await state.Writer.NotHeldAsync(targets, cancellationToken)).Take(options.Value.MaxReferencedReads))
         {
             var answer = await fhir.GetAsync(connection.Id, new Uri(baseUrl, $"{type}/{Uri.EscapeDataString(id)}"), provider, cancellationToken);
             var counts = state.For(type);
@@ -504,12 +500,9 @@ public sealed partial class SyncEngine(
             return;
         }
 
-        var stored = (await db.SourceResources.AsNoTracking()
-            .Where(r => r.ConnectionId == connection.Id && r.ResourceType == "Binary" && r.DeletedAt == null)
-            .Select(r => r.ResourceId)
-            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var missing = (await state.Writer.NotHeldAsync(documents.Select(d => ("Binary", d.Id)), cancellationToken)).Select(k => k.Id).ToHashSet(StringComparer.Ordinal);
         var counts = state.For("Binary");
-        foreach (var (url, id) in documents.Where(d => !stored.Contains(d.Id) && !state.Written.Contains(("Binary", d.Id))).Take(options.Value.MaxReferencedReads))
+        foreach (var (url, id) in documents.Where(d => missing.Contains(d.Id) && !state.Written.Contains(("Binary", d.Id))).Take(options.Value.MaxReferencedReads))
         {
             var answer = await fhir.GetAsync(connection.Id, url, provider, cancellationToken);
             if (!answer.IsSuccess || answer.Body.Length > options.Value.MaxDocumentBytes)
