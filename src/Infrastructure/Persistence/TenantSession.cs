@@ -1,4 +1,6 @@
+using System.Data;
 using System.Data.Common;
+using Npgsql;
 
 namespace Aggregator.Infrastructure.Persistence;
 
@@ -33,10 +35,49 @@ public static class TenantSession
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Sets the session and runs <paramref name="command"/> in one round trip: a batch of the setting and the command,
+    /// whose reader starts at the command's rows. The setting comes first, so the command runs under it.
+    /// </summary>
+    internal static async Task<DbDataReader> ApplyAndReadAsync(
+        NpgsqlCommand command, SessionValue value, bool transactionLocal, CommandBehavior behavior, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var batch = new NpgsqlBatch(command.Connection, command.Transaction) { Timeout = command.CommandTimeout };
+        var setting = new NpgsqlBatchCommand(PositionalText(transactionLocal));
+        setting.Parameters.Add(new NpgsqlParameter { Value = value.TenantId });
+        setting.Parameters.Add(new NpgsqlParameter { Value = value.AllTenants });
+        batch.BatchCommands.Add(setting);
+        var read = new NpgsqlBatchCommand(command.CommandText);
+        foreach (NpgsqlParameter parameter in command.Parameters)
+        {
+            read.Parameters.Add(parameter.Clone());
+        }
+
+        batch.BatchCommands.Add(read);
+        var reader = await batch.ExecuteReaderAsync(behavior, cancellationToken);
+        try
+        {
+            await reader.NextResultAsync(cancellationToken);
+            return reader;
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
+    }
+
     internal static void Apply(DbConnection connection, SessionValue value, bool transactionLocal = false)
     {
         using var command = Command(connection, value, transactionLocal);
         command.ExecuteNonQuery();
+    }
+
+    private static string PositionalText(bool transactionLocal)
+    {
+        var local = transactionLocal ? "true" : "false";
+        return $"SELECT set_config('{TenantSetting}', $1, {local}), set_config('{AllTenantsSetting}', $2, {local})";
     }
 
     private static DbCommand Command(DbConnection connection, SessionValue value, bool transactionLocal)

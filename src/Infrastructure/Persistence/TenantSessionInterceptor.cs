@@ -2,6 +2,7 @@ using System.Data.Common;
 using Aggregator.Infrastructure.Tenants;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 
 namespace Aggregator.Infrastructure.Persistence;
 
@@ -50,8 +51,15 @@ internal sealed class TenantSessionInterceptor : DbConnectionInterceptor, IDbCom
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Sync(StateOf(eventData?.Context), connection, force: true);
 
-    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default) =>
-        SyncAsync(StateOf(eventData?.Context), connection, force: true, cancellationToken);
+    /// <summary>
+    /// A connection opened asynchronously has its session set with its first command: for a query, in the same round
+    /// trip (<see cref="TenantSession.ApplyAndReadAsync"/>); until then it is nobody's, as the pool's reset left it.
+    /// </summary>
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Forget(StateOf(eventData?.Context));
+        return Task.CompletedTask;
+    }
 
     public override void ConnectionClosed(DbConnection connection, ConnectionEndEventData eventData) => Forget(StateOf(eventData?.Context));
 
@@ -82,7 +90,19 @@ internal sealed class TenantSessionInterceptor : DbConnectionInterceptor, IDbCom
     public async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
     {
-        await SyncAsync(StateOf(eventData?.Context), command?.Connection, force: false, cancellationToken);
+        var state = StateOf(eventData?.Context);
+        // One statement (a query; an update batch has several, which a batch's command cannot hold): folded with the setting.
+        if (state is not null && !result.HasResult && command is NpgsqlCommand npgsql && npgsql.Connection is { } connection
+            && !npgsql.CommandText.Contains(';', StringComparison.Ordinal)
+            && (!ReferenceEquals(connection, state.Connection) || state.Wanted != state.Applied))
+        {
+            var wanted = state.Wanted;
+            var reader = await TenantSession.ApplyAndReadAsync(npgsql, wanted, InAmbientTransaction, System.Data.CommandBehavior.Default, cancellationToken);
+            (state.Connection, state.Applied) = (connection, wanted);
+            return InterceptionResult<DbDataReader>.SuppressWithResult(reader);
+        }
+
+        await SyncAsync(state, command?.Connection, force: false, cancellationToken);
         return result;
     }
 
