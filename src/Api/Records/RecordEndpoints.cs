@@ -131,16 +131,24 @@ public static class RecordEndpoints
             return FromCache(http, hit);
         }
 
-        var patient = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => new { p.RecordVersion }).SingleOrDefaultAsync(cancellationToken);
-        if (patient is null)
+        // One connection for the read, and in the common case one round trip: the page's rows carry the record's version,
+        // so that the version labels (ETag, cache key) exactly what the page holds. A conditional request learns the
+        // version first, to answer 304 without reading the page.
+        await using var connection = await OneConnection.OpenAsync(db, cancellationToken);
+        var recordVersion = db.Patients.Where(p => p.Id == patientId).Select(p => p.RecordVersion);
+        var query = http.Request.QueryString.Value + "|" + category;
+        if (http.Request.Headers.IfNoneMatch.Count > 0)
         {
-            return ApiProblems.PatientNotFound();
-        }
+            var known = await recordVersion.Select(v => (long?)v).SingleOrDefaultAsync(cancellationToken);
+            if (known is null)
+            {
+                return ApiProblems.PatientNotFound();
+            }
 
-        var etag = ETag(patient.RecordVersion, http.Request.QueryString.Value + "|" + category);
-        if (http.Request.Headers.IfNoneMatch.Contains(etag))
-        {
-            return NotModified(http, etag);
+            if (http.Request.Headers.IfNoneMatch.Contains(ETag(known.Value, query)))
+            {
+                return NotModified(http, ETag(known.Value, query));
+            }
         }
 
         var take = CursorCodec.ClampLimit(limit);
@@ -179,10 +187,18 @@ public static class RecordEndpoints
             items = items.FromConnection(connectionId);
         }
 
-        var page = new CachedPage(tenant.Required, patient.RecordVersion, await PageAsync(items, cursors, listing, take, cursor, cancellationToken), etag);
+        var read = await PageAsync(items, recordVersion, cursors, listing, take, cursor, cancellationToken, datedOnly: from is not null || to is not null);
+        // No item matched: the version on its own, and whether the patient is there at all.
+        var version = read.RecordVersion ?? await recordVersion.Select(v => (long?)v).SingleOrDefaultAsync(cancellationToken);
+        if (version is null)
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        var etag = ETag(version.Value, query);
+        var page = new CachedPage(tenant.Required, version.Value, read.Utf8Body, etag);
         cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !IsFirstPage(http.Request.Query));
-        http.Response.Headers.ETag = etag;
-        return new Utf8Body(page.Utf8Body, JsonUtf8);
+        return FromCache(http, page);
     }
 
     private static async Task<IResult> GetItem(
@@ -258,10 +274,11 @@ public static class RecordEndpoints
     /// index in its order, which stops at the page's end. One query ordering both at once had to read and sort every
     /// matching item of the category first (2,600 labs of one patient: 2.8 ms against 0.25 ms).
     /// </summary>
-    /// <param name="datedOnly">The items are all dated (the timeline): no query for undated ones.</param>
-    internal static async Task<string> PageAsync(
-        IQueryable<Domain.Records.RecordItem> items, CursorCodec cursors, string listing, int take, string? cursor, CancellationToken cancellationToken,
-        bool datedOnly = false)
+    /// <param name="recordVersion">The patient's record version: each row carries it, read in the same statement.</param>
+    /// <param name="datedOnly">Only dated items can match (the timeline; a `from` or `to` filter): no query for undated ones.</param>
+    internal static async Task<ItemPage> PageAsync(
+        IQueryable<Domain.Records.RecordItem> items, IQueryable<long> recordVersion, CursorCodec cursors, string listing, int take, string? cursor,
+        CancellationToken cancellationToken, bool datedOnly = false)
     {
         var after = string.IsNullOrEmpty(cursor) ? null : cursors.Decode<ItemPosition>(listing, cursor);
         var page = new List<PageRow>(take + 1);
@@ -276,7 +293,7 @@ public static class RecordEndpoints
 
             page.AddRange(await dated.OrderByDescending(i => i.EffectiveAt).ThenByDescending(i => i.Id)
                 .Take(take + 1)
-                .Select(i => new PageRow(i.Id, i.EffectiveAt, i.Compact))
+                .Select(i => new PageRow(i.Id, i.EffectiveAt, i.Compact, recordVersion.First()))
                 .ToListAsync(cancellationToken));
         }
 
@@ -291,18 +308,45 @@ public static class RecordEndpoints
 
             page.AddRange(await undated.OrderByDescending(i => i.Id)
                 .Take(take + 1 - page.Count)
-                .Select(i => new PageRow(i.Id, i.EffectiveAt, i.Compact))
+                .Select(i => new PageRow(i.Id, i.EffectiveAt, i.Compact, recordVersion.First()))
                 .ToListAsync(cancellationToken));
         }
 
         var next = page.Count > take ? cursors.Encode(listing, new ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
-        var body = new StringBuilder("{\"items\":[");
-        body.AppendJoin(',', page.Take(take).Select(i => i.Compact));
-        body.Append("],\"nextCursor\":").Append(next is null ? "null" : System.Text.Json.JsonSerializer.Serialize(next)).Append('}');
-        return body.ToString();
+        // The UTF-8 body written once into an array of its exact size: the items' JSON is pre-rendered, so nothing is
+        // parsed or buffered on the way (a string builder, its string and the string's bytes took three copies of it).
+        var rows = page.Take(take).Select(i => i.Compact).ToList();
+        var tail = "],\"nextCursor\":" + (next is null ? "null" : System.Text.Json.JsonSerializer.Serialize(next)) + "}";
+        var length = PageHead.Length + Encoding.UTF8.GetByteCount(tail) + Math.Max(0, rows.Count - 1);
+        foreach (var row in rows)
+        {
+            length += Encoding.UTF8.GetByteCount(row);
+        }
+
+        var body = new byte[length];
+        PageHead.CopyTo(body);
+        var written = PageHead.Length;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (i > 0)
+            {
+                body[written++] = (byte)',';
+            }
+
+            written += Encoding.UTF8.GetBytes(rows[i], body.AsSpan(written));
+        }
+
+        Encoding.UTF8.GetBytes(tail, body.AsSpan(written));
+        // The newest version any row saw: a rebuild that committed between the two queries labels the page as newer.
+        return new ItemPage(body, page.Count == 0 ? null : page.Max(i => i.RecordVersion));
     }
 
-    private sealed record PageRow(Guid Id, DateTimeOffset? EffectiveAt, string Compact);
+    private static ReadOnlySpan<byte> PageHead => "{\"items\":["u8;
+
+    /// <summary>A page's JSON, and the record version its rows were read with (none when no row matched).</summary>
+    internal sealed record ItemPage(byte[] Utf8Body, long? RecordVersion);
+
+    private sealed record PageRow(Guid Id, DateTimeOffset? EffectiveAt, string Compact, long RecordVersion);
 
     internal static string ETag(long version, string query) =>
         new EntityTagHeaderValue($"\"{version.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(query)))[..12]}\"", isWeak: true).ToString();

@@ -56,17 +56,25 @@ public static class RecordFeedEndpoints
             return RecordEndpoints.FromCache(http, hit);
         }
 
-        var version = await VersionAsync(http, db, patientId, cancellationToken);
+        if (!PatientAccess.Allows(http.User, patientId))
+        {
+            return ApiProblems.PatientNotFound();
+        }
+
+        // As a category's page: one connection, the record's version read with the rows it labels.
+        await using var connection = await OneConnection.OpenAsync(db, cancellationToken);
+        var recordVersion = db.Patients.Where(p => p.Id == patientId).Select(p => p.RecordVersion);
+        var items = db.RecordItems.AsNoTracking()
+            .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
+            .WithText(q);
+        var read = await RecordEndpoints.PageAsync(items, recordVersion, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true);
+        var version = read.RecordVersion ?? await recordVersion.Select(v => (long?)v).SingleOrDefaultAsync(cancellationToken);
         if (version is null)
         {
             return ApiProblems.PatientNotFound();
         }
 
-        var items = db.RecordItems.AsNoTracking()
-            .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
-            .WithText(q);
-        var etag = RecordEndpoints.ETag(version.Value, cacheKey);
-        var page = new CachedPage(tenant.Required, version.Value, await RecordEndpoints.PageAsync(items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true), etag);
+        var page = new CachedPage(tenant.Required, version.Value, read.Utf8Body, RecordEndpoints.ETag(version.Value, cacheKey));
         cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !RecordEndpoints.IsFirstPage(http.Request.Query));
         return RecordEndpoints.FromCache(http, page);
     }
