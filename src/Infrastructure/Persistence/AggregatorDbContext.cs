@@ -105,6 +105,7 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
         ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(AggregatorDbContext).Assembly);
         modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        modelBuilder.HasDbFunction(typeof(DbText).GetMethod(nameof(DbText.Utf8))!).HasName("textsend").IsBuiltIn();
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes().Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)))
         {
