@@ -50,7 +50,7 @@ public static class RecordEndpoints
     /// row, which the rebuild wrote it to, and the connections.
     /// </summary>
     private static async Task<IResult> GetRecord(
-        Guid patientId, HttpContext http, AggregatorDbContext db, RecordPageCache cache, CurrentTenant tenant, IOptions<JsonOptions> json,
+        Guid patientId, HttpContext http, RecordPageCache cache, CurrentTenant tenant, IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
         if (!PatientAccess.Allows(http.User, patientId))
@@ -66,6 +66,7 @@ public static class RecordEndpoints
             return FromCache(http, hit);
         }
 
+        var db = DatabaseOnMiss(http);
         var patient = await db.Patients.AsNoTracking().SingleOrDefaultAsync(p => p.Id == patientId, cancellationToken);
         if (patient is null)
         {
@@ -107,7 +108,7 @@ public static class RecordEndpoints
     }
 
     private static async Task<IResult> GetCategory(
-        Guid patientId, string category, HttpContext http, AggregatorDbContext db, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
+        Guid patientId, string category, HttpContext http, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
         int? limit, string? cursor, DateOnly? from, DateOnly? to, string? code, string? status, Guid? provider, string? q, bool? includeRetracted,
         CancellationToken cancellationToken)
     {
@@ -131,6 +132,7 @@ public static class RecordEndpoints
             return FromCache(http, hit);
         }
 
+        var db = DatabaseOnMiss(http);
         // One connection for the read, and in the common case one round trip: the page's rows carry the record's version,
         // so that the version labels (ETag, cache key) exactly what the page holds. A conditional request learns the
         // version first, to answer 304 without reading the page.
@@ -239,6 +241,12 @@ public static class RecordEndpoints
 
         return TypedResults.Text(item.ToJsonString(), "application/json", Encoding.UTF8);
     }
+
+    /// <summary>
+    /// The request's database context, for a read the cache could not answer. The cached reads ask for it only then: as a
+    /// handler's parameter it was taken from the pool and given back on every hit, some 4% of the Api's CPU on a cached page.
+    /// </summary>
+    internal static AggregatorDbContext DatabaseOnMiss(HttpContext http) => http.RequestServices.GetRequiredService<AggregatorDbContext>();
 
     /// <summary>
     /// A first page with no filter (the query gives at most its size): what every app asks for first and again, kept in

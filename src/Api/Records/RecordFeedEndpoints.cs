@@ -46,7 +46,7 @@ public static class RecordFeedEndpoints
     }
 
     private static async Task<IResult> GetTimeline(
-        Guid patientId, HttpContext http, AggregatorDbContext db, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
+        Guid patientId, HttpContext http, CursorCodec cursors, RecordPageCache cache, CurrentTenant tenant,
         int? limit, string? cursor, string? q, CancellationToken cancellationToken)
     {
         var cacheKey = "timeline" + http.Request.QueryString.Value;
@@ -62,6 +62,7 @@ public static class RecordFeedEndpoints
         }
 
         // As a category's page: one connection, the record's version read with the rows it labels.
+        var db = RecordEndpoints.DatabaseOnMiss(http);
         await using var connection = await OneConnection.OpenAsync(db, cancellationToken);
         var recordVersion = db.Patients.Where(p => p.Id == patientId).Select(p => p.RecordVersion);
         var items = db.RecordItems.AsNoTracking()
