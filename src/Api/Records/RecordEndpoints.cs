@@ -341,8 +341,9 @@ public static class RecordEndpoints
         }
 
         Encoding.UTF8.GetBytes(tail, body.AsSpan(written));
-        // The newest version any row saw: a rebuild that committed between the two queries labels the page as newer.
-        return new ItemPage(body, page.Count == 0 ? null : page.Max(i => i.RecordVersion));
+        // The oldest version any row was read at: a page whose two queries straddle a rebuild's commit holds rows of the
+        // older record, so it is labelled (ETag, cache) as that one, which the cache does not keep once it heard of the newer.
+        return new ItemPage(body, page.Count == 0 ? null : page.Min(i => i.RecordVersion));
     }
 
     private static ReadOnlySpan<byte> PageHead => "{\"items\":["u8;
