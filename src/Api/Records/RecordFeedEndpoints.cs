@@ -64,18 +64,15 @@ public static class RecordFeedEndpoints
         // As a category's page: one connection, the record's version read with the rows it labels.
         var db = RecordEndpoints.DatabaseOnMiss(http);
         await using var connection = await OneConnection.OpenAsync(db, cancellationToken);
-        var recordVersion = db.Patients.Where(p => p.Id == patientId).Select(p => p.RecordVersion);
         var items = db.RecordItems.AsNoTracking()
             .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
             .WithText(q);
-        var read = await RecordEndpoints.PageAsync(items, recordVersion, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true);
-        var version = read.RecordVersion ?? await recordVersion.Select(v => (long?)v).SingleOrDefaultAsync(cancellationToken);
-        if (version is null)
+        if (await RecordEndpoints.PageAsync(db, patientId, items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true) is not { } read)
         {
             return ApiProblems.PatientNotFound();
         }
 
-        var page = new CachedPage(tenant.Required, version.Value, read.Utf8Body, RecordEndpoints.ETag(version.Value, cacheKey));
+        var page = new CachedPage(tenant.Required, read.RecordVersion, read.Utf8Body, RecordEndpoints.ETag(read.RecordVersion, cacheKey));
         cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !RecordEndpoints.IsFirstPage(http.Request.Query));
         return RecordEndpoints.FromCache(http, page);
     }
@@ -247,7 +244,7 @@ public static class RecordFeedEndpoints
 
     private static async Task<long?> VersionAsync(HttpContext http, AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken) =>
         PatientAccess.Allows(http.User, patientId)
-            ? await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken)
+            ? await RecordEndpoints.RecordVersionAsync(db, patientId, cancellationToken)
             : null;
 
     private static ProblemHttpResult DocumentNotFound() => TypedResults.Problem(
