@@ -126,7 +126,7 @@ public static class ClinicalNormalizer
     }
 
     /// <summary>The coded aspects that tell two encounters or procedures of one code at one moment apart.</summary>
-    private static Dictionary<string, IReadOnlyList<string>> Qualifiers(string type, JsonElement resource, Func<string, JsonElement?>? resolve)
+    private static IReadOnlyDictionary<string, IReadOnlyList<string>> Qualifiers(string type, JsonElement resource, Func<string, JsonElement?>? resolve)
     {
         var qualifiers = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         void Add(string aspect, IEnumerable<JsonElement> concepts)
@@ -162,7 +162,8 @@ public static class ClinicalNormalizer
                 break;
         }
 
-        return qualifiers;
+        // Most facts have none: one shared empty set, not one more per item of a large record.
+        return qualifiers.Count == 0 ? System.Collections.ObjectModel.ReadOnlyDictionary<string, IReadOnlyList<string>>.Empty : qualifiers;
     }
 
     /// <summary>The quantities of the Observations a report's results point to, by each result's code.</summary>

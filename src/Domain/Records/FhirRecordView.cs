@@ -24,7 +24,8 @@ public sealed class StoredResource
     {
         ArgumentNullException.ThrowIfNull(json);
         (ConnectionId, Provider, ResourceType, ResourceId, LastUpdated, _json) = (connectionId, provider, resourceType, resourceId, lastUpdated, json);
-        Type = TypeIn(json) ?? resourceType;
+        // Mostly the same name: one string for both, not one more per resource of a large record.
+        Type = TypeIn(json) is { } stated && !string.Equals(stated, resourceType, StringComparison.Ordinal) ? stated : resourceType;
     }
 
     public StoredResource(Guid connectionId, string provider, string resourceType, string resourceId, DateTimeOffset? lastUpdated, JsonElement resource)

@@ -24,9 +24,12 @@ public static class PatientSources
             .Where(r => ids.Contains(r.ConnectionId) && r.DeletedAt == null && r.Resource != null)
             .Select(r => new { r.ConnectionId, r.ResourceType, r.ResourceId, r.LastUpdated, r.Resource })
             .AsAsyncEnumerable();
+        // One string per type name, not one per row: a rebuild holds every resource of the patient at once.
+        var types = new Dictionary<string, string>(StringComparer.Ordinal);
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
-            resources.Add(new StoredResource(row.ConnectionId, providers[row.ConnectionId], row.ResourceType, row.ResourceId, row.LastUpdated, Encoding.UTF8.GetBytes(row.Resource!)));
+            var type = types.TryGetValue(row.ResourceType, out var known) ? known : types[row.ResourceType] = row.ResourceType;
+            resources.Add(new StoredResource(row.ConnectionId, providers[row.ConnectionId], type, row.ResourceId, row.LastUpdated, Encoding.UTF8.GetBytes(row.Resource!)));
         }
 
         return resources;

@@ -561,7 +561,8 @@ public sealed partial class SyncEngine(
         }
 
         // The merged record is rebuilt before the run says it is done (the rebuild saves through the same context,
-        // so the run's outcome is set only afterwards).
+        // so the run's outcome is set only afterwards). The writer's keys are not needed for it.
+        state.Writer.Release();
         foreach (var rebuilder in rebuilders)
         {
             await rebuilder.RebuildAsync(connection.PatientId, cancellationToken);
