@@ -8,6 +8,8 @@ using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Sync;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Aggregator.Infrastructure.Records;
 
@@ -38,6 +40,7 @@ public sealed partial class RecordBuilder(
             version = await strategy.ExecuteAsync(async () =>
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+                _staged = false;
                 // One rebuild of a patient at a time (two connections may finish syncing together).
                 await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtextextended({"record:" + patientId}, 0))", cancellationToken);
                 var result = await RebuildLockedAsync(patientId, cancellationToken);
@@ -303,11 +306,16 @@ public sealed partial class RecordBuilder(
         var ids = writes.Where(w => w.Plan.Stored is not null).Select(w => w.Plan.Id).ToList();
         var rows = ids.Count == 0 ? [] : await db.RecordItems.Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, cancellationToken);
         var resourced = new List<(Domain.Records.RecordItem Row, MergedItem Item)>();
+        // New items (all of a first sync's) go by COPY, untracked: EF Core's tracking and its INSERT per row were most of
+        // a first rebuild's writing. Stored items are updated through the context.
+        var fresh = new List<(Domain.Records.RecordItem Row, MergedItem Item)>();
         foreach (var (plan, display, hash, restChanged, fhirType, fhir, provenance, refs) in writes)
         {
             var item = plan.Item;
+            var isNew = false;
             if (!rows.TryGetValue(plan.Id, out var row))
             {
+                isNew = true;
                 row = new Domain.Records.RecordItem
                 {
                     Id = plan.Id,
@@ -318,7 +326,7 @@ public sealed partial class RecordBuilder(
                     Compact = "{}",
                     ContentHash = hash,
                 };
-                db.RecordItems.Add(row);
+                fresh.Add((row, item));
             }
 
             row.ItemKey = item.ItemKey;
@@ -330,7 +338,10 @@ public sealed partial class RecordBuilder(
                 row.Status = Truncate(item.Winner.Status, 64);
                 row.Retracted = item.Retracted;
                 Project(row, display);
-                resourced.Add((row, item));
+                if (!isNew)
+                {
+                    resourced.Add((row, item));
+                }
             }
 
             if (restChanged)
@@ -347,6 +358,7 @@ public sealed partial class RecordBuilder(
             row.SupportingRefs = refs;
         }
 
+        await InsertAsync(patient, fresh, cancellationToken);
         await WriteSourcesAsync(patient, resourced, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         foreach (var entry in TrackedAsIs().Where(e => e.Entity is Domain.Records.RecordItem or RecordItemSource).ToList())
@@ -459,7 +471,125 @@ public sealed partial class RecordBuilder(
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    /// <summary>Replaces the source rows of the items written (whose sources may have changed).</summary>
+    /// <summary>
+    /// New items and their sources, by binary COPY into temporary tables of the same shape and one INSERT from each (COPY
+    /// straight into a table under row-level security is refused; the INSERT is checked against its policy like any).
+    /// </summary>
+    private async Task InsertAsync(Domain.Patients.Patient patient, List<(Domain.Records.RecordItem Row, MergedItem Item)> fresh, CancellationToken cancellationToken)
+    {
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        if (!_staged)
+        {
+            // In the rebuild's transaction: rolled back with it, and then made again by the next rebuild.
+            await db.Database.ExecuteSqlRawAsync(
+                """
+                CREATE TEMP TABLE IF NOT EXISTS record_items_staging (LIKE record_items);
+                CREATE TEMP TABLE IF NOT EXISTS record_item_sources_staging (LIKE record_item_sources);
+                """,
+                cancellationToken);
+            _staged = true;
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY record_items_staging ({ItemColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var (row, _) in fresh)
+            {
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(row.TenantId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(row.PatientId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(row.Category, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(row.ItemKey, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(row.Compact, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.SearchText, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteOrNullAsync(row.DisplayText, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.Codes, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteOrNullAsync(row.EffectiveAt, cancellationToken);
+                await copy.WriteOrNullAsync(row.Status, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteOrNullAsync(row.ValueNumber, NpgsqlDbType.Numeric, cancellationToken);
+                await copy.WriteOrNullAsync(row.ValueUnit, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteOrNullAsync(row.NormalizedValue, NpgsqlDbType.Numeric, cancellationToken);
+                await copy.WriteOrNullAsync(row.NormalizedUnit, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteOrNullAsync(row.Interpretation, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteOrNullAsync(row.ReferenceRange, NpgsqlDbType.Jsonb, cancellationToken);
+                await copy.WriteOrNullAsync(row.FhirType, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteOrNullAsync(row.Fhir, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteOrNullAsync(row.Provenance, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.SupportingRefs, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.Retracted, NpgsqlDbType.Boolean, cancellationToken);
+                await copy.WriteAsync(row.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(row.Version, NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteOrNullAsync(row.UpdatedAt, cancellationToken);
+                await copy.WriteOrNullAsync(row.DeletedAt, cancellationToken);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY record_item_sources_staging ({SourceColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var source in fresh.SelectMany(f => SourceRows(patient, f.Row.Id, f.Item)))
+            {
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(source.ItemId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(source.Ordinal, NpgsqlDbType.Integer, cancellationToken);
+                await copy.WriteAsync(source.TenantId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(source.PatientId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(source.ConnectionId, NpgsqlDbType.Uuid, cancellationToken);
+                await copy.WriteAsync(source.Provider, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(source.ResourceType, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteAsync(source.ResourceId, NpgsqlDbType.Varchar, cancellationToken);
+                await copy.WriteOrNullAsync(source.LastUpdated, cancellationToken);
+                await copy.WriteAsync(source.Shown, NpgsqlDbType.Boolean, cancellationToken);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        // Through the context, whose interceptor sets the tenant's session; each statement empties its staging table.
+        await db.Database.ExecuteSqlRawAsync(
+            $"""
+            WITH moved AS (DELETE FROM record_items_staging RETURNING {ItemColumns})
+            INSERT INTO record_items ({ItemColumns}) SELECT {ItemColumns} FROM moved;
+            WITH moved AS (DELETE FROM record_item_sources_staging RETURNING {SourceColumns})
+            INSERT INTO record_item_sources ({SourceColumns}) SELECT {SourceColumns} FROM moved;
+            """,
+            cancellationToken);
+    }
+
+    private const string ItemColumns =
+        "id, tenant_id, patient_id, category, item_key, compact, search_text, display_text, codes, effective_at, status, value_number, value_unit, "
+        + "normalized_value, normalized_unit, interpretation, reference_range, fhir_type, fhir, provenance, supporting_refs, retracted, content_hash, "
+        + "version, updated_at, deleted_at";
+
+    /// <summary>Whether this rebuild's transaction has made the staging tables (at its first new item).</summary>
+    private bool _staged;
+
+    private const string SourceColumns = "item_id, ordinal, tenant_id, patient_id, connection_id, provider, resource_type, resource_id, last_updated, shown";
+
+    /// <summary>An item's source rows: every member in the merge's order, the one whose content the record shows marked.</summary>
+    private static IEnumerable<RecordItemSource> SourceRows(Domain.Patients.Patient patient, Guid itemId, MergedItem item) =>
+        item.Members.Select((m, i) => new RecordItemSource
+        {
+            ItemId = itemId,
+            Ordinal = i,
+            TenantId = patient.TenantId,
+            PatientId = patient.Id,
+            ConnectionId = m.Source.ConnectionId,
+            Provider = Truncate(m.Source.Provider, 200)!,
+            ResourceType = m.Source.ResourceType,
+            ResourceId = m.Source.ResourceId,
+            LastUpdated = m.Source.LastUpdated,
+            Shown = m.Source == item.Winner.Source,
+        });
+
+    /// <summary>Replaces the source rows of the stored items written (whose sources may have changed).</summary>
+
     private async Task WriteSourcesAsync(
         Domain.Patients.Patient patient, List<(Domain.Records.RecordItem Row, MergedItem Item)> rows, CancellationToken cancellationToken)
     {
@@ -479,19 +609,7 @@ public sealed partial class RecordBuilder(
 
         foreach (var (row, item) in rows)
         {
-            db.RecordItemSources.AddRange(item.Members.Select((m, i) => new RecordItemSource
-            {
-                ItemId = row.Id,
-                Ordinal = i,
-                TenantId = patient.TenantId,
-                PatientId = patient.Id,
-                ConnectionId = m.Source.ConnectionId,
-                Provider = Truncate(m.Source.Provider, 200)!,
-                ResourceType = m.Source.ResourceType,
-                ResourceId = m.Source.ResourceId,
-                LastUpdated = m.Source.LastUpdated,
-                Shown = m.Source == item.Winner.Source,
-            }));
+            db.RecordItemSources.AddRange(SourceRows(patient, row.Id, item));
         }
     }
 
