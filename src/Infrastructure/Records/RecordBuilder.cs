@@ -551,13 +551,13 @@ public sealed partial class RecordBuilder(
             await copy.CompleteAsync(cancellationToken);
         }
 
-        // Through the context, whose interceptor sets the tenant's session; each statement empties its staging table.
+        // Through the context, whose interceptor sets the tenant's session. TRUNCATE, not DELETE: no vacuum visits a
+        // temporary table, so deleted rows would stay for every later chunk to scan past.
         await db.Database.ExecuteSqlRawAsync(
             $"""
-            WITH moved AS (DELETE FROM record_items_staging RETURNING {ItemColumns})
-            INSERT INTO record_items ({ItemColumns}) SELECT {ItemColumns} FROM moved;
-            WITH moved AS (DELETE FROM record_item_sources_staging RETURNING {SourceColumns})
-            INSERT INTO record_item_sources ({SourceColumns}) SELECT {SourceColumns} FROM moved;
+            INSERT INTO record_items ({ItemColumns}) SELECT {ItemColumns} FROM record_items_staging;
+            INSERT INTO record_item_sources ({SourceColumns}) SELECT {SourceColumns} FROM record_item_sources_staging;
+            TRUNCATE record_items_staging, record_item_sources_staging;
             """,
             cancellationToken);
     }
