@@ -190,22 +190,20 @@ public static class ExportEndpoints
         var present = await stored.Select(r => r.ResourceType).Distinct().ToListAsync(cancellationToken);
         foreach (var type in present.Where(t => types is null || types.Contains(t)).Order(StringComparer.Ordinal))
         {
-            long after = 0;
-            while (true)
+            // The type's row ids in stored order first (8 bytes each), then the rows a page at a time by primary key
+            // alone (the ids are of this snapshot), so that each page reads its own rows only. Paging by "id greater
+            // than the last" within the connections' filter let the planner read every remaining row of the type
+            // through the connection's index and sort them again for each page: 100 pages of 50 ms each for a patient's
+            // 50,000 resources.
+            var ids = await stored.Where(r => r.ResourceType == type).OrderBy(r => r.Id).Select(r => r.Id).ToListAsync(cancellationToken);
+            foreach (var chunk in ids.Chunk(SourcePage))
             {
-                var page = await stored.Where(r => r.ResourceType == type && r.Id > after).OrderBy(r => r.Id).Take(SourcePage)
-                    .Select(r => new { r.Id, r.ConnectionId, r.ResourceId, r.Resource }).ToListAsync(cancellationToken);
+                var page = await db.SourceResources.AsNoTracking().Where(r => chunk.Contains(r.Id)).OrderBy(r => r.Id)
+                    .Select(r => new { r.ConnectionId, r.ResourceId, r.Resource }).ToListAsync(cancellationToken);
                 foreach (var row in page)
                 {
                     yield return new StoredSource($"urn:aggregator:connection:{row.ConnectionId}/{type}/{row.ResourceId}", row.Resource!);
                 }
-
-                if (page.Count < SourcePage)
-                {
-                    break;
-                }
-
-                after = page[^1].Id;
             }
         }
     }
