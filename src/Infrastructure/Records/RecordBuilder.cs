@@ -511,61 +511,49 @@ public sealed partial class RecordBuilder(
             _staged = true;
         }
 
-        await using (var copy = await connection.BeginBinaryImportAsync($"COPY record_items_staging ({ItemColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        await connection.CopyAsync("record_items_staging", ItemColumns, fresh.Select(f => f.Row), async (copy, row) =>
         {
-            foreach (var (row, _) in fresh)
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(row.TenantId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(row.PatientId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(row.Category, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(row.ItemKey, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(row.Compact, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.SearchText, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(row.DisplayText, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.Codes, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(row.EffectiveAt, cancellationToken);
-                await copy.WriteOrNullAsync(row.Status, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteOrNullAsync(row.ValueNumber, NpgsqlDbType.Numeric, cancellationToken);
-                await copy.WriteOrNullAsync(row.ValueUnit, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(row.NormalizedValue, NpgsqlDbType.Numeric, cancellationToken);
-                await copy.WriteOrNullAsync(row.NormalizedUnit, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(row.Interpretation, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(row.ReferenceRange, NpgsqlDbType.Jsonb, cancellationToken);
-                await copy.WriteOrNullAsync(row.FhirType, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteOrNullAsync(row.Fhir, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(row.Provenance, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.SupportingRefs, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.Retracted, NpgsqlDbType.Boolean, cancellationToken);
-                await copy.WriteAsync(row.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(row.Version, NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteOrNullAsync(row.UpdatedAt, cancellationToken);
-                await copy.WriteOrNullAsync(row.DeletedAt, cancellationToken);
-            }
+            await copy.WriteAsync(row.Id, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(row.TenantId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(row.PatientId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(row.Category, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync(row.ItemKey, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync(row.Compact, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(row.SearchText, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(row.DisplayText, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(row.Codes, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(row.EffectiveAt, cancellationToken);
+            await copy.WriteOrNullAsync(row.Status, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteOrNullAsync(row.ValueNumber, NpgsqlDbType.Numeric, cancellationToken);
+            await copy.WriteOrNullAsync(row.ValueUnit, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(row.NormalizedValue, NpgsqlDbType.Numeric, cancellationToken);
+            await copy.WriteOrNullAsync(row.NormalizedUnit, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(row.Interpretation, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(row.ReferenceRange, NpgsqlDbType.Jsonb, cancellationToken);
+            await copy.WriteOrNullAsync(row.FhirType, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteOrNullAsync(row.Fhir, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(row.Provenance, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(row.SupportingRefs, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(row.Retracted, NpgsqlDbType.Boolean, cancellationToken);
+            await copy.WriteAsync(row.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
+            await copy.WriteAsync(row.Version, NpgsqlDbType.Bigint, cancellationToken);
+            await copy.WriteOrNullAsync(row.UpdatedAt, cancellationToken);
+            await copy.WriteOrNullAsync(row.DeletedAt, cancellationToken);
+        }, cancellationToken);
 
-            await copy.CompleteAsync(cancellationToken);
-        }
-
-        await using (var copy = await connection.BeginBinaryImportAsync($"COPY record_item_sources_staging ({SourceColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        await connection.CopyAsync("record_item_sources_staging", SourceColumns, fresh.SelectMany(f => SourceRows(patient, f.Row.Id, f.Item)), async (copy, source) =>
         {
-            foreach (var source in fresh.SelectMany(f => SourceRows(patient, f.Row.Id, f.Item)))
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(source.ItemId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(source.Ordinal, NpgsqlDbType.Integer, cancellationToken);
-                await copy.WriteAsync(source.TenantId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(source.PatientId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(source.ConnectionId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(source.Provider, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(source.ResourceType, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteAsync(source.ResourceId, NpgsqlDbType.Varchar, cancellationToken);
-                await copy.WriteOrNullAsync(source.LastUpdated, cancellationToken);
-                await copy.WriteAsync(source.Shown, NpgsqlDbType.Boolean, cancellationToken);
-            }
-
-            await copy.CompleteAsync(cancellationToken);
-        }
+            await copy.WriteAsync(source.ItemId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(source.Ordinal, NpgsqlDbType.Integer, cancellationToken);
+            await copy.WriteAsync(source.TenantId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(source.PatientId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(source.ConnectionId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(source.Provider, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync(source.ResourceType, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteAsync(source.ResourceId, NpgsqlDbType.Varchar, cancellationToken);
+            await copy.WriteOrNullAsync(source.LastUpdated, cancellationToken);
+            await copy.WriteAsync(source.Shown, NpgsqlDbType.Boolean, cancellationToken);
+        }, cancellationToken);
 
         // Through the context, whose interceptor sets the tenant's session. TRUNCATE, not DELETE: no vacuum visits a
         // temporary table, so deleted rows would stay for every later chunk to scan past.

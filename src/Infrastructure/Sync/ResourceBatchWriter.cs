@@ -68,25 +68,17 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
         }
 
         await ExecuteAsync("TRUNCATE sync_staging", cancellationToken);
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY sync_staging (resource_type, resource_id, resource, original, version_id, last_updated, content_hash, error) FROM STDIN (FORMAT BINARY)",
-            cancellationToken))
+        await connection.CopyAsync("sync_staging", "resource_type, resource_id, resource, original, version_id, last_updated, content_hash, error", writing, async (copy, item) =>
         {
-            foreach (var item in writing)
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(item.ResourceType, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(item.ResourceId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(item.Resource, NpgsqlDbType.Jsonb, cancellationToken);
-                await copy.WriteOrNullAsync(item.Original, NpgsqlDbType.Jsonb, cancellationToken);
-                await copy.WriteOrNullAsync(item.VersionId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteOrNullAsync(item.LastUpdated, cancellationToken);
-                await copy.WriteAsync(item.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteOrNullAsync(item.Error, NpgsqlDbType.Text, cancellationToken);
-            }
-
-            await copy.CompleteAsync(cancellationToken);
-        }
+            await copy.WriteAsync(item.ResourceType, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(item.ResourceId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(item.Resource, NpgsqlDbType.Jsonb, cancellationToken);
+            await copy.WriteOrNullAsync(item.Original, NpgsqlDbType.Jsonb, cancellationToken);
+            await copy.WriteOrNullAsync(item.VersionId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteOrNullAsync(item.LastUpdated, cancellationToken);
+            await copy.WriteAsync(item.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
+            await copy.WriteOrNullAsync(item.Error, NpgsqlDbType.Text, cancellationToken);
+        }, cancellationToken);
 
         var now = clock.GetUtcNow();
         var unknown = writing.Count - known;
