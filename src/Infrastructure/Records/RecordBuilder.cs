@@ -194,54 +194,38 @@ public sealed partial class RecordBuilder(
 
         // 3. Chunk by chunk, in the view's order: each item's REST form and FHIR form, compared by hash with what is
         // stored; what changed is written. `changed` counts what the record's readers see change (an item's REST form,
-        // as the change feed lists it); a FHIR form rewritten alone still makes a new version. Each chunk is rendered
-        // while the one before it is written: this thread renders, the database writes, and neither waits for the other
-        // (the rendering touches no database context, the writing no view).
+        // as the change feed lists it); a FHIR form rewritten alone still makes a new version.
         var changed = 0;
         var rewritten = 0;
         string? demographics = null;
-        var writing = Task.CompletedTask;
-        try
+        foreach (var chunk in shown.Concat(planned.Where(p => p.Item.Retracted)).Chunk(ChunkSize))
         {
-            foreach (var chunk in shown.Concat(planned.Where(p => p.Item.Retracted)).Chunk(ChunkSize))
+            var writes = new List<Write>();
+            foreach (var plan in chunk)
             {
-                var writes = new List<Write>();
-                foreach (var plan in chunk)
+                var display = plan.Item.Render();
+                if (plan.Item.Category == RecordCategory.Demographics)
                 {
-                    var display = plan.Item.Render();
-                    if (plan.Item.Category == RecordCategory.Demographics)
-                    {
-                        demographics = Compact(plan.Id, display);
-                    }
-
-                    var hash = SHA256.HashData(Encoding.UTF8.GetBytes(display.ToJsonString()));
-                    var restChanged = plan.Stored is not { } stored || plan.Corrects || stored.DeletedAt is not null || !stored.ContentHash.AsSpan().SequenceEqual(hash);
-                    var rendered = plan.Item.Retracted ? null : view.Render(ViewItem(plan, restChanged ? now : plan.Stored!.UpdatedAt));
-                    var fhir = rendered?.Resource.Resource.ToJsonString();
-                    var provenance = rendered?.Provenance.Resource.ToJsonString();
-                    var refs = rendered?.Resource.SupportingRefs.Order(StringComparer.Ordinal).ToArray() ?? [];
-                    var fhirChanged = plan.Stored is null || !plan.Stored.FhirHash.AsSpan().SequenceEqual(FhirHash(fhir, provenance))
-                        || !plan.Stored.SupportingRefs.SequenceEqual(refs);
-                    if (restChanged || fhirChanged || upgrade)
-                    {
-                        writes.Add(new Write(plan, display, hash, restChanged, rendered?.Resource.ResourceType, fhir, provenance, refs));
-                        changed += restChanged ? 1 : 0;
-                        rewritten += restChanged || fhirChanged ? 1 : 0;
-                    }
+                    demographics = Compact(plan.Id, display);
                 }
 
-                await writing;
-                writing = WriteChunkAsync(patient, writes, version, now, upgrade, cancellationToken);
+                var hash = SHA256.HashData(Encoding.UTF8.GetBytes(display.ToJsonString()));
+                var restChanged = plan.Stored is not { } stored || plan.Corrects || stored.DeletedAt is not null || !stored.ContentHash.AsSpan().SequenceEqual(hash);
+                var rendered = plan.Item.Retracted ? null : view.Render(ViewItem(plan, restChanged ? now : plan.Stored!.UpdatedAt));
+                var fhir = rendered?.Resource.Resource.ToJsonString();
+                var provenance = rendered?.Provenance.Resource.ToJsonString();
+                var refs = rendered?.Resource.SupportingRefs.Order(StringComparer.Ordinal).ToArray() ?? [];
+                var fhirChanged = plan.Stored is null || !plan.Stored.FhirHash.AsSpan().SequenceEqual(FhirHash(fhir, provenance))
+                    || !plan.Stored.SupportingRefs.SequenceEqual(refs);
+                if (restChanged || fhirChanged || upgrade)
+                {
+                    writes.Add(new Write(plan, display, hash, restChanged, rendered?.Resource.ResourceType, fhir, provenance, refs));
+                    changed += restChanged ? 1 : 0;
+                    rewritten += restChanged || fhirChanged ? 1 : 0;
+                }
             }
 
-            await writing;
-        }
-        catch when (!writing.IsCompleted)
-        {
-            // Nothing may leave while a chunk is still being written on the rebuild's connection (its transaction is
-            // rolled back next); the first failure is the one reported.
-            await writing.ContinueWith(failed => _ = failed.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
+            await WriteChunkAsync(patient, writes, version, now, upgrade, cancellationToken);
         }
 
         // 4. Items no source states any more are tombstoned for the change feed.
