@@ -577,7 +577,6 @@ public sealed partial class RecordBuilder(
         });
 
     /// <summary>Replaces the source rows of the stored items written (whose sources may have changed).</summary>
-
     private async Task WriteSourcesAsync(
         Domain.Patients.Patient patient, List<(Domain.Records.RecordItem Row, MergedItem Item)> rows, CancellationToken cancellationToken)
     {
