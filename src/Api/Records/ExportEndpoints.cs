@@ -66,7 +66,7 @@ public static class ExportEndpoints
         // One snapshot for every query of the export, however long it streams: a sync or a rebuild that commits meanwhile
         // is not half in it (items without their Provenance, sources of a record that has moved on). It ends with the request.
         http.Response.RegisterForDisposeAsync(await ReadSnapshot.BeginAsync(db, cancellationToken));
-        var version = await db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
+        var version = await RecordEndpoints.RecordVersionAsync(db, patientId, cancellationToken);
         if (version is null)
         {
             return ApiProblems.PatientNotFound();
