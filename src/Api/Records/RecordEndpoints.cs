@@ -12,6 +12,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Npgsql;
 using Aggregator.Api.Operations;
 
 namespace Aggregator.Api.Records;
@@ -132,15 +133,14 @@ public static class RecordEndpoints
             return FromCache(http, hit);
         }
 
-        var db = DatabaseOnMiss(http);
         // One connection for the read, and in the common case one round trip: the page's rows carry the record's version,
         // so that the version labels (ETag, cache key) exactly what the page holds. A conditional request learns the
         // version first, to answer 304 without reading the page.
-        await using var connection = await OneConnection.OpenAsync(db, cancellationToken);
+        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<NpgsqlDataSource>(), tenant.Required, cancellationToken);
         var query = http.Request.QueryString.Value + "|" + category;
         if (http.Request.Headers.IfNoneMatch.Count > 0)
         {
-            var known = await RecordVersionAsync(db, patientId, cancellationToken);
+            var known = await pages.RecordVersionAsync(patientId, cancellationToken);
             if (known is null)
             {
                 return ApiProblems.PatientNotFound();
@@ -152,43 +152,20 @@ public static class RecordEndpoints
             }
         }
 
-        var take = CursorCodec.ClampLimit(limit);
         var listing = $"record:{patientId}:{category}:{from}:{to}:{code}:{status}:{provider}:{q}:{includeRetracted}";
-        var items = db.RecordItems.AsNoTracking().Where(i => i.PatientId == patientId && i.Category == category && i.DeletedAt == null);
-        if (includeRetracted != true)
+        var filter = new ItemFilter(patientId)
         {
-            items = items.Where(i => !i.Retracted);
-        }
-
-        if (from is { } f)
-        {
-            var start = new DateTimeOffset(f.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            items = items.Where(i => i.EffectiveAt >= start);
-        }
-
-        if (to is { } t)
-        {
-            var end = new DateTimeOffset(t.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            items = items.Where(i => i.EffectiveAt < end);
-        }
-
-        if (!string.IsNullOrWhiteSpace(status))
-        {
-            items = items.Where(i => i.Status == status);
-        }
-
-        if (!string.IsNullOrWhiteSpace(code))
-        {
-            items = items.WithCode(code);
-        }
-
-        items = items.WithText(q);
-        if (provider is { } connectionId)
-        {
-            items = items.FromConnection(connectionId);
-        }
-
-        if (await PageAsync(db, patientId, items, cursors, listing, take, cursor, cancellationToken, datedOnly: from is not null || to is not null) is not { } read)
+            Category = category,
+            IncludeRetracted = includeRetracted == true,
+            From = from is { } f ? new DateTimeOffset(f.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            Before = to is { } t ? new DateTimeOffset(t.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            Status = string.IsNullOrWhiteSpace(status) ? null : status,
+            Code = string.IsNullOrWhiteSpace(code) ? null : code,
+            Words = ItemFilter.WordsOf(q),
+            Connection = provider,
+            DatedOnly = from is not null || to is not null,
+        };
+        if (await pages.PageAsync(filter, cursors, listing, CursorCodec.ClampLimit(limit), cursor, cancellationToken) is not { } read)
         {
             return ApiProblems.PatientNotFound();
         }
@@ -271,91 +248,12 @@ public static class RecordEndpoints
     /// <summary>What the record's JSON answers are sent as.</summary>
     internal const string JsonUtf8 = "application/json; charset=utf-8";
 
-    /// <summary>
-    /// One keyset page of items, newest first (undated last), written from the pre-rendered JSON as is. The dated items
-    /// and the undated ones are read apart: each is then one range scan of the (patient, category, effective time, id)
-    /// index in its order, which stops at the page's end. One query ordering both at once had to read and sort every
-    /// matching item of the category first (2,600 labs of one patient: 2.8 ms against 0.25 ms).
-    /// </summary>
-    /// <returns>
-    /// The page and the record version it was read at: each row carries the version, read in the same statement, and a
-    /// page without rows asks for it on its own. None when the patient is not there (for this tenant).
-    /// </returns>
-    /// <param name="datedOnly">Only dated items can match (the timeline; a `from` or `to` filter): no query for undated ones.</param>
-    internal static async Task<ItemPage?> PageAsync(
-        AggregatorDbContext db, Guid patientId, IQueryable<Domain.Records.RecordItem> items, CursorCodec cursors, string listing, int take, string? cursor,
-        CancellationToken cancellationToken, bool datedOnly = false)
-    {
-        var recordVersion = db.Patients.Where(p => p.Id == patientId).Select(p => p.RecordVersion);
-        var after = string.IsNullOrEmpty(cursor) ? null : cursors.Decode<ItemPosition>(listing, cursor);
-        var page = new List<PageRow>(take + 1);
-        if (after is null || after.EffectiveAt is not null)
-        {
-            var dated = items.Where(i => i.EffectiveAt != null);
-            if (after?.EffectiveAt is { } at)
-            {
-                var afterId = after.Id;
-                dated = dated.Where(i => i.EffectiveAt < at || (i.EffectiveAt == at && i.Id.CompareTo(afterId) < 0));
-            }
-
-            page.AddRange(await dated.OrderByDescending(i => i.EffectiveAt).ThenByDescending(i => i.Id)
-                .Take(take + 1)
-                .Select(i => new PageRow(i.Id, i.EffectiveAt, DbText.Utf8(i.Compact), recordVersion.First()))
-                .ToListAsync(cancellationToken));
-        }
-
-        if (page.Count <= take && !datedOnly)
-        {
-            var undated = items.Where(i => i.EffectiveAt == null);
-            if (after is { EffectiveAt: null })
-            {
-                var afterId = after.Id;
-                undated = undated.Where(i => i.Id.CompareTo(afterId) < 0);
-            }
-
-            page.AddRange(await undated.OrderByDescending(i => i.Id)
-                .Take(take + 1 - page.Count)
-                .Select(i => new PageRow(i.Id, i.EffectiveAt, DbText.Utf8(i.Compact), recordVersion.First()))
-                .ToListAsync(cancellationToken));
-        }
-
-        var next = page.Count > take ? cursors.Encode(listing, new ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
-        // The UTF-8 body written once into an array of its exact size: the items' JSON is pre-rendered and read as the
-        // bytes the database holds, so nothing is decoded, parsed or buffered on the way.
-        var rows = page.Take(take).Select(i => i.Compact).ToList();
-        var tail = "],\"nextCursor\":" + (next is null ? "null" : System.Text.Json.JsonSerializer.Serialize(next)) + "}";
-        var length = PageHead.Length + Encoding.UTF8.GetByteCount(tail) + Math.Max(0, rows.Count - 1) + rows.Sum(row => row.Length);
-        var body = new byte[length];
-        PageHead.CopyTo(body);
-        var written = PageHead.Length;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (i > 0)
-            {
-                body[written++] = (byte)',';
-            }
-
-            rows[i].CopyTo(body, written);
-            written += rows[i].Length;
-        }
-
-        Encoding.UTF8.GetBytes(tail, body.AsSpan(written));
-        // The oldest version any row was read at: a page whose two queries straddle a rebuild's commit holds rows of the
-        // older record, so it is labelled (ETag, cache) as that one, which the cache does not keep once it heard of the newer.
-        var version = page.Count > 0 ? page.Min(i => i.RecordVersion) : await RecordVersionAsync(db, patientId, cancellationToken);
-        return version is { } readAt ? new ItemPage(body, readAt) : null;
-    }
-
     /// <summary>The patient's record version; none when the patient is not there (for this tenant).</summary>
     internal static Task<long?> RecordVersionAsync(AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken) =>
         db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
 
-    private static ReadOnlySpan<byte> PageHead => "{\"items\":["u8;
-
     /// <summary>A page's JSON, and the record version it was read at.</summary>
     internal sealed record ItemPage(byte[] Utf8Body, long RecordVersion);
-
-    private sealed record PageRow(Guid Id, DateTimeOffset? EffectiveAt, byte[] Compact, long RecordVersion);
 
     internal static string ETag(long version, string query) =>
         new EntityTagHeaderValue($"\"{version.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(query)))[..12]}\"", isWeak: true).ToString();

@@ -62,12 +62,9 @@ public static class RecordFeedEndpoints
         }
 
         // As a category's page: one connection, the record's version read with the rows it labels.
-        var db = RecordEndpoints.DatabaseOnMiss(http);
-        await using var connection = await OneConnection.OpenAsync(db, cancellationToken);
-        var items = db.RecordItems.AsNoTracking()
-            .Where(i => i.PatientId == patientId && i.DeletedAt == null && !i.Retracted && i.EffectiveAt != null && i.Category != RecordCategory.Demographics)
-            .WithText(q);
-        if (await RecordEndpoints.PageAsync(db, patientId, items, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken, datedOnly: true) is not { } read)
+        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), tenant.Required, cancellationToken);
+        var filter = new ItemFilter(patientId) { Words = ItemFilter.WordsOf(q), DatedOnly = true };
+        if (await pages.PageAsync(filter, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken) is not { } read)
         {
             return ApiProblems.PatientNotFound();
         }

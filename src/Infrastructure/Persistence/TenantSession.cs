@@ -44,10 +44,7 @@ public static class TenantSession
     {
         ArgumentNullException.ThrowIfNull(command);
         var batch = new NpgsqlBatch(command.Connection, command.Transaction) { Timeout = command.CommandTimeout };
-        var setting = new NpgsqlBatchCommand(PositionalText(transactionLocal));
-        setting.Parameters.Add(new NpgsqlParameter { Value = value.TenantId });
-        setting.Parameters.Add(new NpgsqlParameter { Value = value.AllTenants });
-        batch.BatchCommands.Add(setting);
+        batch.BatchCommands.Add(Setting(value, transactionLocal));
         var read = new NpgsqlBatchCommand(command.CommandText);
         foreach (NpgsqlParameter parameter in command.Parameters)
         {
@@ -66,6 +63,20 @@ public static class TenantSession
             await reader.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The setting for one tenant as the first command of a batch, for reads written in SQL that set the session in the
+    /// same round trip as their query (skip its result: <c>NextResultAsync</c>).
+    /// </summary>
+    public static NpgsqlBatchCommand SettingForTenant(Guid tenantId) => Setting(Value(tenantId, allTenants: false), transactionLocal: false);
+
+    private static NpgsqlBatchCommand Setting(SessionValue value, bool transactionLocal)
+    {
+        var setting = new NpgsqlBatchCommand(PositionalText(transactionLocal));
+        setting.Parameters.Add(new NpgsqlParameter { Value = value.TenantId });
+        setting.Parameters.Add(new NpgsqlParameter { Value = value.AllTenants });
+        return setting;
     }
 
     internal static void Apply(DbConnection connection, SessionValue value, bool transactionLocal = false)

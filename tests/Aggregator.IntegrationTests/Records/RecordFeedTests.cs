@@ -141,10 +141,28 @@ public sealed class RecordFeedTests(PostgresServer server, SandboxProvider sandb
         Assert.Empty(nothing);
         Assert.Superset(expected.ToHashSet(), timeline.Select(Id).ToHashSet());
         Assert.Contains(timeline, i => i.GetProperty("category").GetString() == "labs");
-
-        static string Id(JsonElement item) => item.GetProperty("id").GetString()!;
-        static bool Mentions(JsonElement item, string word) =>
-            item.GetProperty("sources").EnumerateArray().Any(s => s.GetProperty("display").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true)
-            || item.GetProperty("codes").EnumerateArray().Any(c => c.GetProperty("display").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true);
     }
+
+    [Fact]
+    public async Task The_text_filter_takes_wildcard_characters_as_the_characters_themselves()
+    {
+        var all = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?limit=500")).GetProperty("items").EnumerateArray().ToList();
+        var wholeTimeline = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/timeline?limit=500")).GetProperty("items").GetArrayLength();
+        Assert.NotEmpty(all);
+        // In a pattern match, % would match every item and _ any one character: the filter must find only items that say them.
+        foreach (var character in new[] { "%", "_", "\\", "%_" })
+        {
+            var found = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/record/labs?limit=500&q={Uri.EscapeDataString(character)}")).GetProperty("items").EnumerateArray();
+            var timeline = (await _tenant.GetJsonAsync($"/v1/patients/{_patientId}/timeline?limit=500&q={Uri.EscapeDataString(character)}")).GetProperty("items").EnumerateArray();
+            Assert.Equal(all.Where(i => Mentions(i, character)).Select(Id).Order().ToList(), found.Select(Id).Order().ToList());
+            Assert.True(timeline.Count() < wholeTimeline, $"The timeline filtered by '{character}' answered as if unfiltered.");
+        }
+    }
+
+    private static string Id(JsonElement item) => item.GetProperty("id").GetString()!;
+
+    private static bool Mentions(JsonElement item, string word) =>
+        item.GetProperty("sources").EnumerateArray().Any(s => s.GetProperty("display").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true)
+        || item.GetProperty("codes").EnumerateArray().Any(c => c.GetProperty("display").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true
+            || c.GetProperty("code").GetString()?.Contains(word, StringComparison.OrdinalIgnoreCase) == true);
 }

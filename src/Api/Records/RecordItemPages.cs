@@ -1,0 +1,279 @@
+using System.Text;
+using Aggregator.Domain.Records;
+using Aggregator.Infrastructure.Paging;
+using Aggregator.Infrastructure.Persistence;
+using Npgsql;
+
+namespace Aggregator.Api.Records;
+
+/// <summary>What a page of the record's items is filtered on: the typed columns the rebuild writes.</summary>
+internal sealed record ItemFilter(Guid PatientId)
+{
+    /// <summary>One category; none: every category but demographics (the timeline).</summary>
+    public string? Category { get; init; }
+
+    public bool IncludeRetracted { get; init; }
+
+    /// <summary>Effective at or after.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Effective before.</summary>
+    public DateTimeOffset? Before { get; init; }
+
+    public string? Status { get; init; }
+
+    /// <summary>A code, or <c>system|code</c>, among the item's codings.</summary>
+    public string? Code { get; init; }
+
+    /// <summary>Words the display text or codes (any source's) contain, every one of them, case-insensitively.</summary>
+    public IReadOnlyList<string> Words { get; init; } = [];
+
+    /// <summary>Items that one of this connection's resources states.</summary>
+    public Guid? Connection { get; init; }
+
+    /// <summary>Only dated items can match (the timeline; a date filter): no query for undated ones.</summary>
+    public bool DatedOnly { get; init; }
+
+    /// <summary>The words of a <c>q</c> parameter: lower case, at most eight.</summary>
+    public static IReadOnlyList<string> WordsOf(string? q) =>
+        [.. (q ?? "").ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(8)];
+}
+
+/// <summary>
+/// Pages of the record's items, read in SQL on one pooled connection. These are the reads a client makes again and again
+/// with new filters (the cache answers a query it has seen): through EF Core, each paid for translating the query's
+/// expression tree, looking it up in the query cache and extracting its parameters, some fifth of the Api's CPU under a
+/// load of filtered pages. Here each filter shape is one statement text, prepared once per connection, with positional
+/// parameters; the tenant's session (row-level security) is set in the same round trip as the first query.
+/// </summary>
+internal sealed class RecordItemPages : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly Guid _tenantId;
+    private bool _sessionSet;
+
+    private RecordItemPages(NpgsqlConnection connection, Guid tenantId) => (_connection, _tenantId) = (connection, tenantId);
+
+    public static async Task<RecordItemPages> OpenAsync(NpgsqlDataSource dataSource, Guid tenantId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        return new RecordItemPages(await dataSource.OpenConnectionAsync(cancellationToken), tenantId);
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    /// <summary>The patient's record version; none when the patient is not there (for this tenant).</summary>
+    public async Task<long?> RecordVersionAsync(Guid patientId, CancellationToken cancellationToken)
+    {
+        var query = new NpgsqlBatchCommand("SELECT p.record_version FROM patients AS p WHERE p.id = $1 AND p.tenant_id = $2");
+        query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = patientId });
+        query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = _tenantId });
+        await using var reader = await ExecuteAsync(query, cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? reader.GetInt64(0) : null;
+    }
+
+    /// <summary>
+    /// One keyset page of items, newest first (undated last), written from the pre-rendered JSON as is. The dated items
+    /// and the undated ones are read apart: each is then one range scan of the (patient, category, effective time, id)
+    /// index in its order, which stops at the page's end. One query ordering both at once had to read and sort every
+    /// matching item of the category first (2,600 labs of one patient: 2.8 ms against 0.25 ms).
+    /// </summary>
+    /// <returns>
+    /// The page and the record version it was read at: each row carries the version, read in the same statement, and a
+    /// page without rows asks for it on its own. None when the patient is not there (for this tenant).
+    /// </returns>
+    public async Task<RecordEndpoints.ItemPage?> PageAsync(
+        ItemFilter filter, CursorCodec cursors, string listing, int take, string? cursor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(cursors);
+        var after = string.IsNullOrEmpty(cursor) ? null : cursors.Decode<RecordEndpoints.ItemPosition>(listing, cursor);
+        var page = new List<PageRow>(take + 1);
+        if (after is null || after.EffectiveAt is not null)
+        {
+            await ReadAsync(PageQuery(filter, dated: true, after, take + 1), page, cancellationToken);
+        }
+
+        if (page.Count <= take && !filter.DatedOnly)
+        {
+            await ReadAsync(PageQuery(filter, dated: false, after?.EffectiveAt is null ? after : null, take + 1 - page.Count), page, cancellationToken);
+        }
+
+        var next = page.Count > take ? cursors.Encode(listing, new RecordEndpoints.ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
+        var body = Body(page.Take(take).Select(row => row.Compact).ToList(), next);
+        // The oldest version any row was read at: a page whose two queries straddle a rebuild's commit holds rows of the
+        // older record, so it is labelled (ETag, cache) as that one, which the cache does not keep once it heard of the newer.
+        var version = page.Count > 0 ? page.Min(row => row.RecordVersion) : await RecordVersionAsync(filter.PatientId, cancellationToken);
+        return version is { } readAt ? new RecordEndpoints.ItemPage(body, readAt) : null;
+    }
+
+    /// <summary>
+    /// The query of one half of a page (dated or undated items): the filter's conditions in SQL, each value a positional
+    /// parameter. The same filters give the same text, which the connection keeps prepared.
+    /// </summary>
+    private NpgsqlBatchCommand PageQuery(ItemFilter filter, bool dated, RecordEndpoints.ItemPosition? after, int limit)
+    {
+        var command = new NpgsqlBatchCommand();
+        var sql = new StringBuilder(
+            "SELECT i.id, i.effective_at, textsend(i.compact), "
+            + "(SELECT p.record_version FROM patients AS p WHERE p.id = $1 AND p.tenant_id = $2) "
+            + "FROM record_items AS i WHERE i.patient_id = $1 AND i.tenant_id = $2 AND i.deleted_at IS NULL");
+        Add(command, filter.PatientId);
+        Add(command, _tenantId);
+        if (filter.Category is { } category)
+        {
+            sql.Append(" AND i.category = ").Append(Add(command, category));
+        }
+        else
+        {
+            sql.Append(" AND i.category <> ").Append(Add(command, RecordCategory.Demographics));
+        }
+
+        if (!filter.IncludeRetracted)
+        {
+            sql.Append(" AND NOT i.retracted");
+        }
+
+        if (filter.From is { } from)
+        {
+            sql.Append(" AND i.effective_at >= ").Append(Add(command, from));
+        }
+
+        if (filter.Before is { } before)
+        {
+            sql.Append(" AND i.effective_at < ").Append(Add(command, before));
+        }
+
+        if (filter.Status is { } status)
+        {
+            sql.Append(" AND i.status = ").Append(Add(command, status));
+        }
+
+        if (filter.Code is { } code)
+        {
+            sql.Append(" AND i.codes @> ARRAY[").Append(Add(command, code)).Append("]::text[]");
+        }
+
+        foreach (var word in filter.Words)
+        {
+            sql.Append(" AND i.search_text LIKE ").Append(Add(command, "%" + EscapeLike(word) + "%"));
+        }
+
+        if (filter.Connection is { } connection)
+        {
+            sql.Append(" AND EXISTS (SELECT 1 FROM record_item_sources AS s WHERE s.item_id = i.id AND s.tenant_id = $2 AND s.connection_id = ")
+                .Append(Add(command, connection)).Append(')');
+        }
+
+        if (dated)
+        {
+            sql.Append(" AND i.effective_at IS NOT NULL");
+            if (after?.EffectiveAt is { } at)
+            {
+                var atParameter = Add(command, at);
+                sql.Append(" AND (i.effective_at < ").Append(atParameter)
+                    .Append(" OR (i.effective_at = ").Append(atParameter).Append(" AND i.id < ").Append(Add(command, after.Id)).Append("))");
+            }
+
+            sql.Append(" ORDER BY i.effective_at DESC, i.id DESC");
+        }
+        else
+        {
+            sql.Append(" AND i.effective_at IS NULL");
+            if (after is not null)
+            {
+                sql.Append(" AND i.id < ").Append(Add(command, after.Id));
+            }
+
+            sql.Append(" ORDER BY i.id DESC");
+        }
+
+        sql.Append(" LIMIT ").Append(Add(command, limit));
+        command.CommandText = sql.ToString();
+        return command;
+    }
+
+    /// <summary>A LIKE pattern's literal text: its wildcards and the escape character (PostgreSQL's default, a backslash) escaped.</summary>
+    internal static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    private static string Add<T>(NpgsqlBatchCommand command, T value)
+    {
+        command.Parameters.Add(new NpgsqlParameter<T> { TypedValue = value });
+        return "$" + command.Parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task ReadAsync(NpgsqlBatchCommand query, List<PageRow> page, CancellationToken cancellationToken)
+    {
+        await using var reader = await ExecuteAsync(query, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            page.Add(new PageRow(
+                reader.GetGuid(0),
+                reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+                reader.GetFieldValue<byte[]>(2),
+                reader.GetInt64(3)));
+        }
+    }
+
+    /// <summary>The query, after the tenant's session setting on a connection that has not had it yet: one round trip.</summary>
+    private async Task<NpgsqlDataReader> ExecuteAsync(NpgsqlBatchCommand query, CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(_connection);
+        await using (batch)
+        {
+            if (!_sessionSet)
+            {
+                batch.BatchCommands.Add(TenantSession.SettingForTenant(_tenantId));
+            }
+
+            batch.BatchCommands.Add(query);
+            var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            try
+            {
+                if (!_sessionSet)
+                {
+                    await reader.NextResultAsync(cancellationToken);
+                    _sessionSet = true;
+                }
+
+                return reader;
+            }
+            catch
+            {
+                await reader.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The page's JSON, <c>{"items":[...],"nextCursor":...}</c>, written as UTF-8 once into an array of its exact size: the
+    /// items' JSON is pre-rendered and read as the bytes the database holds, so nothing is decoded, parsed or buffered.
+    /// </summary>
+    private static byte[] Body(List<byte[]> rows, string? next)
+    {
+        var tail = "],\"nextCursor\":" + (next is null ? "null" : System.Text.Json.JsonSerializer.Serialize(next)) + "}";
+        var length = PageHead.Length + Encoding.UTF8.GetByteCount(tail) + Math.Max(0, rows.Count - 1) + rows.Sum(row => row.Length);
+        var body = new byte[length];
+        PageHead.CopyTo(body);
+        var written = PageHead.Length;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (i > 0)
+            {
+                body[written++] = (byte)',';
+            }
+
+            rows[i].CopyTo(body, written);
+            written += rows[i].Length;
+        }
+
+        Encoding.UTF8.GetBytes(tail, body.AsSpan(written));
+        return body;
+    }
+
+    private static ReadOnlySpan<byte> PageHead => "{\"items\":["u8;
+
+    private sealed record PageRow(Guid Id, DateTimeOffset? EffectiveAt, byte[] Compact, long RecordVersion);
+}
