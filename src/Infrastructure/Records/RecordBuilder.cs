@@ -485,10 +485,11 @@ public sealed partial class RecordBuilder(
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         if (!_staged)
         {
-            // In the rebuild's transaction: rolled back with it, and then made again by the next rebuild.
+            // In the rebuild's transaction: rolled back with it, and then made again by the next rebuild. The items' JSON is
+            // compressed once, here, and the INSERT moves it as it is: so with the real table's method (LZ4), not the default.
             await db.Database.ExecuteSqlRawAsync(
                 """
-                CREATE TEMP TABLE IF NOT EXISTS record_items_staging (LIKE record_items);
+                CREATE TEMP TABLE IF NOT EXISTS record_items_staging (LIKE record_items INCLUDING COMPRESSION);
                 CREATE TEMP TABLE IF NOT EXISTS record_item_sources_staging (LIKE record_item_sources);
                 """,
                 cancellationToken);

@@ -731,7 +731,8 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.Property<string>("Compact")
                         .IsRequired()
                         .HasColumnType("text")
-                        .HasColumnName("compact");
+                        .HasColumnName("compact")
+                        .HasAnnotation("Npgsql:Compression:", "lz4");
 
                     b.Property<byte[]>("ContentHash")
                         .IsRequired()
@@ -752,7 +753,8 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
 
                     b.Property<string>("Fhir")
                         .HasColumnType("text")
-                        .HasColumnName("fhir");
+                        .HasColumnName("fhir")
+                        .HasAnnotation("Npgsql:Compression:", "lz4");
 
                     b.Property<string>("FhirType")
                         .HasMaxLength(64)
@@ -783,7 +785,8 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
 
                     b.Property<string>("Provenance")
                         .HasColumnType("text")
-                        .HasColumnName("provenance");
+                        .HasColumnName("provenance")
+                        .HasAnnotation("Npgsql:Compression:", "lz4");
 
                     b.Property<string>("ReferenceRange")
                         .HasColumnType("jsonb")
