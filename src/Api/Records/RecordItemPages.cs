@@ -68,8 +68,8 @@ internal sealed class RecordItemPages : IAsyncDisposable
         var query = new NpgsqlBatchCommand("SELECT p.record_version FROM patients AS p WHERE p.id = $1 AND p.tenant_id = $2");
         query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = patientId });
         query.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = _tenantId });
-        await using var reader = await ExecuteAsync(query, cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? reader.GetInt64(0) : null;
+        var versions = await QueryAsync(query, reader => reader.GetInt64(0), cancellationToken);
+        return versions.Count > 0 ? versions[0] : null;
     }
 
     /// <summary>
@@ -91,12 +91,12 @@ internal sealed class RecordItemPages : IAsyncDisposable
         var page = new List<PageRow>(take + 1);
         if (after is null || after.EffectiveAt is not null)
         {
-            await ReadAsync(PageQuery(filter, dated: true, after, take + 1), page, cancellationToken);
+            page.AddRange(await QueryAsync(PageQuery(filter, dated: true, after, take + 1), Row, cancellationToken));
         }
 
         if (page.Count <= take && !filter.DatedOnly)
         {
-            await ReadAsync(PageQuery(filter, dated: false, after?.EffectiveAt is null ? after : null, take + 1 - page.Count), page, cancellationToken);
+            page.AddRange(await QueryAsync(PageQuery(filter, dated: false, after?.EffectiveAt is null ? after : null, take + 1 - page.Count), Row, cancellationToken));
         }
 
         var next = page.Count > take ? cursors.Encode(listing, new RecordEndpoints.ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
@@ -203,48 +203,37 @@ internal sealed class RecordItemPages : IAsyncDisposable
         return "$" + command.Parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private async Task ReadAsync(NpgsqlBatchCommand query, List<PageRow> page, CancellationToken cancellationToken)
+    private static PageRow Row(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+        reader.GetFieldValue<byte[]>(2),
+        reader.GetInt64(3));
+
+    /// <summary>The query's rows, after the tenant's session setting on a connection that has not had it yet: one round trip.</summary>
+    private async Task<List<T>> QueryAsync<T>(NpgsqlBatchCommand query, Func<NpgsqlDataReader, T> row, CancellationToken cancellationToken)
     {
-        await using var reader = await ExecuteAsync(query, cancellationToken);
+        await using var batch = new NpgsqlBatch(_connection);
+        var setsSession = !_sessionSet;
+        if (setsSession)
+        {
+            batch.BatchCommands.Add(TenantSession.SettingForTenant(_tenantId));
+        }
+
+        batch.BatchCommands.Add(query);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (setsSession)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            _sessionSet = true;
+        }
+
+        var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            page.Add(new PageRow(
-                reader.GetGuid(0),
-                reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
-                reader.GetFieldValue<byte[]>(2),
-                reader.GetInt64(3)));
+            rows.Add(row(reader));
         }
-    }
 
-    /// <summary>The query, after the tenant's session setting on a connection that has not had it yet: one round trip.</summary>
-    private async Task<NpgsqlDataReader> ExecuteAsync(NpgsqlBatchCommand query, CancellationToken cancellationToken)
-    {
-        var batch = new NpgsqlBatch(_connection);
-        await using (batch)
-        {
-            if (!_sessionSet)
-            {
-                batch.BatchCommands.Add(TenantSession.SettingForTenant(_tenantId));
-            }
-
-            batch.BatchCommands.Add(query);
-            var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            try
-            {
-                if (!_sessionSet)
-                {
-                    await reader.NextResultAsync(cancellationToken);
-                    _sessionSet = true;
-                }
-
-                return reader;
-            }
-            catch
-            {
-                await reader.DisposeAsync();
-                throw;
-            }
-        }
+        return rows;
     }
 
     /// <summary>
