@@ -252,13 +252,8 @@ public static class RecordEndpoints
     internal static Task<long?> RecordVersionAsync(AggregatorDbContext db, Guid patientId, CancellationToken cancellationToken) =>
         db.Patients.AsNoTracking().Where(p => p.Id == patientId).Select(p => (long?)p.RecordVersion).SingleOrDefaultAsync(cancellationToken);
 
-    /// <summary>A page's JSON, and the record version it was read at.</summary>
-    internal sealed record ItemPage(byte[] Utf8Body, long RecordVersion);
-
     internal static string ETag(long version, string query) =>
         new EntityTagHeaderValue($"\"{version.ToString(CultureInfo.InvariantCulture)}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(query)))[..12]}\"", isWeak: true).ToString();
-
-    internal sealed record ItemPosition(DateTimeOffset? EffectiveAt, Guid Id);
 }
 
 public sealed record CategoryCount(string Category, int Count);

@@ -69,7 +69,7 @@ public static class TenantSession
     /// The setting for one tenant as the first command of a batch, for reads written in SQL that set the session in the
     /// same round trip as their query (skip its result: <c>NextResultAsync</c>).
     /// </summary>
-    public static NpgsqlBatchCommand SettingForTenant(Guid tenantId) => Setting(Value(tenantId, allTenants: false), transactionLocal: false);
+    internal static NpgsqlBatchCommand SettingForTenant(Guid tenantId) => Setting(Value(tenantId, allTenants: false), transactionLocal: false);
 
     private static NpgsqlBatchCommand Setting(SessionValue value, bool transactionLocal)
     {

@@ -4,10 +4,10 @@ using Aggregator.Infrastructure.Paging;
 using Aggregator.Infrastructure.Persistence;
 using Npgsql;
 
-namespace Aggregator.Api.Records;
+namespace Aggregator.Infrastructure.Records;
 
 /// <summary>What a page of the record's items is filtered on: the typed columns the rebuild writes.</summary>
-internal sealed record ItemFilter(Guid PatientId)
+public sealed record ItemFilter(Guid PatientId)
 {
     /// <summary>One category; none: every category but demographics (the timeline).</summary>
     public string? Category { get; init; }
@@ -46,7 +46,7 @@ internal sealed record ItemFilter(Guid PatientId)
 /// load of filtered pages. Here each filter shape is one statement text, prepared once per connection, with positional
 /// parameters; the tenant's session (row-level security) is set in the same round trip as the first query.
 /// </summary>
-internal sealed class RecordItemPages : IAsyncDisposable
+public sealed class RecordItemPages : IAsyncDisposable
 {
     private readonly NpgsqlConnection _connection;
     private readonly Guid _tenantId;
@@ -82,12 +82,12 @@ internal sealed class RecordItemPages : IAsyncDisposable
     /// The page and the record version it was read at: each row carries the version, read in the same statement, and a
     /// page without rows asks for it on its own. None when the patient is not there (for this tenant).
     /// </returns>
-    public async Task<RecordEndpoints.ItemPage?> PageAsync(
+    public async Task<ItemPage?> PageAsync(
         ItemFilter filter, CursorCodec cursors, string listing, int take, string? cursor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(cursors);
-        var after = string.IsNullOrEmpty(cursor) ? null : cursors.Decode<RecordEndpoints.ItemPosition>(listing, cursor);
+        var after = string.IsNullOrEmpty(cursor) ? null : cursors.Decode<ItemPosition>(listing, cursor);
         var page = new List<PageRow>(take + 1);
         if (after is null || after.EffectiveAt is not null)
         {
@@ -99,19 +99,19 @@ internal sealed class RecordItemPages : IAsyncDisposable
             page.AddRange(await QueryAsync(PageQuery(filter, dated: false, after?.EffectiveAt is null ? after : null, take + 1 - page.Count), Row, cancellationToken));
         }
 
-        var next = page.Count > take ? cursors.Encode(listing, new RecordEndpoints.ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
+        var next = page.Count > take ? cursors.Encode(listing, new ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
         var body = Body(page.Take(take).Select(row => row.Compact).ToList(), next);
         // The oldest version any row was read at: a page whose two queries straddle a rebuild's commit holds rows of the
         // older record, so it is labelled (ETag, cache) as that one, which the cache does not keep once it heard of the newer.
         var version = page.Count > 0 ? page.Min(row => row.RecordVersion) : await RecordVersionAsync(filter.PatientId, cancellationToken);
-        return version is { } readAt ? new RecordEndpoints.ItemPage(body, readAt) : null;
+        return version is { } readAt ? new ItemPage(body, readAt) : null;
     }
 
     /// <summary>
     /// The query of one half of a page (dated or undated items): the filter's conditions in SQL, each value a positional
     /// parameter. The same filters give the same text, which the connection keeps prepared.
     /// </summary>
-    private NpgsqlBatchCommand PageQuery(ItemFilter filter, bool dated, RecordEndpoints.ItemPosition? after, int limit)
+    private NpgsqlBatchCommand PageQuery(ItemFilter filter, bool dated, ItemPosition? after, int limit)
     {
         var command = new NpgsqlBatchCommand();
         var sql = new StringBuilder(
@@ -266,3 +266,9 @@ internal sealed class RecordItemPages : IAsyncDisposable
 
     private sealed record PageRow(Guid Id, DateTimeOffset? EffectiveAt, byte[] Compact, long RecordVersion);
 }
+
+/// <summary>A page's JSON, and the record version it was read at.</summary>
+public sealed record ItemPage(byte[] Utf8Body, long RecordVersion);
+
+/// <summary>Where a page of items ended: the cursor's content.</summary>
+public sealed record ItemPosition(DateTimeOffset? EffectiveAt, Guid Id);
