@@ -215,8 +215,8 @@ public static class RecordEndpoints
     }
 
     /// <summary>
-    /// The request's database context, for a read the cache could not answer. The cached reads ask for it only then: as a
-    /// handler's parameter it was taken from the pool and given back on every hit, some 4% of the Api's CPU on a cached page.
+    /// The request's database context, for a summary the cache could not answer: as a handler's parameter it was taken
+    /// from the pool and given back on every hit, some 4% of the Api's CPU on a cached page.
     /// </summary>
     internal static AggregatorDbContext DatabaseOnMiss(HttpContext http) => http.RequestServices.GetRequiredService<AggregatorDbContext>();
 
