@@ -90,7 +90,7 @@ public static class RecordFeedEndpoints
 
         var points = await db.RecordItems.AsNoTracking()
             .Where(i => i.PatientId == patientId && i.Category == RecordCategory.Labs && i.DeletedAt == null && !i.Retracted && i.NormalizedValue != null)
-            .WithCode(code)
+            .Where(i => i.Codes.Contains(code)) // any of the item's codings
             .OrderBy(i => i.EffectiveAt)
             .Select(i => new
             {

@@ -194,7 +194,7 @@ public sealed class RecordItemPages : IAsyncDisposable
     }
 
     /// <summary>A LIKE pattern's literal text: its wildcards and the escape character (PostgreSQL's default, a backslash) escaped.</summary>
-    internal static string EscapeLike(string text) =>
+    private static string EscapeLike(string text) =>
         text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 
     private static string Add<T>(NpgsqlBatchCommand command, T value)
