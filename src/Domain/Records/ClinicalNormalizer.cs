@@ -14,7 +14,8 @@ public static class ClinicalNormalizer
     private static readonly HashSet<string> RetractedStatuses = new(StringComparer.Ordinal) { "entered-in-error", "refuted" };
 
     /// <param name="resolve">Finds a referenced resource of the same source (e.g. a Medication), or null.</param>
-    public static ClinicalItem? Normalize(SourceRef source, JsonElement resource, Func<string, JsonElement?>? resolve = null)
+    /// <param name="shared">Where the values many facts repeat are kept once (a rebuild's), or null.</param>
+    public static ClinicalItem? Normalize(SourceRef source, JsonElement resource, Func<string, JsonElement?>? resolve = null, SharedValues? shared = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var type = resource.Str("resourceType");
@@ -114,13 +115,13 @@ public static class ClinicalNormalizer
             Qualifiers = Qualifiers(type, resource, resolve),
             Results = type == "DiagnosticReport" ? ResultValues(resource, resolve) : [],
             Source = source,
-            Codes = codes,
-            Text = text,
+            Codes = shared?.Concepts(codes) ?? codes,
+            Text = shared?.Text(text) ?? text,
             Time = time,
-            Status = status,
+            Status = shared?.Text(status) ?? status,
             Retracted = (status is not null && RetractedStatuses.Contains(status)) || (verification is not null && RetractedStatuses.Contains(verification)),
             Identifiers = [.. resource.Arr("identifier").Where(i => i.Str("system") is not null && i.Str("value") is not null).Select(i => FhirRead.System(i.Str("system")) + "|" + i.Str("value"))],
-            Values = values,
+            Values = shared?.Values(values) ?? values,
             Fields = fields,
         };
     }

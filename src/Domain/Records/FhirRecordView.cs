@@ -11,19 +11,21 @@ namespace Aggregator.Domain.Records;
 
 /// <summary>
 /// One stored source resource, in R4 (DSTU2 resources already converted), with the provider that served it. It keeps
-/// its content as UTF-8 JSON and parses it when asked: a record rebuild holds every source of a patient at once, but
-/// only a few parsed at a time.
+/// its content as UTF-8 JSON and parses it when asked. A rebuild knows every source of a patient at once but needs the
+/// content of only a few at a time: it may let go of a source's content (<see cref="ReleaseContent"/>) and read it
+/// again from the store (<see cref="StoreId"/>, <see cref="LoadContent"/>) when it is needed.
 /// </summary>
 public sealed class StoredResource
 {
-    private readonly byte[] _json;
+    private byte[]? _json;
 
     /// <param name="resourceType">The type as the provider named it (e.g. <c>MedicationOrder</c> from a DSTU2 server).</param>
     /// <param name="json">The resource's R4 JSON, UTF-8.</param>
-    public StoredResource(Guid connectionId, string provider, string resourceType, string resourceId, DateTimeOffset? lastUpdated, byte[] json)
+    /// <param name="storeId">Where the store keeps it, to read the content again (0 when it is not stored).</param>
+    public StoredResource(Guid connectionId, string provider, string resourceType, string resourceId, DateTimeOffset? lastUpdated, byte[] json, long storeId = 0)
     {
         ArgumentNullException.ThrowIfNull(json);
-        (ConnectionId, Provider, ResourceType, ResourceId, LastUpdated, _json) = (connectionId, provider, resourceType, resourceId, lastUpdated, json);
+        (ConnectionId, Provider, ResourceType, ResourceId, LastUpdated, _json, StoreId) = (connectionId, provider, resourceType, resourceId, lastUpdated, json, storeId);
         // Mostly the same name: one string for both, not one more per resource of a large record.
         Type = TypeIn(json) is { } stated && !string.Equals(stated, resourceType, StringComparison.Ordinal) ? stated : resourceType;
     }
@@ -44,11 +46,29 @@ public sealed class StoredResource
     /// <summary>The type its content states (R4: a DSTU2 <c>MedicationOrder</c> is stored as a <c>MedicationRequest</c>).</summary>
     public string Type { get; }
 
+    /// <summary>The store's key of the resource (its row), to read its content again once released.</summary>
+    public long StoreId { get; }
+
+    /// <summary>Whether the content is held (not released, or loaded again).</summary>
+    public bool HasContent => _json is not null;
+
     /// <summary>The content, parsed afresh (owned by the caller; nothing is kept).</summary>
-    public JsonElement Parse() => JsonElement.Parse(_json);
+    public JsonElement Parse() => JsonElement.Parse(Content);
 
     /// <summary>The content as a mutable tree.</summary>
-    public JsonObject ToNode() => JsonNode.Parse(_json)!.AsObject();
+    public JsonObject ToNode() => JsonNode.Parse(Content)!.AsObject();
+
+    /// <summary>Lets go of the content: what is known of the resource stays, its JSON is read again when needed.</summary>
+    public void ReleaseContent() => _json = null;
+
+    /// <summary>The content read again from the store (the resource's JSON as it is stored now).</summary>
+    public void LoadContent(byte[] json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        _json = json;
+    }
+
+    private byte[] Content => _json ?? throw new InvalidOperationException($"The content of {ResourceType}/{ResourceId} was released and not loaded again.");
 
     /// <summary>The top-level <c>resourceType</c>, read without building a document.</summary>
     private static string? TypeIn(byte[] json)
@@ -98,6 +118,9 @@ public sealed partial class FhirRecordView
 
     /// <summary>The types brought along when an item refers to them; other non-fact types (Binary, Bundle, the provider's own Provenance) are not.</summary>
     private static readonly HashSet<string> Bringable = new(StringComparer.Ordinal) { "Practitioner", "PractitionerRole", "Organization", "Location", "Medication" };
+
+    /// <summary>Whether the view brings a resource of this type along when an item refers to it (it renders its content then).</summary>
+    public static bool BringsAlong(string resourceType) => Bringable.Contains(resourceType);
 
     private readonly Guid _patientId;
     private readonly Dictionary<SourceKey, StoredResource> _sources = [];
@@ -169,6 +192,14 @@ public sealed partial class FhirRecordView
         ArgumentNullException.ThrowIfNull(items);
         ArgumentNullException.ThrowIfNull(sources);
         var view = new FhirRecordView(patientId, documentUrl);
+        // Sized once: a large record's indexes are large arrays, and each growth would leave the last one behind.
+        if (sources.TryGetNonEnumeratedCount(out var count))
+        {
+            view._sources.EnsureCapacity(count);
+            view._byBareId.EnsureCapacity(count);
+            view._targets.EnsureCapacity(count);
+        }
+
         foreach (var source in sources)
         {
             view.Index(source);
@@ -202,7 +233,8 @@ public sealed partial class FhirRecordView
     public (FhirViewResource Resource, FhirViewResource Provenance)? Render(FhirViewItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        if (!_sources.TryGetValue(item.Shown, out var source))
+        // A source whose content could not be read again (gone from the store since the rebuild began) renders nothing.
+        if (!_sources.TryGetValue(item.Shown, out var source) || !source.HasContent)
         {
             return null;
         }
@@ -222,6 +254,23 @@ public sealed partial class FhirRecordView
         }
 
         return (entry, ProvenanceFor(item, entry));
+    }
+
+    /// <summary>
+    /// The sources whose content <see cref="Render"/> reads for the item: the one it shows, and for the patient every
+    /// member (their identifiers are merged). Supporting resources it brings along are not among them: keep theirs.
+    /// </summary>
+    public IEnumerable<StoredResource> ContentFor(FhirViewItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var keys = item.Category == RecordCategory.Demographics ? item.Sources.Prepend(item.Shown).Distinct() : [item.Shown];
+        foreach (var key in keys)
+        {
+            if (_sources.TryGetValue(key, out var source))
+            {
+                yield return source;
+            }
+        }
     }
 
     private void Index(StoredResource source)
@@ -338,7 +387,7 @@ public sealed partial class FhirRecordView
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var member in item.Sources.Prepend(item.Shown))
         {
-            if (!_sources.TryGetValue(member, out var source))
+            if (!_sources.TryGetValue(member, out var source) || !source.HasContent)
             {
                 continue;
             }

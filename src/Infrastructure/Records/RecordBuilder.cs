@@ -116,28 +116,124 @@ public sealed partial class RecordBuilder(
             return null;
         }
 
-        var sources = await PatientSources.LoadAsync(db, patientId, cancellationToken);
-        // A sync that wrote while the sources were read: this build may mix two states, so the next one must not be skipped.
-        var settled = (await PatientSources.HashAsync(db, patientId, cancellationToken)).AsSpan().SequenceEqual(inputs) ? inputs : null;
+        var (sources, items) = await NormalizeAsync(patientId, cancellationToken);
+        return await WriteAsync(patient, RecordMerger.Merge(items), sources, inputs, cancellationToken);
+    }
 
-        // Every resource a fact may point to (the Medication of an order, the results of a report, the order a claim
-        // bills), per connection, by R4 reference; parsed only when a fact asks for it.
-        var supporting = sources
-            .GroupBy(r => r.ConnectionId)
-            .ToDictionary(g => g.Key, g => g.GroupBy(r => $"{r.Type}/{r.ResourceId}")
-                .ToDictionary(x => x.Key, x => x.First(), StringComparer.Ordinal));
+    /// <summary>
+    /// Every source of the patient, read once, each normalised as it arrives and its content released at once: a rebuild
+    /// holds what the merge needs of every fact, and the content only of the supporting resources the FHIR view brings
+    /// along (Medication, Practitioner, ...: facts refer to them too). A fact that refers to a resource whose content is
+    /// not held (a report's results, or a resource not read yet) waits, with its own content, until the stream's end;
+    /// then what it refers to is read again by row and it is normalised.
+    /// </summary>
+    private async Task<(List<StoredResource> Sources, List<ClinicalItem> Items)> NormalizeAsync(Guid patientId, CancellationToken cancellationToken)
+    {
+        var sources = new List<StoredResource>();
         var items = new List<ClinicalItem>();
-        foreach (var resource in sources)
+        // Every resource a fact may point to (the Medication of an order, the results of a report, the order a claim
+        // bills), per connection, by R4 reference.
+        var byReference = new Dictionary<Guid, Dictionary<string, StoredResource>>();
+        var waiting = new List<StoredResource>();
+        var shared = new SharedValues();
+        await foreach (var resource in PatientSources.StreamAsync(db, patientId, cancellationToken))
         {
-            var lookup = supporting.GetValueOrDefault(resource.ConnectionId);
-            var source = new SourceRef(resource.ConnectionId, resource.Provider, resource.ResourceType, resource.ResourceId, resource.LastUpdated);
-            if (ClinicalNormalizer.Normalize(source, resource.Parse(), reference => lookup is not null && lookup.TryGetValue(reference, out var found) ? found.Parse() : null) is { } item)
+            sources.Add(resource);
+            if (!byReference.TryGetValue(resource.ConnectionId, out var lookup))
+            {
+                byReference[resource.ConnectionId] = lookup = new Dictionary<string, StoredResource>(StringComparer.Ordinal);
+            }
+
+            lookup.TryAdd($"{resource.Type}/{resource.ResourceId}", resource);
+            if (RecordCategory.IsSupporting(resource.Type))
+            {
+                // Not a fact. The view brings some along (the Medication an order names); the rest (a document's Binary,
+                // say) are read again if a fact asks for them.
+                if (!FhirRecordView.BringsAlong(resource.Type))
+                {
+                    resource.ReleaseContent();
+                }
+
+                continue;
+            }
+
+            var missed = new List<StoredResource?>();
+            var item = Normalize(resource, lookup, shared, missed, unknownMisses: true);
+            if (missed.Count > 0)
+            {
+                waiting.Add(resource);
+                continue;
+            }
+
+            if (item is not null)
             {
                 items.Add(item);
             }
+
+            resource.ReleaseContent();
         }
 
-        return await WriteAsync(patient, RecordMerger.Merge(items), sources, settled, cancellationToken);
+        // What the waiting facts refer to is known now: read the content they need (a chain, such as a claim's order and
+        // its Medication, may take a round per link) and normalise them.
+        for (var round = 0; waiting.Count > 0; round++)
+        {
+            var needed = new HashSet<StoredResource>();
+            var next = new List<StoredResource>();
+            foreach (var resource in waiting)
+            {
+                var missed = new List<StoredResource?>();
+                var item = Normalize(resource, byReference[resource.ConnectionId], shared, missed, unknownMisses: false);
+                if (missed.Count > 0 && round < 8)
+                {
+                    needed.UnionWith(missed.OfType<StoredResource>());
+                    next.Add(resource);
+                }
+                else if (item is not null)
+                {
+                    items.Add(item);
+                }
+            }
+
+            await PatientSources.LoadContentAsync(db, [.. needed], cancellationToken);
+            waiting = next;
+        }
+
+        foreach (var resource in sources.Where(r => r.HasContent && !FhirRecordView.BringsAlong(r.Type)))
+        {
+            resource.ReleaseContent();
+        }
+
+        return (sources, items);
+    }
+
+    /// <summary>
+    /// One resource as a fact. A reference to a resource whose content is not held is noted in <paramref name="missed"/>
+    /// (the resource; null for one not known, when <paramref name="unknownMisses"/>: it may come later in the stream).
+    /// </summary>
+    private static ClinicalItem? Normalize(
+        StoredResource resource, Dictionary<string, StoredResource> lookup, SharedValues shared, List<StoredResource?> missed, bool unknownMisses)
+    {
+        var source = new SourceRef(resource.ConnectionId, resource.Provider, resource.ResourceType, resource.ResourceId, resource.LastUpdated);
+        return ClinicalNormalizer.Normalize(source, resource.Parse(), reference =>
+        {
+            if (!lookup.TryGetValue(reference, out var found))
+            {
+                if (unknownMisses)
+                {
+                    missed.Add(null);
+                }
+
+                return null;
+            }
+
+            if (!found.HasContent)
+            {
+                missed.Add(found);
+                return null;
+            }
+
+            return found.Parse();
+        }, shared);
     }
 
     /// <summary>How many items are rendered, compared and written at a time: what the rebuild holds beyond the merge.</summary>
@@ -153,9 +249,9 @@ public sealed partial class RecordBuilder(
     /// <summary>An item whose row is written: its REST form, and its FHIR form with the Provenance.</summary>
     private sealed record Write(Planned Plan, JsonObject Display, byte[] Hash, bool RestChanged, string? FhirType, string? Fhir, string? Provenance, string[] SupportingRefs);
 
-    /// <param name="inputs">The hash of the sources the record is built from, kept only with the build it describes.</param>
+    /// <param name="inputs">The hash of the sources when the rebuild began, kept only if they are the same at its end.</param>
     private async Task<long?> WriteAsync(
-        Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, IReadOnlyList<StoredResource> sources, byte[]? inputs, CancellationToken cancellationToken)
+        Domain.Patients.Patient patient, IReadOnlyList<MergedItem> merged, IReadOnlyList<StoredResource> sources, byte[] inputs, CancellationToken cancellationToken)
     {
         var existing = await db.Database.SqlQuery<StoredItem>($"""
             SELECT id, category, item_key, content_hash, supporting_refs, updated_at, deleted_at,
@@ -200,6 +296,9 @@ public sealed partial class RecordBuilder(
         string? demographics = null;
         foreach (var chunk in shown.Concat(planned.Where(p => p.Item.Retracted)).Chunk(ChunkSize))
         {
+            // The content of the chunk's shown sources, read again for its FHIR forms and let go after them.
+            var loaded = chunk.Where(p => !p.Item.Retracted).SelectMany(p => view.ContentFor(ViewItem(p, now))).Where(r => !r.HasContent).ToHashSet();
+            await PatientSources.LoadContentAsync(db, loaded, cancellationToken);
             var writes = new List<Write>();
             foreach (var plan in chunk)
             {
@@ -223,6 +322,11 @@ public sealed partial class RecordBuilder(
                     changed += restChanged ? 1 : 0;
                     rewritten += restChanged || fhirChanged ? 1 : 0;
                 }
+            }
+
+            foreach (var resource in loaded)
+            {
+                resource.ReleaseContent();
             }
 
             await WriteChunkAsync(patient, writes, version, now, upgrade, cancellationToken);
@@ -252,7 +356,9 @@ public sealed partial class RecordBuilder(
                 .CountBy(p => p.Item.Category).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new CategoryTally(c.Key, c.Value))],
             demographics is null ? null : JsonElement.Parse(demographics)).ToJson();
         patient.RecordModel = Domain.Records.RecordItem.Model;
-        patient.RecordInputHash = inputs;
+        // A sync that wrote while the rebuild read its sources (they are read in passes): this build may mix two states,
+        // so the next one must not be skipped.
+        patient.RecordInputHash = (await PatientSources.HashAsync(db, patient.Id, cancellationToken)).AsSpan().SequenceEqual(inputs) ? inputs : null;
         if (same)
         {
             // Nothing a reader could tell apart (at most the read model's format, or the inputs' hash): no new version.

@@ -153,7 +153,66 @@ public sealed class FhirRecordViewTests
         Assert.Equal("Her mother", resource["asserter"]!["display"]!.GetValue<string>());
     }
 
+    [Fact]
+    public void Rendering_item_by_item_with_only_the_content_each_item_asks_for_gives_the_same_view()
+    {
+        var (items, sources) = Record();
+        var whole = FhirRecordView.Build(Patient, items, sources);
+        var content = sources.ToDictionary(s => s, s => System.Text.Encoding.UTF8.GetBytes(s.Parse().GetRawText()));
+        // As a rebuild holds a large record: what the view brings along keeps its content, the rest lets go of theirs.
+        foreach (var source in sources.Where(s => !FhirRecordView.BringsAlong(s.Type)))
+        {
+            source.ReleaseContent();
+        }
+
+        var view = FhirRecordView.Prepare(Patient, items, sources);
+        var resources = new List<string>();
+        var provenances = new List<string>();
+        foreach (var item in items)
+        {
+            var needed = view.ContentFor(item).ToList();
+            foreach (var source in needed)
+            {
+                source.LoadContent(content[source]);
+            }
+
+            var (resource, provenance) = view.Render(item)!.Value;
+            resources.Add(resource.Resource.ToJsonString());
+            provenances.Add(provenance.Resource.ToJsonString());
+            foreach (var source in needed)
+            {
+                source.ReleaseContent();
+            }
+        }
+
+        // The merged patient needed both patients' content (their identifiers are merged); the others only what they show.
+        Assert.Equal(2, view.ContentFor(items[0]).Count());
+        Assert.Equal([whole.Patient!.Resource.ToJsonString(), .. whole.Items.Select(r => r.Resource.ToJsonString())], resources);
+        Assert.Equal(whole.Provenances.Select(p => p.Resource.ToJsonString()), provenances);
+        Assert.Equal(whole.Supporting.Select(r => r.Resource.ToJsonString()), view.Supporting.Select(r => r.Resource.ToJsonString()));
+    }
+
+    [Fact]
+    public void A_source_whose_content_is_released_and_not_read_again_renders_nothing_rather_than_something_else()
+    {
+        var (items, sources) = Record();
+        var encounter = sources.Single(s => s.ResourceType == "Encounter" && s.ResourceId == "enc-1");
+        encounter.ReleaseContent();
+
+        var view = FhirRecordView.Prepare(Patient, items, sources);
+
+        Assert.Null(view.Render(items[1]));
+        Assert.Throws<InvalidOperationException>(() => encounter.Parse());
+        Assert.NotNull(view.Render(items[2]));
+    }
+
     private static FhirRecordView Build()
+    {
+        var (items, sources) = Record();
+        return FhirRecordView.Build(Patient, items, sources);
+    }
+
+    private static (FhirViewItem[] Items, StoredResource[] Sources) Record()
     {
         var epicPatient = Source(R4Connection, "Epic", "Patient", "p-epic", """
             {"resourceType":"Patient","id":"p-epic","meta":{"versionId":"4","profile":["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"]},
@@ -182,7 +241,7 @@ public sealed class FhirRecordViewTests
             Item(EncounterItem, "encounters", "code+time", Key(epicEncounter), Key(nextgenEncounter)),
             Item(MedicationItem, "medications", null, Key(order)),
         ];
-        return FhirRecordView.Build(Patient, items, [epicPatient, nextgenPatient, epicEncounter, nextgenEncounter, order, doctor]);
+        return (items, [epicPatient, nextgenPatient, epicEncounter, nextgenEncounter, order, doctor]);
     }
 
     private static FhirViewItem Item(Guid id, string category, string? mergedBy, SourceKey shown, params SourceKey[] others) =>
