@@ -8,7 +8,7 @@ namespace Aggregator.Domain.Records;
 public sealed class SharedValues
 {
     private readonly Dictionary<string, string> _texts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IReadOnlyList<Concept>> _codings = new(StringComparer.Ordinal);
+    private readonly Dictionary<IReadOnlyList<Concept>, IReadOnlyList<Concept>> _codings = new(SameCodings.Instance);
 
     public string? Text(string? text)
     {
@@ -35,14 +35,13 @@ public sealed class SharedValues
             return [];
         }
 
-        var key = string.Join('\n', concepts.Select(c => $"{c.System}\t{c.Code}\t{c.Display}"));
-        if (_codings.TryGetValue(key, out var known))
+        if (_codings.TryGetValue(concepts, out var known))
         {
             return known;
         }
 
         IReadOnlyList<Concept> shared = [.. concepts.Select(c => new Concept(Text(c.System)!, Text(c.Code)!, Text(c.Display)))];
-        _codings[key] = shared;
+        _codings[shared] = shared;
         return shared;
     }
 
@@ -63,5 +62,25 @@ public sealed class SharedValues
         }
 
         return shared;
+    }
+
+    /// <summary>Two lists of codings are the same when they hold equal codings in the same order.</summary>
+    private sealed class SameCodings : IEqualityComparer<IReadOnlyList<Concept>>
+    {
+        public static readonly SameCodings Instance = new();
+
+        public bool Equals(IReadOnlyList<Concept>? x, IReadOnlyList<Concept>? y) =>
+            ReferenceEquals(x, y) || (x is not null && y is not null && x.SequenceEqual(y));
+
+        public int GetHashCode(IReadOnlyList<Concept> obj)
+        {
+            var hash = new HashCode();
+            foreach (var concept in obj)
+            {
+                hash.Add(concept);
+            }
+
+            return hash.ToHashCode();
+        }
     }
 }

@@ -35,6 +35,22 @@ public sealed class SharedValuesTests
         Assert.NotSame(alone[0].Codes, alone[1].Codes);
     }
 
+    [Fact]
+    public void Codings_that_differ_only_in_where_their_words_break_stay_apart()
+    {
+        var shared = new SharedValues();
+        IReadOnlyList<Concept> tabbed = [new("urn:x\tcode", "1", null)];
+        IReadOnlyList<Concept> plain = [new("urn:x", "code\t1", null)];
+        IReadOnlyList<Concept> again = [new("urn:x", "code\t1", null)];
+
+        var first = shared.Concepts(tabbed);
+        var second = shared.Concepts(plain);
+
+        Assert.Equal(tabbed, first);
+        Assert.Equal(plain, second);
+        Assert.Same(second, shared.Concepts(again));
+    }
+
     private static ClinicalItem Normalize(string json, SharedValues? shared)
     {
         using var document = JsonDocument.Parse(json);
