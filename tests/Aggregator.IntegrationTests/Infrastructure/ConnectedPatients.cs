@@ -20,6 +20,18 @@ public static class ConnectedPatients
 
     public static async Task<Guid> ConnectExistingAsync(this ApiFactory api, HttpClient tenant, SandboxProvider sandbox, Guid patientId, string providerSlug, SandboxLogin login)
     {
+        var (connectionId, landing) = await api.ConnectUnconfirmedAsync(tenant, sandbox, patientId, providerSlug, login);
+        await tenant.ConfirmAsync(connectionId, landing);
+        return connectionId;
+    }
+
+    /// <summary>
+    /// The patient's login and consent, without the partner's confirmation: the connection syncs in quarantine until
+    /// <see cref="ConfirmAsync"/> with the return url it landed on.
+    /// </summary>
+    public static async Task<(Guid ConnectionId, Uri Landing)> ConnectUnconfirmedAsync(
+        this ApiFactory api, HttpClient tenant, SandboxProvider sandbox, Guid patientId, string providerSlug, SandboxLogin login)
+    {
         var provider = (await tenant.GetJsonAsync("/v1/providers?q=" + providerSlug)).GetProperty("items")[0].GetProperty("id").GetGuid();
         var response = await tenant.PostAsJsonAsync(new Uri($"/v1/patients/{patientId}/connections", UriKind.Relative), new { providerId = provider, returnUrl = ReturnUrl });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
@@ -27,9 +39,7 @@ public static class ConnectedPatients
         var browser = new PatientBrowser(sandbox, api.CreateBrowserClient());
         var landing = await browser.ConnectAsync(new Uri(body.GetProperty("authorizeUrl").GetString()!), login);
         Assert.Equal("connected", QueryHelpers.ParseQuery(landing.Query)["status"].ToString());
-        var connectionId = body.GetProperty("connectionId").GetGuid();
-        await tenant.ConfirmAsync(connectionId, landing);
-        return connectionId;
+        return (body.GetProperty("connectionId").GetGuid(), landing);
     }
 
     /// <summary>What the partner's backend does with the return url: redeems its result code, binding the connection.</summary>
