@@ -152,7 +152,13 @@ public static class RecordEndpoints
             }
         }
 
-        var listing = $"record:{patientId}:{category}:{from}:{to}:{code}:{status}:{provider}:{q}:{includeRetracted}";
+        // The first page as the rebuild rendered it with the record's version, when it has: one row.
+        if (IsDefaultFirstPage(http.Request.Query, limit) && await pages.FirstPageAsync(patientId, category, cancellationToken) is { } rendered)
+        {
+            return Answer(new CachedPage(tenant.Required, rendered.RecordVersion, rendered.Utf8Body, ETag(rendered.RecordVersion, query)));
+        }
+
+        var listing = RecordListings.Category(patientId, category, from, to, code, status, provider, q, includeRetracted);
         var filter = new ItemFilter(patientId)
         {
             Category = category,
@@ -170,9 +176,13 @@ public static class RecordEndpoints
             return ApiProblems.PatientNotFound();
         }
 
-        var page = new CachedPage(tenant.Required, read.RecordVersion, read.Utf8Body, ETag(read.RecordVersion, query));
-        cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !IsFirstPage(http.Request.Query));
-        return FromCache(http, page);
+        return Answer(new CachedPage(tenant.Required, read.RecordVersion, read.Utf8Body, ETag(read.RecordVersion, query)));
+
+        IResult Answer(CachedPage page)
+        {
+            cache.Set(patientId, cacheKey, page, generation, fromSecondRead: !IsFirstPage(http.Request.Query));
+            return FromCache(http, page);
+        }
     }
 
     private static async Task<IResult> GetItem(
@@ -225,6 +235,9 @@ public static class RecordEndpoints
     /// memory at its first read. Filtered and later pages are kept from their second.
     /// </summary>
     internal static bool IsFirstPage(IQueryCollection query) => query.Keys.All(key => key == "limit");
+
+    /// <summary>A first page at the default size: the one the rebuild renders and keeps (<see cref="RecordItemPages.FirstPageAsync"/>).</summary>
+    internal static bool IsDefaultFirstPage(IQueryCollection query, int? limit) => IsFirstPage(query) && CursorCodec.ClampLimit(limit) == CursorCodec.DefaultLimit;
 
     /// <summary>A page from memory: no database round trip, conditional requests answered as from the database.</summary>
     internal static IResult FromCache(HttpContext http, CachedPage page)

@@ -64,7 +64,10 @@ public static class RecordFeedEndpoints
         // As a category's page: one connection, the record's version read with the rows it labels.
         await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), tenant.Required, cancellationToken);
         var filter = new ItemFilter(patientId) { Words = ItemFilter.WordsOf(q), DatedOnly = true };
-        if (await pages.PageAsync(filter, cursors, $"timeline:{patientId}:{q}", CursorCodec.ClampLimit(limit), cursor, cancellationToken) is not { } read)
+        // The first page as the rebuild rendered it with the record's version, when it has: one row.
+        var read = RecordEndpoints.IsDefaultFirstPage(http.Request.Query, limit) ? await pages.FirstPageAsync(patientId, Domain.Records.RecordFirstPage.Timeline, cancellationToken) : null;
+        read ??= await pages.PageAsync(filter, cursors, RecordListings.Timeline(patientId, q), CursorCodec.ClampLimit(limit), cursor, cancellationToken);
+        if (read is null)
         {
             return ApiProblems.PatientNotFound();
         }

@@ -82,6 +82,9 @@ public static class RecordCategory
         .Order(StringComparer.Ordinal)
         .ToDictionary(t => For(t, []), t => t, StringComparer.Ordinal);
 
+    /// <summary>Every category an item can have.</summary>
+    public static IReadOnlyCollection<string> All => Known;
+
     /// <summary>Whether <paramref name="category"/> names a category (whether or not this patient has items in it).</summary>
     public static bool IsKnown(string category) => Known.Contains(category);
 

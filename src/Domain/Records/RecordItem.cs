@@ -10,7 +10,7 @@ namespace Aggregator.Domain.Records;
 public sealed class RecordItem : ITenantOwned
 {
     /// <summary>The read model's format: a patient's record built in an older one is built again on migration.</summary>
-    public const int Model = 3;
+    public const int Model = 4;
 
     public Guid Id { get; set; }
     public Guid TenantId { get; set; }
@@ -114,6 +114,29 @@ public sealed class RecordSupportingResource : ITenantOwned
 
     /// <summary>The ids of the supporting resources it refers to in turn.</summary>
     public string[] SupportingRefs { get; set; } = [];
+}
+
+/// <summary>
+/// The first page of one listing of the record (a category, or the timeline) as the rebuild rendered it with the record
+/// version it belongs to: what every app asks for first after a change, answered from one row instead of a query over
+/// the items. Served only while the patient's record is still at <see cref="RecordVersion"/>.
+/// </summary>
+public sealed class RecordFirstPage : ITenantOwned
+{
+    /// <summary>The listing of the timeline's first page (no category has this name).</summary>
+    public const string Timeline = "timeline";
+
+    public Guid PatientId { get; set; }
+
+    /// <summary>A category's name, or <see cref="Timeline"/>.</summary>
+    public required string Listing { get; set; }
+
+    public Guid TenantId { get; set; }
+
+    public long RecordVersion { get; set; }
+
+    /// <summary>The page's JSON as it is sent, UTF-8.</summary>
+    public required byte[] Body { get; set; }
 }
 
 /// <summary>Stored FHIR JSON made whole for one request.</summary>

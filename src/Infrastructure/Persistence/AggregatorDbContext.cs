@@ -40,6 +40,7 @@ public sealed class AggregatorDbContext(DbContextOptions<AggregatorDbContext> op
     public DbSet<RecordItem> RecordItems => Set<RecordItem>();
     public DbSet<RecordItemSource> RecordItemSources => Set<RecordItemSource>();
     public DbSet<RecordSupportingResource> RecordSupportingResources => Set<RecordSupportingResource>();
+    public DbSet<RecordFirstPage> RecordFirstPages => Set<RecordFirstPage>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<PatientEvent> PatientEvents => Set<PatientEvent>();

@@ -7,6 +7,7 @@ using Aggregator.Infrastructure.Notifications;
 using Aggregator.Infrastructure.Persistence;
 using Aggregator.Infrastructure.Sync;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -26,6 +27,7 @@ public sealed partial class RecordBuilder(
     Events.PatientEventLog events,
     Webhooks.WebhookOutbox webhooks,
     Observability.AggregatorMetrics metrics,
+    Paging.CursorCodec cursors,
     TimeProvider clock,
     ILogger<RecordBuilder> logger) : IRecordRebuilder
 {
@@ -359,10 +361,12 @@ public sealed partial class RecordBuilder(
         // A sync that wrote while the rebuild read its sources (they are read in passes): this build may mix two states,
         // so the next one must not be skipped.
         patient.RecordInputHash = (await PatientSources.HashAsync(db, patient.Id, cancellationToken)).AsSpan().SequenceEqual(inputs) ? inputs : null;
+        var listed = planned.Where(p => !p.Item.Retracted).Select(p => p.Item.Category).Distinct(StringComparer.Ordinal).ToList();
         if (same)
         {
             // Nothing a reader could tell apart (at most the read model's format, or the inputs' hash): no new version.
             await db.SaveChangesAsync(cancellationToken);
+            await WriteFirstPagesAsync(patient, listed, cancellationToken);
             return null;
         }
 
@@ -377,10 +381,25 @@ public sealed partial class RecordBuilder(
             changed,
         }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        await WriteFirstPagesAsync(patient, listed, cancellationToken);
         // In the rebuild's transaction: the stream hears of the version exactly when it is committed.
         await events.AppendAsync(patient.Id, Domain.Events.PatientEventTypes.RecordUpdated, new { recordVersion = version, updatedAt = now, changed }, cancellationToken);
         LogRebuilt(logger, patient.Id, version, changed, merged.Count);
         return version;
+    }
+
+    /// <summary>
+    /// The first page of the timeline and of every category, rendered from the items just written and kept with the
+    /// record's version, in the rebuild's transaction: the Api's first read of a new version is one row. Categories
+    /// without a shown item get an empty page without a query.
+    /// </summary>
+    private async Task WriteFirstPagesAsync(Domain.Patients.Patient patient, IReadOnlyList<string> listed, CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction() as NpgsqlTransaction;
+        await using var pages = RecordItemPages.InTransaction(connection, transaction, patient.TenantId);
+        var rendered = await pages.RenderFirstPagesAsync(patient.Id, listed, cursors, cancellationToken);
+        await pages.SaveFirstPagesAsync(patient.Id, patient.RecordVersion, rendered, cancellationToken);
     }
 
     private static FhirViewItem ViewItem(Planned plan, DateTimeOffset updatedAt) => new(

@@ -49,18 +49,131 @@ public sealed record ItemFilter(Guid PatientId)
 public sealed class RecordItemPages : IAsyncDisposable
 {
     private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction? _transaction;
     private readonly Guid _tenantId;
+    private readonly bool _ownsConnection;
     private bool _sessionSet;
 
-    private RecordItemPages(NpgsqlConnection connection, Guid tenantId) => (_connection, _tenantId) = (connection, tenantId);
+    private RecordItemPages(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, bool ownsConnection)
+    {
+        (_connection, _transaction, _tenantId, _ownsConnection) = (connection, transaction, tenantId, ownsConnection);
+        // A connection lent by its owner comes with its session set (row-level security) by that owner.
+        _sessionSet = !ownsConnection;
+    }
 
+    /// <summary>Pages on a pooled connection of its own, given back when disposed (a read of the Api).</summary>
     public static async Task<RecordItemPages> OpenAsync(NpgsqlDataSource dataSource, Guid tenantId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        return new RecordItemPages(await dataSource.OpenConnectionAsync(cancellationToken), tenantId);
+        return new RecordItemPages(await dataSource.OpenConnectionAsync(cancellationToken), null, tenantId, ownsConnection: true);
     }
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    /// <summary>
+    /// Pages on a connection that is open in a transaction with its session already set (the rebuild's): they read what
+    /// the transaction wrote, and write with it. The connection stays its owner's.
+    /// </summary>
+    public static RecordItemPages InTransaction(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return new RecordItemPages(connection, transaction, tenantId, ownsConnection: false);
+    }
+
+    public ValueTask DisposeAsync() => _ownsConnection ? _connection.DisposeAsync() : ValueTask.CompletedTask;
+
+    /// <summary>
+    /// The first page of a listing (a category, or <see cref="RecordFirstPage.Timeline"/>) as the rebuild rendered it, when
+    /// it belongs to the patient's record version now; none otherwise (not rendered yet, or a newer version is committed
+    /// and its pages with it, in which case the read that follows sees them). One row, one round trip.
+    /// </summary>
+    public async Task<ItemPage?> FirstPageAsync(Guid patientId, string listing, CancellationToken cancellationToken)
+    {
+        var query = new NpgsqlBatchCommand(
+            "SELECT f.body, f.record_version FROM record_first_pages AS f "
+            + "JOIN patients AS p ON p.id = f.patient_id AND p.tenant_id = $2 AND p.record_version = f.record_version "
+            + "WHERE f.patient_id = $1 AND f.tenant_id = $2 AND f.listing = $3");
+        Add(query, patientId);
+        Add(query, _tenantId);
+        Add(query, listing);
+        var pages = await QueryAsync(query, reader => new ItemPage(reader.GetFieldValue<byte[]>(0), reader.GetInt64(1)), cancellationToken);
+        return pages.Count > 0 ? pages[0] : null;
+    }
+
+    /// <summary>
+    /// The first page of the timeline and of each of <paramref name="categories"/>, exactly as <see cref="PageAsync"/> reads
+    /// them with no filter or cursor at the default size, for the rebuild to keep: every query in one round trip. Both
+    /// halves of a page (dated items, then undated ones) are read at once; the page is the first of them in that order.
+    /// </summary>
+    public async Task<Dictionary<string, byte[]>> RenderFirstPagesAsync(
+        Guid patientId, IEnumerable<string> categories, CursorCodec cursors, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(categories);
+        ArgumentNullException.ThrowIfNull(cursors);
+        const int take = CursorCodec.DefaultLimit;
+        List<(string Listing, string CursorListing, ItemFilter Filter)> listings =
+        [
+            (RecordFirstPage.Timeline, RecordListings.Timeline(patientId), new ItemFilter(patientId) { DatedOnly = true }),
+            .. categories.Select(category => (category, RecordListings.Category(patientId, category), new ItemFilter(patientId) { Category = category })),
+        ];
+        await using var batch = new NpgsqlBatch(_connection, _transaction);
+        foreach (var (_, _, filter) in listings)
+        {
+            batch.BatchCommands.Add(PageQuery(filter, dated: true, after: null, take + 1));
+            if (!filter.DatedOnly)
+            {
+                batch.BatchCommands.Add(PageQuery(filter, dated: false, after: null, take + 1));
+            }
+        }
+
+        var pages = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var firstResult = true;
+        foreach (var (listing, cursorListing, filter) in listings)
+        {
+            var rows = new List<PageRow>();
+            for (var half = filter.DatedOnly ? 1 : 2; half > 0; half--)
+            {
+                if (!firstResult)
+                {
+                    await reader.NextResultAsync(cancellationToken);
+                }
+
+                firstResult = false;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add(Row(reader));
+                }
+            }
+
+            pages[listing] = Compose(rows, take, cursors, cursorListing);
+        }
+
+        return pages;
+    }
+
+    /// <summary>
+    /// Keeps the patient's first pages of <paramref name="version"/>: every category's (an empty page for one without
+    /// items) and the timeline's, in place of those of any earlier version.
+    /// </summary>
+    public async Task SaveFirstPagesAsync(Guid patientId, long version, IReadOnlyDictionary<string, byte[]> rendered, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rendered);
+        var empty = Body([], null);
+        var listings = RecordCategory.All.Append(RecordFirstPage.Timeline).ToArray();
+        await using var batch = new NpgsqlBatch(_connection, _transaction);
+        var clear = new NpgsqlBatchCommand("DELETE FROM record_first_pages WHERE patient_id = $1");
+        Add(clear, patientId);
+        batch.BatchCommands.Add(clear);
+        var insert = new NpgsqlBatchCommand(
+            "INSERT INTO record_first_pages (patient_id, listing, tenant_id, record_version, body) "
+            + "SELECT $1, page.listing, $2, $3, page.body FROM unnest($4::text[], $5::bytea[]) AS page(listing, body)");
+        Add(insert, patientId);
+        Add(insert, _tenantId);
+        Add(insert, version);
+        Add(insert, listings);
+        insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, Value = listings.Select(l => rendered.GetValueOrDefault(l, empty)).ToArray() });
+        batch.BatchCommands.Add(insert);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>The patient's record version; none when the patient is not there (for this tenant).</summary>
     public async Task<long?> RecordVersionAsync(Guid patientId, CancellationToken cancellationToken)
@@ -99,12 +212,18 @@ public sealed class RecordItemPages : IAsyncDisposable
             page.AddRange(await QueryAsync(PageQuery(filter, dated: false, after?.EffectiveAt is null ? after : null, take + 1 - page.Count), Row, cancellationToken));
         }
 
-        var next = page.Count > take ? cursors.Encode(listing, new ItemPosition(page[take - 1].EffectiveAt, page[take - 1].Id)) : null;
-        var body = Body(page.Take(take).Select(row => row.Compact).ToList(), next);
+        var body = Compose(page, take, cursors, listing);
         // The oldest version any row was read at: a page whose two queries straddle a rebuild's commit holds rows of the
         // older record, so it is labelled (ETag, cache) as that one, which the cache does not keep once it heard of the newer.
         var version = page.Count > 0 ? page.Min(row => row.RecordVersion) : await RecordVersionAsync(filter.PatientId, cancellationToken);
         return version is { } readAt ? new ItemPage(body, readAt) : null;
+    }
+
+    /// <summary>A page's JSON from up to one more row than it shows (that one says whether a next page exists).</summary>
+    private static byte[] Compose(List<PageRow> rows, int take, CursorCodec cursors, string listing)
+    {
+        var next = rows.Count > take ? cursors.Encode(listing, new ItemPosition(rows[take - 1].EffectiveAt, rows[take - 1].Id)) : null;
+        return Body(rows.Take(take).Select(row => row.Compact).ToList(), next);
     }
 
     /// <summary>
@@ -212,7 +331,7 @@ public sealed class RecordItemPages : IAsyncDisposable
     /// <summary>The query's rows, after the tenant's session setting on a connection that has not had it yet: one round trip.</summary>
     private async Task<List<T>> QueryAsync<T>(NpgsqlBatchCommand query, Func<NpgsqlDataReader, T> row, CancellationToken cancellationToken)
     {
-        await using var batch = new NpgsqlBatch(_connection);
+        await using var batch = new NpgsqlBatch(_connection, _transaction);
         var setsSession = !_sessionSet;
         if (setsSession)
         {

@@ -14,6 +14,12 @@ public sealed class RecordCacheOptions
 
     /// <summary>How many pages may be cached, however small (each is charged at least <c>SizeLimitBytes / MaxEntries</c>).</summary>
     public int MaxEntries { get; set; } = 100_000;
+
+    /// <summary>
+    /// Off: no page is kept, and every read is answered from the database (the rebuild's first pages and summary, or a
+    /// query). For measuring those paths, or ruling the cache out when diagnosing.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>A rendered page of a patient's record, as it was at one record version: kept as the UTF-8 bytes it is sent as, so a hit encodes nothing.</summary>
@@ -62,6 +68,7 @@ public sealed class RecordPageCache : IDisposable
     private readonly TimeProvider _clock;
     private readonly Observability.AggregatorMetrics _metrics;
     private readonly int _maxEntries;
+    private readonly bool _enabled;
     private readonly long _entryCharge;
     private readonly Lock _trimming = new();
     private long _generation;
@@ -75,6 +82,7 @@ public sealed class RecordPageCache : IDisposable
         ArgumentNullException.ThrowIfNull(notifications);
         _clock = clock;
         _maxEntries = Math.Max(1, options.Value.MaxEntries);
+        _enabled = options.Value.Enabled;
         // Every entry costs at least this much of the size limit, so the limit bounds the count as well as the bytes.
         _entryCharge = Math.Max(1, options.Value.SizeLimitBytes / _maxEntries);
         _pages = new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.SizeLimitBytes });
@@ -105,7 +113,7 @@ public sealed class RecordPageCache : IDisposable
     public bool TryGet(Guid tenantId, Guid patientId, string query, out CachedPage page)
     {
         page = default!;
-        var hit = _versions.TryGetValue(patientId, out var version)
+        var hit = _enabled && _versions.TryGetValue(patientId, out var version)
             && _pages.TryGetValue((patientId, query), out CachedPage? cached)
             && cached is not null && cached.Version == version.Version && cached.TenantId == tenantId
             && (page = cached) is not null;
@@ -126,7 +134,7 @@ public sealed class RecordPageCache : IDisposable
     public void Set(Guid patientId, string query, CachedPage page, long generation, long? sourcesStamp = null, bool fromSecondRead = false)
     {
         ArgumentNullException.ThrowIfNull(page);
-        if (generation != Generation || (sourcesStamp is { } before && SourcesStamp(patientId) != before) || Remember(patientId, page.Version) != page.Version)
+        if (!_enabled || generation != Generation || (sourcesStamp is { } before && SourcesStamp(patientId) != before) || Remember(patientId, page.Version) != page.Version)
         {
             return;
         }

@@ -90,6 +90,55 @@ public sealed class ReadModelTests(PostgresServer server, SandboxProvider sandbo
         Assert.Equal(summary, Summary(await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record")));
     }
 
+    [Fact]
+    public async Task The_first_pages_the_rebuild_keeps_are_served_as_kept_list_what_a_query_lists_and_their_cursors_lead_on()
+    {
+        // The sample patient with the most results: the labs and the timeline run past one page.
+        var login = Sandbox.Logins.Single(l => l.Persona == "nextgen" && l.FhirVersion == "R4" && l.Source.Contains("Pulido", StringComparison.Ordinal));
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", login, "read-model-first-pages");
+        await Tenant.WaitForRunAsync(connectionId);
+        var summary = await Tenant.GetJsonAsync($"/v1/patients/{patientId}/record");
+        var version = summary.GetProperty("recordVersion").GetInt64();
+        Dictionary<string, byte[]> kept;
+        await using (var db = Database.CreateContext())
+        {
+            kept = await db.RecordFirstPages.IgnoreQueryFilters().Where(p => p.PatientId == patientId && p.RecordVersion == version)
+                .ToDictionaryAsync(p => p.Listing, p => p.Body, TestContext.Current.CancellationToken);
+        }
+
+        // One page for every category (an empty one where the patient has nothing) and the timeline, of the version read.
+        Assert.Equal([.. Domain.Records.RecordCategory.All.Append("timeline").Order(StringComparer.Ordinal)], kept.Keys.Order(StringComparer.Ordinal));
+        var withItems = summary.GetProperty("categories").EnumerateArray().Select(c => c.GetProperty("category").GetString()!).ToList();
+        var without = Domain.Records.RecordCategory.All.Where(c => !withItems.Contains(c) && c != "demographics").Order(StringComparer.Ordinal).First();
+        var listings = withItems.Append("demographics").Append(without).Select(c => $"record/{c}").Append("timeline").ToList();
+        Assert.Contains("labs", withItems);
+        foreach (var listing in listings)
+        {
+            var path = $"/v1/patients/{patientId}/{listing}";
+            var first = await Tenant.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            var served = await first.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+            // `q=` names the same listing with no words: the same items, read by a query over the items.
+            var queried = await Tenant.GetJsonAsync($"{path}?q=");
+            var page = JsonDocument.Parse(served).RootElement;
+            Assert.Equal(queried.GetProperty("items").GetRawText(), page.GetProperty("items").GetRawText());
+            Assert.Equal(queried.GetProperty("nextCursor").ValueKind, page.GetProperty("nextCursor").ValueKind);
+            if (page.GetProperty("nextCursor").ValueKind == JsonValueKind.String)
+            {
+                // A cursor is sealed afresh each time: the page served is the one kept, byte for byte, and its cursor leads on.
+                Assert.Equal(kept[listing.Split('/')[^1]], served);
+                var next = await Tenant.GetJsonAsync($"{path}?cursor={Uri.EscapeDataString(page.GetProperty("nextCursor").GetString()!)}");
+                var nextQueried = await Tenant.GetJsonAsync($"{path}?q=&cursor={Uri.EscapeDataString(queried.GetProperty("nextCursor").GetString()!)}");
+                Assert.Equal(nextQueried.GetProperty("items").GetRawText(), next.GetProperty("items").GetRawText());
+                Assert.NotEqual(0, next.GetProperty("items").GetArrayLength());
+            }
+        }
+
+        // The cursors were tried, of a category and of the timeline.
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(kept["labs"]).RootElement.GetProperty("nextCursor").ValueKind);
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(kept["timeline"]).RootElement.GetProperty("nextCursor").ValueKind);
+    }
+
     /// <summary>What a summary says of the record itself: its categories with their counts, and the merged patient.</summary>
     private static string Summary(JsonElement summary) =>
         $"{summary.GetProperty("categories").GetRawText()} {summary.GetProperty("demographics").GetRawText()}";

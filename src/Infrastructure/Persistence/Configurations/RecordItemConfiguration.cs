@@ -63,3 +63,15 @@ internal sealed class RecordSupportingResourceConfiguration : IEntityTypeConfigu
         builder.HasOne<Patient>().WithMany().HasForeignKey(s => s.PatientId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class RecordFirstPageConfiguration : IEntityTypeConfiguration<RecordFirstPage>
+{
+    public void Configure(EntityTypeBuilder<RecordFirstPage> builder)
+    {
+        builder.ToTable("record_first_pages");
+        builder.HasKey(f => new { f.PatientId, f.Listing });
+        builder.Property(f => f.Listing).HasMaxLength(64);
+        builder.HasIndex(f => f.TenantId);
+        builder.HasOne<Patient>().WithMany().HasForeignKey(f => f.PatientId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -710,6 +710,39 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                     b.ToTable("providers", (string)null);
                 });
 
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordFirstPage", b =>
+                {
+                    b.Property<Guid>("PatientId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("patient_id");
+
+                    b.Property<string>("Listing")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("listing");
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("body");
+
+                    b.Property<long>("RecordVersion")
+                        .HasColumnType("bigint")
+                        .HasColumnName("record_version");
+
+                    b.Property<Guid>("TenantId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("tenant_id");
+
+                    b.HasKey("PatientId", "Listing")
+                        .HasName("pk_record_first_pages");
+
+                    b.HasIndex("TenantId")
+                        .HasDatabaseName("ix_record_first_pages_tenant_id");
+
+                    b.ToTable("record_first_pages", (string)null);
+                });
+
             modelBuilder.Entity("Aggregator.Domain.Records.RecordItem", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1485,6 +1518,16 @@ namespace Aggregator.Infrastructure.Persistence.Migrations
                         .HasForeignKey("TenantId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .HasConstraintName("fk_client_registrations_tenants_tenant_id");
+                });
+
+            modelBuilder.Entity("Aggregator.Domain.Records.RecordFirstPage", b =>
+                {
+                    b.HasOne("Aggregator.Domain.Patients.Patient", null)
+                        .WithMany()
+                        .HasForeignKey("PatientId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_record_first_pages_patients_patient_id");
                 });
 
             modelBuilder.Entity("Aggregator.Domain.Records.RecordItem", b =>
