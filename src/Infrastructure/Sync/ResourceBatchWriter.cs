@@ -67,7 +67,11 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
             return new BatchResult(0, 0, batch.Count);
         }
 
-        await ExecuteAsync("TRUNCATE sync_staging", cancellationToken);
+        // The page in one transaction (one commit, not one per statement), whose commit does not wait for the disk: a
+        // crash can lose only the pages of a run it also ended, which the next run fetches again. Anything committed
+        // after it and waited for (the run's outcome, the record's rebuild) makes it durable too: the log is written in order.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync("SET LOCAL synchronous_commit = off; TRUNCATE sync_staging", cancellationToken);
         await connection.CopyAsync("sync_staging", "resource_type, resource_id, resource, original, version_id, last_updated, content_hash, error", writing, async (copy, item) =>
         {
             await copy.WriteAsync(item.ResourceType, NpgsqlDbType.Text, cancellationToken);
@@ -103,6 +107,7 @@ public sealed class ResourceBatchWriter(NpgsqlConnection connection, Guid tenant
               AND (t.content_hash <> s.content_hash OR t.deleted_at IS NOT NULL)
             """,
             cancellationToken, connectionId, now);
+        await transaction.CommitAsync(cancellationToken);
         foreach (var item in writing)
         {
             stored[(item.ResourceType, item.ResourceId)] = new Stored(item.ContentHash, Deleted: false);
