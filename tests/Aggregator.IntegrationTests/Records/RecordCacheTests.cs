@@ -186,6 +186,32 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         Assert.False(servedAfterChange);
     }
 
+    [Fact]
+    public async Task With_the_cache_off_a_replica_keeps_no_page_and_answers_each_read_from_the_database()
+    {
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", Sandbox.Login("nextgen", "R4", 0), "uncached-patient");
+        await Tenant.WaitForRunAsync(connectionId);
+        await using var uncached = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, settings: new Dictionary<string, string?> { ["RecordCache:Enabled"] = "false" });
+        using var client = uncached.CreateClient();
+        client.DefaultRequestHeaders.Authorization = Tenant.DefaultRequestHeaders.Authorization;
+        var page = $"/v1/patients/{patientId}/record/conditions?limit=5";
+        var paths = new[] { $"/v1/patients/{patientId}/record", $"/v1/patients/{patientId}/record/conditions", $"/v1/patients/{patientId}/timeline", page };
+        foreach (var path in paths.Concat(paths))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken)).StatusCode);
+        }
+
+        var cachedBefore = await Tenant.GetStringAsync(new Uri(page, UriKind.Relative), TestContext.Current.CancellationToken);
+        // The stored items change behind both replicas' backs, without a new version.
+        await EditConditionsAsync(patientId, "uncached");
+        var cachedAfter = await Tenant.GetStringAsync(new Uri(page, UriKind.Relative), TestContext.Current.CancellationToken);
+        var uncachedAfter = await client.GetStringAsync(new Uri(page, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, uncached.Services.GetRequiredService<RecordPageCache>().Entries);
+        Assert.Equal(cachedBefore, cachedAfter); // the replica with its cache on serves the page it kept
+        Assert.Contains("\"edit\":\"uncached\"", uncachedAfter, StringComparison.Ordinal);
+    }
+
     private async Task EditConditionsAsync(Guid patientId, string edit)
     {
         await using var db = Database.CreateContext();
