@@ -35,13 +35,14 @@ internal static class ReadBench
     /// The read paths by the names <c>--reads</c> takes (all when it is not given): for profiling one of them. The paths
     /// marked cache off are read from a second Api whose page cache is off: what the first read after a record change costs.
     /// </summary>
-    private static readonly (string Name, string Path, string Template, double Target, string LatencyGoal, bool CacheOff)[] Paths =
+    private static readonly (string Name, string Path, string Template, double? Target, string LatencyGoal, bool CacheOff)[] Paths =
     [
         ("cached", "reads: a cached 50-item labs page", CachedPagePath, 0.75, "p99 under 15 ms", false),
         ("database", "reads: a filtered labs page (database)", DatabasePagePath, 0.10, "p99 under 50 ms", false),
         ("summary", "reads: the record summary", SummaryPath, 0.75, "p99 under 15 ms", false),
-        ("first", "reads: a first labs page, cache off (kept by the rebuild)", KeptFirstPagePath, 0.10, "p99 under 50 ms", true),
-        ("first-query", "reads: a first labs page, cache off (queried)", QueriedFirstPagePath, 0.10, "p99 under 50 ms", true),
+        // The issue sets no goal of their own: they show what keeping first pages changes for a first read after a change.
+        ("first", "reads: a first labs page, cache off (kept by the rebuild)", KeptFirstPagePath, null, "none set", true),
+        ("first-query", "reads: a first labs page, cache off (queried)", QueriedFirstPagePath, null, "none set", true),
     ];
 
     public static async Task RunAsync(string repo, string connectionString, IngestBench bench, TimeSpan duration, BenchReport report, IReadOnlyCollection<string>? only = null)
@@ -146,7 +147,7 @@ internal static class ReadBench
     /// <summary>One read path of the Api under load, then a bare endpoint serving the bytes of its answers under the same load.</summary>
     private static async Task MeasureAsync(
         BenchReport report, LoadGenerator load, HttpClient client, HttpClient metrics, Uri baseUri, string bearer, IReadOnlyList<Guid> patients, TimeSpan duration,
-        string path, string template, double target, string latencyGoal)
+        string path, string template, double? target, string latencyGoal)
     {
         var (hitsBefore, missesBefore) = await CacheCountsAsync(metrics);
         var ours = await load.RunAsync(baseUri, bearer, template, patients, duration);
