@@ -82,8 +82,8 @@ public sealed class RecordItemPages : IAsyncDisposable
 
     /// <summary>
     /// The first page of a listing (a category, or <see cref="RecordFirstPage.Timeline"/>) as the rebuild rendered it, when
-    /// it belongs to the patient's record version now; none otherwise (not rendered yet, or a newer version is committed
-    /// and its pages with it, in which case the read that follows sees them). One row, one round trip.
+    /// it belongs to the patient's record version now; none otherwise (a record last built before first pages were kept).
+    /// The page and the version are read in one statement, and a rebuild commits both together. One row, one round trip.
     /// </summary>
     public async Task<ItemPage?> FirstPageAsync(Guid patientId, string listing, CancellationToken cancellationToken)
     {
