@@ -196,6 +196,7 @@ public static class DependencyInjection
         services.AddScoped<IRecordRebuilder, Records.RecordBuilder>();
         services.AddOptions<Records.RecordCacheOptions>().Bind(builder.Configuration.GetSection(Records.RecordCacheOptions.Section));
         services.AddSingleton<Records.RecordPageCache>();
+        services.AddSingleton<Records.RecordReadSlots>();
         services.AddScoped<SyncDispatcher>();
         services.AddScoped<StrandedRunSweep>();
         services.AddOptions<Webhooks.WebhookOptions>().Bind(builder.Configuration.GetSection(Webhooks.WebhookOptions.Section));

@@ -136,7 +136,7 @@ public static class RecordEndpoints
         // One connection for the read, and in the common case one round trip: the page's rows carry the record's version,
         // so that the version labels (ETag, cache key) exactly what the page holds. A conditional request learns the
         // version first, to answer 304 without reading the page.
-        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<NpgsqlDataSource>(), tenant.Required, cancellationToken);
+        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<RecordReadSlots>(), tenant.Required, cancellationToken);
         var query = http.Request.QueryString.Value + "|" + category;
         if (http.Request.Headers.IfNoneMatch.Count > 0)
         {

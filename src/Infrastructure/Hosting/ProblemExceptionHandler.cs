@@ -22,11 +22,18 @@ internal sealed partial class ProblemExceptionHandler(
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "The request body is too large."
                 : "The request could not be read."),
+            Records.DatabaseBusyException => (StatusCodes.Status503ServiceUnavailable, "The service is busy: try again shortly."),
             OperationCanceledException when httpContext.RequestAborted.IsCancellationRequested => (499, "The client closed the request."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred."),
         };
 
-        if (status >= 500)
+        if (exception is Records.DatabaseBusyException)
+        {
+            // Expected under a load the replica's database slots cannot keep up with: no stack, and a time to come back.
+            LogBusy(logger, httpContext.Request.Method, httpContext.GetEndpoint()?.DisplayName);
+            httpContext.Response.Headers.RetryAfter = "1";
+        }
+        else if (status >= 500)
         {
             LogUnhandled(logger, exception, httpContext.Request.Method, httpContext.GetEndpoint()?.DisplayName);
         }
@@ -44,6 +51,9 @@ internal sealed partial class ProblemExceptionHandler(
             },
         });
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Every database slot for record reads stayed taken: answered 503 to {Method} {Endpoint}")]
+    private static partial void LogBusy(ILogger logger, string method, string? endpoint);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception on {Method} {Endpoint}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string? endpoint);

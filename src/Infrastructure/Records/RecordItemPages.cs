@@ -54,18 +54,33 @@ public sealed class RecordItemPages : IAsyncDisposable
     private readonly bool _ownsConnection;
     private bool _sessionSet;
 
-    private RecordItemPages(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, bool ownsConnection)
+    private readonly RecordReadSlots.Slot? _slot;
+
+    private RecordItemPages(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid tenantId, bool ownsConnection, RecordReadSlots.Slot? slot = null)
     {
-        (_connection, _transaction, _tenantId, _ownsConnection) = (connection, transaction, tenantId, ownsConnection);
+        (_connection, _transaction, _tenantId, _ownsConnection, _slot) = (connection, transaction, tenantId, ownsConnection, slot);
         // A connection lent by its owner comes with its session set (row-level security) by that owner.
         _sessionSet = !ownsConnection;
     }
 
-    /// <summary>Pages on a pooled connection of its own, given back when disposed (a read of the Api).</summary>
-    public static async Task<RecordItemPages> OpenAsync(NpgsqlDataSource dataSource, Guid tenantId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pages on a pooled connection of its own, once one of the replica's read slots is free; the connection and the slot
+    /// are given back when disposed (a read of the Api).
+    /// </summary>
+    public static async Task<RecordItemPages> OpenAsync(NpgsqlDataSource dataSource, RecordReadSlots slots, Guid tenantId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        return new RecordItemPages(await dataSource.OpenConnectionAsync(cancellationToken), null, tenantId, ownsConnection: true);
+        ArgumentNullException.ThrowIfNull(slots);
+        var slot = await slots.EnterAsync(cancellationToken);
+        try
+        {
+            return new RecordItemPages(await dataSource.OpenConnectionAsync(cancellationToken), null, tenantId, ownsConnection: true, slot);
+        }
+        catch
+        {
+            slot.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -78,7 +93,20 @@ public sealed class RecordItemPages : IAsyncDisposable
         return new RecordItemPages(connection, transaction, tenantId, ownsConnection: false);
     }
 
-    public ValueTask DisposeAsync() => _ownsConnection ? _connection.DisposeAsync() : ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_ownsConnection)
+            {
+                await _connection.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _slot?.Dispose();
+        }
+    }
 
     /// <summary>
     /// The first page of a listing (a category, or <see cref="RecordFirstPage.Timeline"/>) as the rebuild rendered it, when

@@ -212,6 +212,77 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         Assert.Contains("\"edit\":\"uncached\"", uncachedAfter, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Reads_beyond_the_replicas_database_slots_wait_their_turn_and_one_that_waits_too_long_is_told_to_come_back()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var (patientId, connectionId) = await Api.ConnectAsync(Tenant, Sandbox, "sandbox-nextgen-r4", Sandbox.Login("nextgen", "R4", 0), "slots-patient");
+        await Tenant.WaitForRunAsync(connectionId);
+        const string Password = "slots-operator-password";
+        await using var replica = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, settings: new Dictionary<string, string?>
+        {
+            ["Database:MaxConcurrentReads"] = "2",
+            ["Database:ReadQueueTimeout"] = "00:00:01",
+            ["Operator:DashboardPassword"] = Password,
+        });
+        using var client = replica.CreateClient();
+        client.DefaultRequestHeaders.Authorization = Tenant.DefaultRequestHeaders.Authorization;
+        using var operatorClient = replica.CreateClient();
+        operatorClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:" + Password)));
+        var slots = replica.Services.GetRequiredService<RecordReadSlots>();
+        var first = $"/v1/patients/{patientId}/record/conditions";
+        var expected = await client.GetStringAsync(new Uri(first, UriKind.Relative), cancel); // kept in the replica's memory from now on
+
+        // Twenty reads that each need the database, at once, through two slots: every one is answered, none refused.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(n =>
+            client.GetAsync(new Uri($"/v1/patients/{patientId}/record/conditions?q=&n={n}", UriKind.Relative), cancel)));
+        foreach (var answer in answers)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal(Items(expected), Items(await answer.Content.ReadAsStringAsync(cancel)));
+        }
+
+        Assert.Equal(slots.Capacity, slots.Free);
+
+        // Both slots taken (reads that take long, say): a read that needs the database waits, the operator sees it wait,
+        // and after the replica's patience it is told to come back, with nothing about the database in the answer.
+        var held = new[] { await slots.EnterAsync(cancel), await slots.EnterAsync(cancel) };
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var waiting = client.GetAsync(new Uri($"/v1/patients/{patientId}/record/conditions?q=&n=busy", UriKind.Relative), cancel);
+        var seenWaiting = false;
+        while (!waiting.IsCompleted && !seenWaiting)
+        {
+            var metrics = await operatorClient.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancel);
+            await Task.Delay(20, cancel);
+            seenWaiting = metrics.Split('\n').Any(line => line.StartsWith("aggregator_record_reads_waiting", StringComparison.Ordinal) && line.EndsWith(" 1", StringComparison.Ordinal));
+        }
+
+        using var busy = await waiting;
+        Assert.True(seenWaiting, "the waiting read never showed on /metrics");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(30));
+        Assert.Equal("1", busy.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
+        var problem = await busy.Content.ReadAsStringAsync(cancel);
+        Assert.Contains("\"status\":503", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("slot", problem, StringComparison.OrdinalIgnoreCase);
+
+        // A page the replica keeps in memory needs no slot: it is served while the database's slots are all taken.
+        using var cached = await client.GetAsync(new Uri(first, UriKind.Relative), cancel);
+        Assert.Equal(System.Net.HttpStatusCode.OK, cached.StatusCode);
+        Assert.Equal(expected, await cached.Content.ReadAsStringAsync(cancel));
+
+        // One slot given back: reads that need the database are answered again, and lost nothing.
+        held[0].Dispose();
+        Assert.Equal(Items(expected), Items(await client.GetStringAsync(new Uri($"/v1/patients/{patientId}/record/conditions?q=&n=after", UriKind.Relative), cancel)));
+        held[1].Dispose();
+        Assert.Equal(slots.Capacity, slots.Free);
+
+        static string Items(string page) => JsonDocument.Parse(page).RootElement.GetProperty("items").GetRawText();
+    }
+
     private async Task EditConditionsAsync(Guid patientId, string edit)
     {
         await using var db = Database.CreateContext();
