@@ -11,7 +11,7 @@ public sealed class DatabaseOptions
     public string HangfireSchema { get; set; } = "hangfire";
 
     /// <summary>How many reads of the record's items one Api replica runs in the database at once; the rest wait in turn.</summary>
-    public int MaxConcurrentReads { get; set; } = 8;
+    public int MaxConcurrentReads { get; set; } = 16;
 
     /// <summary>How long a read waits for one of those slots before the Api answers 503 (try again shortly).</summary>
     public TimeSpan ReadQueueTimeout { get; set; } = TimeSpan.FromSeconds(10);

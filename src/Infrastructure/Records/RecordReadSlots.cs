@@ -6,11 +6,12 @@ namespace Aggregator.Infrastructure.Records;
 
 /// <summary>
 /// How many reads of the record's items one replica runs in the database at once (<c>Database:MaxConcurrentReads</c>,
-/// default 8); the others wait for a slot, in the order they came. Under 64 clients each asking for a new filtered page,
-/// letting every request into PostgreSQL at once made 64 backends share two cores: the slowest answers took four times
-/// the mean (p99 95 ms at 3,450 pages/s). With 8 at a time the database works through them in turn: p99 27 ms at 3,600
-/// pages/s. A read that waits longer than <c>Database:ReadQueueTimeout</c> (default 10 s) gives up with
-/// <see cref="DatabaseBusyException"/>, which the Api answers 503 with Retry-After, instead of piling onto the database.
+/// default 16); the others wait for a slot, in the order they came. Under 64 clients each asking for a new filtered page,
+/// letting every request into PostgreSQL at once made 64 backends share two cores, and the slowest answers took several
+/// times the mean (p99 68 to 100 ms at 3,540 to 3,590 pages/s). With 16 at a time the database works through them in
+/// turn: p99 30 to 32 ms at 3,980 to 4,160 pages/s (8 and 24 at a time did worse on both). A read that waits longer than
+/// <c>Database:ReadQueueTimeout</c> (default 10 s) gives up with <see cref="DatabaseBusyException"/>, which the Api
+/// answers 503 with Retry-After, instead of piling onto the database.
 /// Cache hits never take a slot.
 /// </summary>
 public sealed class RecordReadSlots : IDisposable
