@@ -222,7 +222,7 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         await using var replica = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, settings: new Dictionary<string, string?>
         {
             ["Database:MaxConcurrentReads"] = "2",
-            ["Database:ReadQueueTimeout"] = "00:00:01",
+            ["Database:ReadQueueTimeout"] = "00:00:02",
             ["Operator:DashboardPassword"] = Password,
         });
         using var client = replica.CreateClient();
@@ -261,7 +261,7 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         using var busy = await waiting;
         Assert.True(seenWaiting, "the waiting read never showed on /metrics");
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, busy.StatusCode);
-        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(30));
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(30));
         Assert.Equal("1", busy.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
         var problem = await busy.Content.ReadAsStringAsync(cancel);
