@@ -92,12 +92,14 @@ public static class RecordEndpoints
             demographics = compact is null ? null : System.Text.Json.JsonDocument.Parse(compact).RootElement.Clone();
         }
         // An unconfirmed binding is quarantined: it is nobody's source yet; a disconnected one whose records were deleted
-        // is nobody's source any more.
-        var sources = await db.Connections.AsNoTracking()
+        // is nobody's source any more. In the order the patient connected them (ids are time-ordered): the database's own
+        // order follows where an update left each row, and a list that reorders itself between reads reads as a change.
+        List<RecordSource> sources = await db.Connections.AsNoTracking()
             .Where(c => c.PatientId == patientId && c.ConfirmedAt != null
                 && (c.Status != Domain.Connections.ConnectionStatus.Revoked || db.SourceResources.Any(r => r.ConnectionId == c.Id)))
             .Join(db.Providers, c => c.ProviderId, p => p.Id, (c, p) => new RecordSource(c.Id, p.Name, p.FhirVersion == Domain.Providers.FhirVersion.Dstu2 ? "DSTU2" : "R4", c.Status, c.LastSyncAt, c.LastSuccessAt))
             .ToListAsync(cancellationToken);
+        sources.Sort((a, b) => a.ConnectionId.CompareTo(b.ConnectionId));
         // The sources' sync state changes without the record (a sync that found nothing new, a connection that needs the
         // patient again): it is part of the answer, so of its ETag.
         var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.OrderBy(s => s.ConnectionId).Select(s =>
