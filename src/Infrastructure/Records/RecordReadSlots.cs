@@ -30,6 +30,11 @@ public sealed class RecordReadSlots : IDisposable
             throw new MissingConfigurationException("Database:MaxConcurrentReads must be at least 1.");
         }
 
+        if (settings.ReadQueueTimeout < TimeSpan.Zero || settings.ReadQueueTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            throw new MissingConfigurationException("Database:ReadQueueTimeout must be a time span from 00:00:00 (never wait) to 24 days.");
+        }
+
         _slots = new SemaphoreSlim(settings.MaxConcurrentReads, settings.MaxConcurrentReads);
         _patience = settings.ReadQueueTimeout;
         Capacity = settings.MaxConcurrentReads;
