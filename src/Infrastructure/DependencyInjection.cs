@@ -95,7 +95,11 @@ public static class DependencyInjection
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<DatabaseOptions>().Bind(builder.Configuration.GetSection(DatabaseOptions.Section));
+        services.AddOptions<DatabaseOptions>().Bind(builder.Configuration.GetSection(DatabaseOptions.Section))
+            .Validate(o => o.MaxConcurrentReads >= 1, "Database:MaxConcurrentReads must be at least 1.")
+            .Validate(o => o.ReadQueueTimeout >= TimeSpan.Zero && o.ReadQueueTimeout.TotalMilliseconds <= int.MaxValue,
+                "Database:ReadQueueTimeout must be a time span from 00:00:00 (never wait) to 24 days.")
+            .ValidateOnStart();
         services.AddOptions<JobServerOptions>().Bind(builder.Configuration.GetSection(JobServerOptions.Section));
 
         // Commands are traced only inside a trace (a request's, a job's): the job server's polling, heartbeats and the

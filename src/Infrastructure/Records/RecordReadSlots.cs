@@ -25,16 +25,6 @@ public sealed class RecordReadSlots : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(metrics);
         var settings = options.Value;
-        if (settings.MaxConcurrentReads < 1)
-        {
-            throw new MissingConfigurationException("Database:MaxConcurrentReads must be at least 1.");
-        }
-
-        if (settings.ReadQueueTimeout < TimeSpan.Zero || settings.ReadQueueTimeout.TotalMilliseconds > int.MaxValue)
-        {
-            throw new MissingConfigurationException("Database:ReadQueueTimeout must be a time span from 00:00:00 (never wait) to 24 days.");
-        }
-
         _slots = new SemaphoreSlim(settings.MaxConcurrentReads, settings.MaxConcurrentReads);
         _patience = settings.ReadQueueTimeout;
         Capacity = settings.MaxConcurrentReads;

@@ -283,6 +283,18 @@ public sealed class RecordCacheTests(PostgresServer server, SandboxProvider sand
         static string Items(string page) => JsonDocument.Parse(page).RootElement.GetProperty("items").GetRawText();
     }
 
+    [Theory]
+    [InlineData("Database:MaxConcurrentReads", "0")]
+    [InlineData("Database:ReadQueueTimeout", "-00:00:01")]
+    public async Task A_replica_whose_database_slots_are_set_wrong_refuses_to_start_and_names_the_setting(string key, string value)
+    {
+        await using var replica = ApiFactory.WithSandbox(Database.ConnectionString, Sandbox, settings: new Dictionary<string, string?> { [key] = value });
+
+        var refused = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => replica.CreateClient());
+
+        Assert.Contains(key, refused.Message, StringComparison.Ordinal);
+    }
+
     private async Task EditConditionsAsync(Guid patientId, string edit)
     {
         await using var db = Database.CreateContext();
