@@ -12,7 +12,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Npgsql;
 using Aggregator.Api.Operations;
 
 namespace Aggregator.Api.Records;
@@ -102,7 +101,7 @@ public static class RecordEndpoints
         sources.Sort((a, b) => a.ConnectionId.CompareTo(b.ConnectionId));
         // The sources' sync state changes without the record (a sync that found nothing new, a connection that needs the
         // patient again): it is part of the answer, so of its ETag.
-        var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.OrderBy(s => s.ConnectionId).Select(s =>
+        var etag = ETag(patient.RecordVersion, "record|" + string.Join(';', sources.Select(s =>
             FormattableString.Invariant($"{s.ConnectionId}:{s.Provider}:{s.FhirVersion}:{s.Status}:{s.LastSyncAt?.UtcTicks}:{s.LastSuccessAt?.UtcTicks}"))));
         var summary = new RecordSummary(patientId, patient.RecordVersion, patient.RecordUpdatedAt, demographics, categories, sources);
         var page = new CachedPage(tenant.Required, patient.RecordVersion, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(summary, json.Value.SerializerOptions), etag);
@@ -138,7 +137,7 @@ public static class RecordEndpoints
         // One connection for the read, and in the common case one round trip: the page's rows carry the record's version,
         // so that the version labels (ETag, cache key) exactly what the page holds. A conditional request learns the
         // version first, to answer 304 without reading the page.
-        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<NpgsqlDataSource>(), http.RequestServices.GetRequiredService<RecordReadSlots>(), tenant.Required, cancellationToken);
+        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<RecordReadSlots>(), tenant.Required, cancellationToken);
         var query = http.Request.QueryString.Value + "|" + category;
         if (http.Request.Headers.IfNoneMatch.Count > 0)
         {

@@ -62,7 +62,7 @@ public static class RecordFeedEndpoints
         }
 
         // As a category's page: one connection, the record's version read with the rows it labels.
-        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>(), http.RequestServices.GetRequiredService<RecordReadSlots>(), tenant.Required, cancellationToken);
+        await using var pages = await RecordItemPages.OpenAsync(http.RequestServices.GetRequiredService<RecordReadSlots>(), tenant.Required, cancellationToken);
         var filter = new ItemFilter(patientId) { Words = ItemFilter.WordsOf(q), DatedOnly = true };
         // The first page as the rebuild rendered it with the record's version, when it has: one row.
         var read = RecordEndpoints.IsDefaultFirstPage(http.Request.Query, limit) ? await pages.FirstPageAsync(patientId, Domain.Records.RecordFirstPage.Timeline, cancellationToken) : null;

@@ -67,14 +67,13 @@ public sealed class RecordItemPages : IAsyncDisposable
     /// Pages on a pooled connection of its own, once one of the replica's read slots is free; the connection and the slot
     /// are given back when disposed (a read of the Api).
     /// </summary>
-    public static async Task<RecordItemPages> OpenAsync(NpgsqlDataSource dataSource, RecordReadSlots slots, Guid tenantId, CancellationToken cancellationToken)
+    public static async Task<RecordItemPages> OpenAsync(RecordReadSlots slots, Guid tenantId, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(slots);
         var slot = await slots.EnterAsync(cancellationToken);
         try
         {
-            return new RecordItemPages(await dataSource.OpenConnectionAsync(cancellationToken), null, tenantId, ownsConnection: true, slot);
+            return new RecordItemPages(await slots.DataSource.OpenConnectionAsync(cancellationToken), null, tenantId, ownsConnection: true, slot);
         }
         catch
         {

@@ -1,6 +1,7 @@
 using Aggregator.Infrastructure.Observability;
 using Aggregator.Infrastructure.Persistence;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Aggregator.Infrastructure.Records;
 
@@ -20,9 +21,11 @@ public sealed class RecordReadSlots : IDisposable
     private readonly TimeSpan _patience;
     private int _waiting;
 
-    public RecordReadSlots(IOptions<DatabaseOptions> options, AggregatorMetrics metrics)
+    public RecordReadSlots(NpgsqlDataSource dataSource, IOptions<DatabaseOptions> options, AggregatorMetrics metrics)
     {
+        ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(options);
+        DataSource = dataSource;
         ArgumentNullException.ThrowIfNull(metrics);
         var settings = options.Value;
         _slots = new SemaphoreSlim(settings.MaxConcurrentReads, settings.MaxConcurrentReads);
@@ -31,6 +34,9 @@ public sealed class RecordReadSlots : IDisposable
         metrics.Meter.CreateObservableGauge("aggregator.record.reads.waiting", () => Volatile.Read(ref _waiting),
             description: "Reads of the record's items waiting for one of the replica's database slots (Database:MaxConcurrentReads).");
     }
+
+    /// <summary>The database the slots are for (the replica's pool): a read opens its connection here once it has a slot.</summary>
+    public NpgsqlDataSource DataSource { get; }
 
     /// <summary>How many reads may be in the database at once.</summary>
     public int Capacity { get; }
