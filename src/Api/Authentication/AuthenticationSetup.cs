@@ -23,21 +23,20 @@ public static class AuthenticationSetup
     {
         services.AddAuthentication(ApiCredentialsHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiCredentialsHandler>(ApiCredentialsHandler.SchemeName, null);
+        // The policies name no scheme: the one scheme is the default, which the authentication middleware has already run
+        // for the request, and the policies read its user. A policy that named the scheme had the authorization middleware
+        // authenticate every request a second time (the handler's cached result, the claims transformation again, and a
+        // merged copy of the principal).
         services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, policy => policy
-                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey))
             .AddPolicy(PatientOrTenantPolicy, policy => policy
-                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession))
             .AddPolicy(DirectoryPolicy, policy => policy
-                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorApiKey, ApiClaims.ActorSession, ApiClaims.ActorLinkSession))
             .AddPolicy(SessionPolicy, policy => policy
-                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorSession))
             .AddPolicy(LinkSessionPolicy, policy => policy
-                .AddAuthenticationSchemes(ApiCredentialsHandler.SchemeName)
                 .RequireClaim(ApiClaims.ActorType, ApiClaims.ActorLinkSession));
         return services;
     }
