@@ -20,6 +20,9 @@ internal sealed class BareEndpoint : IAsyncDisposable
 
     public Uri BaseUri => _process.Url;
 
+    /// <summary>Its process, to read the CPU time it used.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>
     /// Starts one serving, at each path of <paramref name="bodies"/> (path and query, as requested), the bytes the Api
     /// answered there, and <paramref name="fallback"/> at any other, as <paramref name="contentType"/>; waits until it

@@ -74,7 +74,7 @@ internal static class ReadBench
             await WarmUpAsync(load, metrics, baseUri, key.Key, patients, group.Select(p => p.Template).ToList());
             foreach (var path in group)
             {
-                await MeasureAsync(report, load, client, metrics, baseUri, key.Key, patients, duration,
+                await MeasureAsync(report, load, client, metrics, process.Id, baseUri, key.Key, patients, duration,
                     path.Path, path.Template, path.Target, path.LatencyGoal);
             }
         }
@@ -146,11 +146,14 @@ internal static class ReadBench
 
     /// <summary>One read path of the Api under load, then a bare endpoint serving the bytes of its answers under the same load.</summary>
     private static async Task MeasureAsync(
-        BenchReport report, LoadGenerator load, HttpClient client, HttpClient metrics, Uri baseUri, string bearer, IReadOnlyList<Guid> patients, TimeSpan duration,
-        string path, string template, double? target, string latencyGoal)
+        BenchReport report, LoadGenerator load, HttpClient client, HttpClient metrics, int apiProcess, Uri baseUri, string bearer, IReadOnlyList<Guid> patients,
+        TimeSpan duration, string path, string template, double? target, string latencyGoal)
     {
         var (hitsBefore, missesBefore) = await CacheCountsAsync(metrics);
+        var (apiBefore, postgresBefore) = (ProcessCpu.Of(apiProcess), ProcessCpu.OfPostgres());
         var ours = await load.RunAsync(baseUri, bearer, template, patients, duration);
+        var apiCpu = ProcessCpu.PerRequestUs(apiBefore, ProcessCpu.Of(apiProcess), ours.Requests);
+        var postgresCpu = ProcessCpu.PerRequestUs(postgresBefore, ProcessCpu.OfPostgres(), ours.Requests);
         var (hitsAfter, missesAfter) = await CacheCountsAsync(metrics);
         var hits = hitsAfter - hitsBefore;
         var lookups = hits + missesAfter - missesBefore;
@@ -173,10 +176,13 @@ internal static class ReadBench
         await using var bare = await BareEndpoint.StartAsync(bodies, body, answer.Content.Headers.ContentType?.ToString() ?? "application/json");
         // Warmed up as the Api was (a fresh process reaches its steady state only after some seconds under load).
         await load.RunAsync(bare.BaseUri, null, template, patients, TimeSpan.FromSeconds(5));
+        var bareBefore = ProcessCpu.Of(bare.ProcessId);
         var ceiling = await load.RunAsync(bare.BaseUri, null, template, patients, duration);
+        var bareCpu = ProcessCpu.PerRequestUs(bareBefore, ProcessCpu.Of(bare.ProcessId), ceiling.Requests);
         report.Add(new BenchFigure(path, ours.RequestsPerSecond, "req/s", bodies.Count > 0 ? "bare endpoint, each path's bytes" : "bare endpoint, one answer's bytes", ceiling.RequestsPerSecond, HigherIsBetter: true, target,
             string.Create(CultureInfo.InvariantCulture,
-                $"p99 {ours.P99Ms:0.0} ms, goal {latencyGoal}; bare p99 {ceiling.P99Ms:0.0} ms; {body.Length:N0} bytes; cache hits {(lookups == 0 ? 0 : 100.0 * hits / lookups):0}%; {ours.Failures + ceiling.Failures} failed")));
+                $"p99 {ours.P99Ms:0.0} ms, goal {latencyGoal}; bare p99 {ceiling.P99Ms:0.0} ms; {body.Length:N0} bytes; cache hits {(lookups == 0 ? 0 : 100.0 * hits / lookups):0}%; {ours.Failures + ceiling.Failures} failed; "
+                + $"CPU a request: the Api {apiCpu:0.0} µs, PostgreSQL {postgresCpu:0.0} µs, the bare endpoint {bareCpu:0.0} µs")));
     }
 
     /// <summary>
