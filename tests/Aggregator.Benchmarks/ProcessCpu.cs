@@ -24,18 +24,17 @@ internal static class ProcessCpu
     }
 
     /// <summary>
-    /// Every PostgreSQL process's CPU time so far, from <c>/proc</c> (the benchmark's cluster on a machine of its own; a
-    /// server's backends live as long as the pools' connections, so none is lost in between). Read by the kernel's name
-    /// of the process: .NET names a backend by its title (<c>postgres: user db ...</c>), not <c>postgres</c>.
+    /// Each PostgreSQL process's CPU time so far, by process id, from <c>/proc</c> (the benchmark's cluster on a machine of
+    /// its own). Read by the kernel's name of the process: .NET names a backend by its title (<c>postgres: user db ...</c>).
     /// </summary>
-    public static TimeSpan OfPostgres()
+    public static Dictionary<int, TimeSpan> OfPostgres()
     {
         // The kernel counts in clock ticks of 1/100 s (USER_HZ) on Linux.
         const double TicksPerSecond = 100;
-        long ticks = 0;
+        var times = new Dictionary<int, TimeSpan>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), out _))
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
             {
                 continue;
             }
@@ -45,11 +44,7 @@ internal static class ProcessCpu
             {
                 stat = File.ReadAllText(Path.Combine(directory, "stat"));
             }
-            catch (IOException)
-            {
-                continue;
-            }
-            catch (UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 continue;
             }
@@ -62,10 +57,29 @@ internal static class ProcessCpu
             }
 
             var fields = stat[(close + 2)..].Split(' ');
-            ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            times[pid] = TimeSpan.FromSeconds(ticks / TicksPerSecond);
         }
 
-        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+        return times;
+    }
+
+    /// <summary>
+    /// What the PostgreSQL processes used between two readings: the growth of those alive at both, and all of those started
+    /// in between. A backend that ended in between (a pool pruning an idle connection) is left out: what it used in the
+    /// window is lost with it, and subtracting its whole life would make the figure negative.
+    /// </summary>
+    public static TimeSpan Between(Dictionary<int, TimeSpan> before, Dictionary<int, TimeSpan> after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var used = TimeSpan.Zero;
+        foreach (var (pid, time) in after)
+        {
+            used += before.TryGetValue(pid, out var earlier) ? time - earlier : time;
+        }
+
+        return used;
     }
 
     /// <summary>Microseconds of CPU a request, from the CPU time before and after <paramref name="requests"/> requests.</summary>

@@ -153,7 +153,7 @@ internal static class ReadBench
         var (apiBefore, postgresBefore) = (ProcessCpu.Of(apiProcess), ProcessCpu.OfPostgres());
         var ours = await load.RunAsync(baseUri, bearer, template, patients, duration);
         var apiCpu = ProcessCpu.PerRequestUs(apiBefore, ProcessCpu.Of(apiProcess), ours.Requests);
-        var postgresCpu = ProcessCpu.PerRequestUs(postgresBefore, ProcessCpu.OfPostgres(), ours.Requests);
+        var postgresCpu = ProcessCpu.PerRequestUs(TimeSpan.Zero, ProcessCpu.Between(postgresBefore, ProcessCpu.OfPostgres()), ours.Requests);
         var (hitsAfter, missesAfter) = await CacheCountsAsync(metrics);
         var hits = hitsAfter - hitsBefore;
         var lookups = hits + missesAfter - missesBefore;
