@@ -152,8 +152,8 @@ internal static class ReadBench
         var (hitsBefore, missesBefore) = await CacheCountsAsync(metrics);
         var (apiBefore, postgresBefore) = (ProcessCpu.Of(apiProcess), ProcessCpu.OfPostgres());
         var ours = await load.RunAsync(baseUri, bearer, template, patients, duration);
-        var apiCpu = ProcessCpu.PerRequestUs(apiBefore, ProcessCpu.Of(apiProcess), ours.Requests);
-        var postgresCpu = ProcessCpu.PerRequestUs(TimeSpan.Zero, ProcessCpu.Between(postgresBefore, ProcessCpu.OfPostgres()), ours.Requests);
+        var apiCpu = ProcessCpu.PerRequestUs(ProcessCpu.Of(apiProcess) - apiBefore, ours.Requests);
+        var postgresCpu = ProcessCpu.PerRequestUs(ProcessCpu.Between(postgresBefore, ProcessCpu.OfPostgres()), ours.Requests);
         var (hitsAfter, missesAfter) = await CacheCountsAsync(metrics);
         var hits = hitsAfter - hitsBefore;
         var lookups = hits + missesAfter - missesBefore;
@@ -178,7 +178,7 @@ internal static class ReadBench
         await load.RunAsync(bare.BaseUri, null, template, patients, TimeSpan.FromSeconds(5));
         var bareBefore = ProcessCpu.Of(bare.ProcessId);
         var ceiling = await load.RunAsync(bare.BaseUri, null, template, patients, duration);
-        var bareCpu = ProcessCpu.PerRequestUs(bareBefore, ProcessCpu.Of(bare.ProcessId), ceiling.Requests);
+        var bareCpu = ProcessCpu.PerRequestUs(ProcessCpu.Of(bare.ProcessId) - bareBefore, ceiling.Requests);
         report.Add(new BenchFigure(path, ours.RequestsPerSecond, "req/s", bodies.Count > 0 ? "bare endpoint, each path's bytes" : "bare endpoint, one answer's bytes", ceiling.RequestsPerSecond, HigherIsBetter: true, target,
             string.Create(CultureInfo.InvariantCulture,
                 $"p99 {ours.P99Ms:0.0} ms, goal {latencyGoal}; bare p99 {ceiling.P99Ms:0.0} ms; {body.Length:N0} bytes; cache hits {(lookups == 0 ? 0 : 100.0 * hits / lookups):0}%; {ours.Failures + ceiling.Failures} failed; "

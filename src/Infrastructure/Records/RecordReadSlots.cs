@@ -25,8 +25,8 @@ public sealed class RecordReadSlots : IDisposable
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(options);
-        DataSource = dataSource;
         ArgumentNullException.ThrowIfNull(metrics);
+        DataSource = dataSource;
         var settings = options.Value;
         _slots = new SemaphoreSlim(settings.MaxConcurrentReads, settings.MaxConcurrentReads);
         _patience = settings.ReadQueueTimeout;
